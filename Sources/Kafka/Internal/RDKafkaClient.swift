@@ -1,0 +1,184 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// Owns one `rd_kafka_t` handle and serves its main queue on a dedicated thread:
+/// log lines go to swift-log, statistics to the configured handler, errors to the log,
+/// delivery reports to the producer's handler. Nothing else touches the C handle's
+/// lifetime; `close()` (or `deinit`) destroys it.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Role {
+        case producer, consumer
+
+        var cType: rd_kafka_type_t { self == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER }
+    }
+
+    /// The C handle; valid until `destroy()`.
+    let handle: OpaquePointer
+    let logger: Logger
+    /// Delivery-report events (producers); called on the event thread.
+    var onDeliveryReport: ((OpaquePointer) -> Void)?
+
+    private let mainQueue: OpaquePointer
+    /// The consumer's queue (messages, rebalances, commit results); consumers only.
+    let consumerQueue: OpaquePointer?
+    private let statisticsHandler: (@Sendable (KafkaStatistics) -> Void)?
+    private let stopRequested = Atomic<Bool>(false)
+    private let threadFinished = DispatchSemaphore(value: 0)
+    private let destroyed = Atomic<Bool>(false)
+    private let topicHandles = Mutex<[String: OpaquePointer]>([:])
+
+    /// Creates the handle.
+    ///
+    /// - Throws: ``KafkaError`` for a bad property or when librdkafka refuses the handle.
+    init(
+        role: Role,
+        properties: [String: String],
+        events: Int32,
+        statisticsHandler: (@Sendable (KafkaStatistics) -> Void)?,
+        logger: Logger
+    ) throws(KafkaError) {
+        let conf = try RDKafkaConfig.make(
+            properties: properties,
+            events: events | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
+        )
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(role.cType, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)  // librdkafka frees it only on success
+            let reason = errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw KafkaError(code: .invalidConfiguration, message: "cannot create the Kafka \(role) client: \(reason)")
+        }
+        self.handle = handle
+        self.mainQueue = rd_kafka_queue_get_main(handle)
+        self.consumerQueue = role == .consumer ? rd_kafka_queue_get_consumer(handle) : nil
+        rd_kafka_set_log_queue(handle, nil)
+        self.statisticsHandler = statisticsHandler
+        var logger = logger
+        logger[metadataKey: "kafka.client"] = .string(String(cString: rd_kafka_name(handle)))
+        self.logger = logger
+        logger.debug("kafka_client_created", metadata: ["librdkafka": .string(KafkaLibrary.version)])
+    }
+
+    /// Starts the thread that serves the main queue. Call once, after the handlers are set.
+    func startEventThread() {
+        let thread = Thread { [self] in
+            while !stopRequested.load(ordering: .acquiring) {
+                guard let event = rd_kafka_queue_poll(mainQueue, 100) else { continue }
+                handle(event: event)
+                rd_kafka_event_destroy(event)
+            }
+            threadFinished.signal()
+        }
+        thread.name = "librdkafka-events"
+        thread.start()
+    }
+
+    /// Handles a log, error or statistics event from any queue.
+    func handle(event: OpaquePointer) {
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_DR:
+            onDeliveryReport?(event)
+        case RD_KAFKA_EVENT_LOG:
+            var facility: UnsafePointer<CChar>?
+            var text: UnsafePointer<CChar>?
+            var level: Int32 = 0
+            guard rd_kafka_event_log(event, &facility, &text, &level) == 0, let text else { return }
+            logger.log(
+                level: Self.logLevel(syslog: level),
+                "\(String(cString: text))",
+                metadata: ["kafka.facility": .string(facility.map { String(cString: $0) } ?? "")]
+            )
+        case RD_KAFKA_EVENT_ERROR:
+            logError(event: event)
+        case RD_KAFKA_EVENT_STATS:
+            guard let statisticsHandler, let json = rd_kafka_event_stats(event) else { return }
+            if let statistics = KafkaStatistics(json: String(cString: json)) { statisticsHandler(statistics) }
+        default:
+            logger.trace("kafka_event_ignored", metadata: ["event": .string(String(cString: rd_kafka_event_name(event)))])
+        }
+    }
+
+    /// The error carried by an error event, with the fatal reason when it is fatal.
+    func error(of event: OpaquePointer) -> KafkaError {
+        let code = rd_kafka_event_error(event)
+        let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+        if rd_kafka_event_error_is_fatal(event) != 0 {
+            return fatalError()
+        }
+        let base = KafkaError(code)
+        return KafkaError(code: base.code, message: text.isEmpty ? base.message : text, isRetriable: base.isRetriable)
+    }
+
+    /// The client's fatal error, as librdkafka reports it.
+    func fatalError() -> KafkaError {
+        var text = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(handle, &text, text.count)
+        let reason = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return KafkaError(code: KafkaError.Code(rawValue: code.rawValue), message: reason, isFatal: true)
+    }
+
+    private func logError(event: OpaquePointer) {
+        let error = error(of: event)
+        if error.isFatal {
+            logger.critical("kafka_fatal_error", metadata: ["error": .string(error.description)])
+        } else {
+            // librdkafka recovers from these by itself (reconnects, retries).
+            logger.warning("kafka_error", metadata: ["error": .string(error.description)])
+        }
+    }
+
+    /// A cached topic handle for producing.
+    func topicHandle(_ name: String) -> OpaquePointer {
+        topicHandles.withLock { handles in
+            if let existing = handles[name] { return existing }
+            let created = rd_kafka_topic_new(handle, name, nil)!
+            handles[name] = created
+            return created
+        }
+    }
+
+    /// Stops the event thread and destroys the handle. Safe to call more than once.
+    /// Blocks: call it from a dispatch queue, never from a Swift task directly.
+    func destroy() {
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        stopRequested.store(true, ordering: .releasing)
+        threadFinished.wait()
+        topicHandles.withLock { handles in
+            handles.values.forEach { rd_kafka_topic_destroy($0) }
+            handles.removeAll()
+        }
+        rd_kafka_queue_destroy(mainQueue)
+        if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+        // A consumer that was not closed leaves its group by session timeout instead
+        // of running a close whose rebalance events nobody would serve.
+        rd_kafka_destroy_flags(handle, consumerClosed.load(ordering: .acquiring) ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
+    }
+
+    /// Set by the consumer once it has left its group.
+    let consumerClosed = Atomic<Bool>(false)
+
+    var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
+
+    deinit {
+        if !destroyed.load(ordering: .acquiring) {
+            // The event thread holds a strong reference, so this runs only if the
+            // thread never started.
+            rd_kafka_queue_destroy(mainQueue)
+            if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+            rd_kafka_destroy(handle)
+        }
+    }
+
+    /// swift-log level for a syslog level (0 emergency … 7 debug).
+    static func logLevel(syslog level: Int32) -> Logger.Level {
+        switch level {
+        case ...2: .critical
+        case 3: .error
+        case 4: .warning
+        case 5: .notice
+        case 6: .info
+        default: .debug
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import CRdKafka
+
+/// Builds an `rd_kafka_conf_t` from a property map.
+enum RDKafkaConfig {
+    /// Creates a configuration object with every property set, and events enabled.
+    ///
+    /// - Parameters:
+    ///   - properties: librdkafka property names and values.
+    ///   - events: the `RD_KAFKA_EVENT_*` mask the client serves from its queues.
+    /// - Returns: the configuration; `rd_kafka_new` takes ownership on success.
+    /// - Throws: ``KafkaError`` with code `invalidConfiguration` naming the first bad
+    ///   property (secret values never appear in the message).
+    static func make(properties: [String: String], events: Int32) throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var all = properties
+        // Log lines go to the main queue and from there to swift-log, not to stderr.
+        all["log.queue"] = "true"
+        for (name, value) in all.sorted(by: { $0.key < $1.key }) {
+            var errorText = [CChar](repeating: 0, count: 512)
+            let result = rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
+            guard result != RD_KAFKA_CONF_OK else { continue }
+            rd_kafka_conf_destroy(conf)
+            if result == RD_KAFKA_CONF_UNKNOWN {
+                throw .invalidConfiguration(
+                    name, "unknown Kafka property '\(name)' (librdkafka's CONFIGURATION.md lists the valid ones)")
+            }
+            var reason = errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            if KafkaConfiguration.isSecret(property: name), !value.isEmpty {
+                reason = reason.replacingOccurrences(of: value, with: "[redacted]")
+            }
+            throw .invalidConfiguration(name, "invalid value for Kafka property '\(name)': \(reason)")
+        }
+        rd_kafka_conf_set_events(conf, events)
+        return conf
+    }
+}
+
+import Foundation

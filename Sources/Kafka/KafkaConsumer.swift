@@ -1,0 +1,343 @@
+import CRdKafka
+import Foundation
+import Logging
+
+/// A Kafka consumer-group member over librdkafka.
+///
+/// Read messages with ``messages``. Offsets are committed only for messages marked with
+/// ``markProcessed(_:)`` — in the background every `autoCommitInterval`, on
+/// ``commit()``, when partitions are revoked and on ``close()`` — and a partition's
+/// commit point never passes a message that is still being processed.
+///
+/// Rebalancing (cooperative-sticky by default) is handled inside: when partitions are
+/// revoked, messages fetched for them but not yet handed out are dropped, the consumer
+/// waits (up to `revocationTimeout`) for the ones being processed to be marked, commits,
+/// and only then gives the partitions up. Every message is therefore processed at least
+/// once, and exactly once when processing finishes within that time.
+public final class KafkaConsumer: @unchecked Sendable {
+    let client: RDKafkaClient
+    /// Serialises polls of the consumer queue (and close) on one thread at a time.
+    private let pollQueue = DispatchQueue(label: "kafka.consumer.poll")
+    private let revocationTimeout: Duration
+    private let maxBatch = 1000
+
+    /// Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var tracker = OffsetTracker()
+    private var assignedPartitions: Set<KafkaTopicPartition> = []
+    private var paused: Set<KafkaTopicPartition> = []
+    private var fetched: [KafkaConsumerMessage] = []
+    private var fetchedHead = 0
+    private var closed = false
+
+    /// Creates a consumer; call ``subscribe(topics:)`` next.
+    ///
+    /// - Parameters:
+    ///   - revocationTimeout: how long a revocation waits for messages being processed.
+    /// - Throws: ``KafkaError`` naming the property for invalid configuration.
+    public init(
+        configuration: KafkaConsumerConfiguration,
+        revocationTimeout: Duration = .seconds(10),
+        logger: Logger
+    ) throws(KafkaError) {
+        client = try RDKafkaClient(
+            role: .consumer,
+            properties: try configuration.librdkafkaProperties(),
+            events: RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_OFFSET_COMMIT,
+            statisticsHandler: configuration.kafka.statisticsHandler,
+            logger: logger
+        )
+        self.revocationTimeout = revocationTimeout
+        client.startEventThread()
+    }
+
+    deinit {
+        let client = self.client
+        DispatchQueue.global().async { client.destroy() }
+    }
+
+    /// Joins the group for these topics (replacing an earlier subscription).
+    public func subscribe(topics: [String]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(client.handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(err, context: "cannot subscribe to \(topics.joined(separator: ", "))")
+        }
+    }
+
+    /// The messages of the subscribed topics, in offset order per partition. Ends
+    /// (returns `nil`) when the consumer is closed or the iterating task is cancelled.
+    public var messages: KafkaConsumerMessages { KafkaConsumerMessages(consumer: self) }
+
+    /// The partitions currently assigned to this member.
+    public var assignment: Set<KafkaTopicPartition> {
+        condition.lock()
+        defer { condition.unlock() }
+        return assignedPartitions
+    }
+
+    /// Marks a message processed, so its offset can be committed once every earlier
+    /// message of its partition is processed too. Messages that failed and were handled
+    /// (for example sent to a dead-letter topic) must be marked as well.
+    ///
+    /// A message whose partition was revoked meanwhile is ignored: its new owner
+    /// processes it again.
+    public func markProcessed(_ message: KafkaConsumerMessage) {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        let partition = message.topicPartition
+        guard assignedPartitions.contains(partition), let offset = tracker.finished(partition, offset: message.offset) else { return }
+        let list = RDKafkaTopicPartitionList.make([KafkaTopicPartitionOffset(topic: message.topic, partition: message.partition, offset: offset)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_offsets_store(client.handle, list)
+        if let error = err != RD_KAFKA_RESP_ERR_NO_ERROR ? KafkaError(err) : RDKafkaTopicPartitionList.firstError(of: list) {
+            client.logger.warning("kafka_offset_store_failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
+        }
+    }
+
+    /// Commits the offsets of processed messages now and waits for the broker.
+    public func commit() async throws {
+        let client = self.client
+        try await runBlocking {
+            guard !client.isDestroyed else { throw KafkaError.closed }
+            let err = rd_kafka_commit(client.handle, nil, 0)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+                throw KafkaError(err, context: "offset commit failed")
+            }
+        }
+    }
+
+    /// Stops fetching from these partitions; messages already fetched for them are held
+    /// back until ``resume(_:)``.
+    public func pause(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
+        try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
+            let err = rd_kafka_pause_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot pause") }
+        }
+        condition.lock()
+        paused.formUnion(partitions)
+        condition.unlock()
+    }
+
+    /// Resumes fetching from paused partitions.
+    public func resume(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
+        try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
+            let err = rd_kafka_resume_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot resume") }
+        }
+        condition.lock()
+        paused.subtract(partitions)
+        condition.unlock()
+    }
+
+    /// Leaves the group cleanly: revokes every partition (committing processed offsets),
+    /// then releases the client. ``messages`` ends. Gives up waiting for the group after
+    /// `timeout` and releases the client anyway.
+    public func close(timeout: Duration = .seconds(30)) async throws {
+        let alreadyClosed = locked {
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
+        try await onPollQueue { [self] () throws(KafkaError) in
+            defer { client.destroy() }
+            let consumerQueue = client.consumerQueue!
+            if let error = rd_kafka_consumer_close_queue(client.handle, consumerQueue) {
+                throw KafkaError(consuming: error, context: "closing the consumer")
+            }
+            let deadline = ContinuousClock.now + timeout
+            while rd_kafka_consumer_closed(client.handle) == 0 {
+                guard ContinuousClock.now < deadline else {
+                    throw KafkaError(code: .timedOut, message: "the consumer did not leave its group within \(timeout)")
+                }
+                guard let event = rd_kafka_queue_poll(consumerQueue, 100) else { continue }
+                defer { rd_kafka_event_destroy(event) }
+                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE { rebalance(event) }
+            }
+            client.consumerClosed.store(true, ordering: .releasing)
+        }
+    }
+
+    // MARK: - Rebalancing
+
+    /// Records newly assigned partitions; their history starts afresh.
+    func assigned(_ partitions: [KafkaTopicPartition]) {
+        condition.lock()
+        defer { condition.unlock() }
+        tracker.reset(partitions)
+        assignedPartitions.formUnion(partitions)
+    }
+
+    /// Gives partitions up: drops messages fetched for them but not handed out, waits
+    /// for the handed-out ones to be marked processed, and commits. A lost assignment
+    /// (another member may own the partitions already) is neither waited for nor committed.
+    func revoked(_ partitions: [KafkaTopicPartition], lost: Bool) {
+        let revoked = Set(partitions)
+        condition.lock()
+        fetched = fetched[fetchedHead...].filter { !revoked.contains($0.topicPartition) }
+        fetchedHead = 0
+        if !lost {
+            let deadline = Date() + revocationTimeout.timeInterval
+            while tracker.unfinished(in: revoked) > 0 {
+                guard condition.wait(until: deadline) else {
+                    client.logger.warning(
+                        "kafka_revocation_timeout",
+                        metadata: ["unfinished": "\(tracker.unfinished(in: revoked))", "partitions": "\(partitions)"])
+                    break
+                }
+            }
+        }
+        condition.unlock()
+        if !lost {
+            let err = rd_kafka_commit(client.handle, nil, 0)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(KafkaError(err))"])
+            }
+        }
+        condition.lock()
+        assignedPartitions.subtract(revoked)
+        paused.subtract(revoked)
+        tracker.reset(revoked)
+        condition.unlock()
+    }
+
+    /// Runs `body` holding the state lock, then wakes waiters.
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        return body()
+    }
+
+    // MARK: - Polling
+
+    /// The next message to hand out, polling librdkafka when none is waiting.
+    func nextMessage() async throws -> KafkaConsumerMessage? {
+        while !Task.isCancelled {
+            switch takeFetched() {
+            case .message(let message): return message
+            case .closed: return nil
+            case .empty: try await onPollQueue { [self] () throws(KafkaError) in try poll(timeoutMilliseconds: 100) }
+            }
+        }
+        return nil
+    }
+
+    private enum Fetched {
+        case message(KafkaConsumerMessage)
+        case empty
+        case closed
+    }
+
+    private func takeFetched() -> Fetched {
+        condition.lock()
+        defer { condition.unlock() }
+        if closed { return .closed }
+        var index = fetchedHead
+        while index < fetched.count, !paused.isEmpty, paused.contains(fetched[index].topicPartition) { index += 1 }
+        guard index < fetched.count else { return .empty }
+        let message = fetched[index]
+        if index == fetchedHead {
+            fetchedHead += 1
+            if fetchedHead == fetched.count {
+                fetched.removeAll(keepingCapacity: true)
+                fetchedHead = 0
+            }
+        } else {
+            fetched.remove(at: index)
+        }
+        tracker.handedOut(message.topicPartition, offset: message.offset)
+        return .message(message)
+    }
+
+    /// Serves the consumer queue for up to `timeoutMilliseconds`, collecting up to a
+    /// batch of messages; returns early once messages arrived and the queue is drained.
+    private func poll(timeoutMilliseconds: Int32) throws(KafkaError) {
+        if client.isDestroyed { return }
+        var reader = RDKafkaMessageReader()
+        var batch: [KafkaConsumerMessage] = []
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        while batch.count < maxBatch {
+            let wait = batch.isEmpty ? max(0, Int32((deadline - ContinuousClock.now).milliseconds)) : 0
+            guard let event = rd_kafka_queue_poll(client.consumerQueue, wait) else { break }
+            defer { rd_kafka_event_destroy(event) }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_FETCH:
+                while let message = rd_kafka_event_message_next(event) {
+                    if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                        batch.append(reader.read(message))
+                    } else {
+                        try consumerError(message)
+                    }
+                }
+            case RD_KAFKA_EVENT_REBALANCE:
+                rebalance(event)
+            case RD_KAFKA_EVENT_OFFSET_COMMIT:
+                offsetCommitResult(event)
+            case RD_KAFKA_EVENT_ERROR where rd_kafka_event_error_is_fatal(event) != 0:
+                throw client.fatalError()
+            default:
+                client.handle(event: event)
+            }
+        }
+        guard !batch.isEmpty else { return }
+        condition.lock()
+        fetched.append(contentsOf: batch)
+        condition.unlock()
+    }
+
+    private func consumerError(_ message: UnsafePointer<rd_kafka_message_t>) throws(KafkaError) {
+        let err = message.pointee.err
+        if err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return }
+        if err == RD_KAFKA_RESP_ERR__FATAL { throw client.fatalError() }
+        let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
+        client.logger.warning("kafka_consumer_error", metadata: ["error": "\(KafkaError(err, context: text))"])
+    }
+
+    private func offsetCommitResult(_ event: OpaquePointer) {
+        let err = rd_kafka_event_error(event)
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
+        client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(KafkaError(err))"])
+    }
+
+    /// Runs `body` on the poll queue and resumes with its outcome.
+    private func onPollQueue(_ body: @escaping @Sendable () throws(KafkaError) -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            pollQueue.async {
+                do {
+                    try body()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}
+
+/// The messages of a ``KafkaConsumer``.
+public struct KafkaConsumerMessages: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerMessage
+
+    let consumer: KafkaConsumer
+
+    /// Iterates the consumer's messages.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let consumer: KafkaConsumer
+
+        /// The next message; `nil` once the consumer is closed or the task cancelled.
+        /// - Throws: ``KafkaError`` when the consumer hit a fatal error.
+        public mutating func next() async throws -> KafkaConsumerMessage? {
+            try await consumer.nextMessage()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+}

@@ -1,0 +1,90 @@
+/// Settings of a ``KafkaConsumer``.
+///
+/// Offsets are committed only for messages the application marks processed
+/// (``KafkaConsumer/markProcessed(_:)``): the consumer always runs with
+/// `enable.auto.offset.store=false`, so setting that property is an error.
+public struct KafkaConsumerConfiguration: Sendable {
+    /// Where to start when the group has no committed offset.
+    public enum OffsetReset: String, Sendable {
+        /// The oldest message still kept.
+        case earliest
+        /// Only messages produced from now on.
+        case latest
+    }
+
+    /// Which messages of transactional producers a consumer sees.
+    public enum IsolationLevel: String, Sendable {
+        /// Only messages of committed transactions.
+        case readCommitted = "read_committed"
+        /// Every message, also of aborted transactions.
+        case readUncommitted = "read_uncommitted"
+    }
+
+    /// The shared settings (brokers, client id, statistics, pass-through properties).
+    public var kafka: KafkaConfiguration
+    /// The consumer group (`group.id`).
+    public var groupID: String
+    /// Where a new group starts (`auto.offset.reset`, default earliest).
+    public var offsetReset: OffsetReset
+    /// How long the group waits for a silent member before rebalancing
+    /// (`session.timeout.ms`, default 10 s; lower joins faster).
+    public var sessionTimeout: Duration
+    /// How long the broker may hold a fetch waiting for data (`fetch.wait.max.ms`,
+    /// default 100 ms). Some brokers answer only when it runs out, so it bounds latency;
+    /// lower costs CPU on idle consumers.
+    public var fetchWaitMax: Duration
+    /// Transaction isolation (`isolation.level`, default read committed).
+    public var isolationLevel: IsolationLevel
+    /// Partition assignment (`partition.assignment.strategy`, default
+    /// `cooperative-sticky`: a rebalance moves only the partitions that must move).
+    public var assignmentStrategy: String
+    /// How often processed offsets are committed in the background
+    /// (`auto.commit.interval.ms`, default 1 s); `nil` commits only on
+    /// ``KafkaConsumer/commit()``, on revocation and on close.
+    public var autoCommitInterval: Duration?
+
+    /// Creates consumer settings.
+    public init(
+        kafka: KafkaConfiguration,
+        groupID: String,
+        offsetReset: OffsetReset = .earliest,
+        sessionTimeout: Duration = .seconds(10),
+        fetchWaitMax: Duration = .milliseconds(100),
+        isolationLevel: IsolationLevel = .readCommitted,
+        assignmentStrategy: String = "cooperative-sticky",
+        autoCommitInterval: Duration? = .seconds(1)
+    ) {
+        self.kafka = kafka
+        self.groupID = groupID
+        self.offsetReset = offsetReset
+        self.sessionTimeout = sessionTimeout
+        self.fetchWaitMax = fetchWaitMax
+        self.isolationLevel = isolationLevel
+        self.assignmentStrategy = assignmentStrategy
+        self.autoCommitInterval = autoCommitInterval
+    }
+
+    func librdkafkaProperties() throws(KafkaError) -> [String: String] {
+        if kafka.properties["enable.auto.offset.store"] != nil {
+            throw .invalidConfiguration(
+                "enable.auto.offset.store",
+                "enable.auto.offset.store is managed by the consumer (offsets are stored when a message is marked processed); remove it"
+            )
+        }
+        var defaults = [
+            "group.id": groupID,
+            "auto.offset.reset": offsetReset.rawValue,
+            "session.timeout.ms": String(sessionTimeout.milliseconds),
+            "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
+            "isolation.level": isolationLevel.rawValue,
+            "partition.assignment.strategy": assignmentStrategy,
+            "enable.auto.commit": String(autoCommitInterval != nil),
+        ]
+        if let autoCommitInterval {
+            defaults["auto.commit.interval.ms"] = String(autoCommitInterval.milliseconds)
+        }
+        var properties = kafka.librdkafkaProperties(roleDefaults: defaults)
+        properties["enable.auto.offset.store"] = "false"
+        return properties
+    }
+}

@@ -1,0 +1,152 @@
+import CRdKafka
+import Dispatch
+import Logging
+
+/// A Kafka producer over librdkafka.
+///
+/// `send` enqueues and returns when the broker has acknowledged (or refused) the
+/// message. Sending an array enqueues every message at once and awaits all reports
+/// together, so librdkafka batches them: that is the hot path. When librdkafka's
+/// queue is full, sending waits for deliveries to make room (backpressure).
+///
+/// Idempotence is on by default. Call ``close(timeout:)`` when done: it flushes and
+/// releases the client.
+public final class KafkaProducer: Sendable {
+    let client: RDKafkaClient
+    private let progress = ProgressSignal()
+
+    /// Creates a producer and connects in the background.
+    ///
+    /// - Throws: ``KafkaError`` naming the property for invalid configuration.
+    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
+        client = try RDKafkaClient(
+            role: .producer,
+            properties: configuration.librdkafkaProperties,
+            events: RD_KAFKA_EVENT_DR,
+            statisticsHandler: configuration.kafka.statisticsHandler,
+            logger: logger
+        )
+        client.onDeliveryReport = { [client, progress] event in
+            while let message = rd_kafka_event_message_next(event) {
+                DeliveryBatch.deliver(message, fatal: client.fatalError)
+            }
+            progress.advance()
+        }
+        client.startEventThread()
+    }
+
+    deinit {
+        let client = self.client
+        DispatchQueue.global().async { client.destroy() }
+    }
+
+    /// Sends one message and waits for its delivery report.
+    ///
+    /// - Returns: where the message was written.
+    /// - Throws: ``KafkaError``, e.g. `messageTimedOut` when no broker took it within
+    ///   `message.timeout.ms`, `messageTooLarge`, `unknownTopicOrPartition`.
+    public func send(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReport {
+        try await send([message])[0].get()
+    }
+
+    /// Sends messages together and waits for all their delivery reports.
+    ///
+    /// - Returns: one result per message, in the order given.
+    public func send(_ messages: [KafkaProducerMessage]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        let batch = DeliveryBatch(messages: messages)
+        for index in messages.indices {
+            await enqueue(messages[index], opaque: batch.opaque(for: index)) { batch.complete(index, .failure($0)) }
+        }
+        return await batch.results()
+    }
+
+    /// Enqueues one message, waiting for room while the queue is full.
+    private func enqueue(
+        _ message: KafkaProducerMessage,
+        opaque: UnsafeMutableRawPointer,
+        onFailure: (KafkaError) -> Void
+    ) async {
+        let topic = client.topicHandle(message.topic)
+        while true {
+            let seen = progress.generation
+            let err = produce(message, topic: topic, opaque: opaque)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL, !client.isDestroyed {
+                await progress.wait(after: seen)
+                continue
+            }
+            onFailure(err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)"))
+            return
+        }
+    }
+
+    private func produce(_ message: KafkaProducerMessage, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
+        if client.isDestroyed { return RD_KAFKA_RESP_ERR__DESTROY }
+        let headers = Self.makeHeaders(message.headers)
+        let err = withBytes(message.key) { key in
+            withBytes(message.value) { value in
+                crdkafka_produce(
+                    client.handle, topic, message.partition ?? RD_KAFKA_PARTITION_UA,
+                    key.baseAddress, key.count, value.baseAddress, value.count,
+                    message.timestampMilliseconds ?? 0, headers, opaque
+                )
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
+        return err
+    }
+
+    private static func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
+        guard !headers.isEmpty else { return nil }
+        let list = rd_kafka_headers_new(headers.count)!
+        for header in headers {
+            withBytes(header.value) { value in
+                _ = rd_kafka_header_add(list, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
+            }
+        }
+        return list
+    }
+
+    /// Waits until every queued message is delivered or failed.
+    ///
+    /// - Throws: ``KafkaError`` `timedOut` if messages remain after `timeout`.
+    public func flush(timeout: Duration) async throws {
+        let client = self.client
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        try await runBlocking {
+            let err = rd_kafka_flush(client.handle, milliseconds)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(err, context: "\(rd_kafka_outq_len(client.handle)) messages still queued after flushing for \(timeout)")
+            }
+        }
+    }
+
+    /// Flushes, then releases the client.
+    ///
+    /// - Throws: ``KafkaError`` `closed` when messages were still undelivered after
+    ///   `timeout`: they are purged and their sends fail, none is left waiting.
+    public func close(timeout: Duration = .seconds(30)) async throws {
+        let client = self.client
+        let undelivered: Int32 = try await runBlocking {
+            guard !client.isDestroyed else { return 0 }
+            var left: Int32 = 0
+            if rd_kafka_flush(client.handle, Int32(clamping: timeout.milliseconds)) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                left = rd_kafka_outq_len(client.handle)
+                rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+                _ = rd_kafka_flush(client.handle, 5000)  // lets the event thread report the purged messages
+            }
+            client.destroy()
+            return left
+        }
+        progress.close()
+        if undelivered > 0 {
+            throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
+        }
+    }
+}
+
+/// Calls `body` with the bytes of an optional array (empty and nil base for `nil`).
+func withBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    guard let bytes else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    return bytes.withUnsafeBytes(body)
+}

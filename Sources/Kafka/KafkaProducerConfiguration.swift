@@ -1,0 +1,39 @@
+/// Settings of a ``KafkaProducer``.
+public struct KafkaProducerConfiguration: Sendable {
+    /// The shared settings (brokers, client id, statistics, pass-through properties).
+    public var kafka: KafkaConfiguration
+    /// Exactly-once, in-order delivery per partition (`enable.idempotence`, default on).
+    public var idempotence: Bool
+    /// Makes the producer transactional (`transactional.id`, default none).
+    public var transactionalID: String?
+    /// How long to wait to fill a batch (`linger.ms`, default 5 ms).
+    public var linger: Duration
+    /// How long a message may take to be delivered before it fails with
+    /// ``KafkaError/Code/messageTimedOut`` (`message.timeout.ms`, default 300 s).
+    public var messageTimeout: Duration
+
+    /// Creates producer settings.
+    public init(
+        kafka: KafkaConfiguration,
+        idempotence: Bool = true,
+        transactionalID: String? = nil,
+        linger: Duration = .milliseconds(5),
+        messageTimeout: Duration = .seconds(300)
+    ) {
+        self.kafka = kafka
+        self.idempotence = idempotence
+        self.transactionalID = transactionalID
+        self.linger = linger
+        self.messageTimeout = messageTimeout
+    }
+
+    var librdkafkaProperties: [String: String] {
+        var defaults = [
+            "enable.idempotence": String(idempotence),
+            "linger.ms": String(linger.milliseconds),
+            "message.timeout.ms": String(messageTimeout.milliseconds),
+        ]
+        if let transactionalID { defaults["transactional.id"] = transactionalID }
+        return kafka.librdkafkaProperties(roleDefaults: defaults)
+    }
+}
