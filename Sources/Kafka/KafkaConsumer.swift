@@ -112,6 +112,28 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// The group's committed positions for these partitions, from the broker.
+    ///
+    /// - Returns: one position per partition; the offset is negative (librdkafka's
+    ///   `OFFSET_INVALID`, -1001) where the group has committed nothing yet.
+    public func committedOffsets(
+        for partitions: [KafkaTopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws -> [KafkaTopicPartitionOffset] {
+        let client = self.client
+        return try await runBlocking { () throws(KafkaError) -> [KafkaTopicPartitionOffset] in
+            guard !client.isDestroyed else { throw KafkaError.closed }
+            return try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
+                let err = rd_kafka_committed(client.handle, list, Int32(clamping: timeout.milliseconds))
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot read committed offsets") }
+                if let error = RDKafkaTopicPartitionList.firstError(of: list) { throw error }
+                return RDKafkaTopicPartitionList.elements(of: list).map {
+                    KafkaTopicPartitionOffset(topic: String(cString: $0.topic), partition: $0.partition, offset: $0.offset)
+                }
+            }
+        }
+    }
+
     /// Stops fetching from these partitions; messages already fetched for them are held
     /// back until ``resume(_:)``.
     public func pause(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {

@@ -24,14 +24,18 @@ enum RDKafkaConfig {
                 throw .invalidConfiguration(
                     name, "unknown Kafka property '\(name)' (librdkafka's CONFIGURATION.md lists the valid ones)")
             }
-            var reason = errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            if KafkaConfiguration.isSecret(property: name), !value.isEmpty {
-                reason = reason.replacingOccurrences(of: value, with: "[redacted]")
-            }
+            let reason = redacted(
+                errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, property: name, value: value)
             throw .invalidConfiguration(name, "invalid value for Kafka property '\(name)': \(reason)")
         }
         rd_kafka_conf_set_events(conf, events)
         return conf
+    }
+
+    /// `text` with the value of a secret property replaced by `[redacted]`.
+    static func redacted(_ text: String, property: String, value: String) -> String {
+        guard KafkaConfiguration.isSecret(property: property), !value.isEmpty else { return text }
+        return text.replacingOccurrences(of: value, with: "[redacted]")
     }
 }
 

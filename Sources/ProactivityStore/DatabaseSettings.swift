@@ -1,0 +1,79 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+
+/// Where the PostgreSQL database is, read from a `postgres://` URL.
+///
+/// `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE` with `sslmode` one of
+/// `disable` (default), `prefer`, `require` (encrypted, certificate not checked) or
+/// `verify-full` (encrypted, certificate and host name checked). The password never
+/// appears in ``description`` or in errors.
+public struct DatabaseSettings: Sendable, CustomStringConvertible {
+    /// TLS to the server.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        case disable, prefer, require
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tlsMode: TLSMode
+
+    /// A URL that cannot be used.
+    public struct InvalidURL: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Parses a `postgres://` (or `postgresql://`) URL.
+    /// - Throws: ``InvalidURL`` saying what is wrong (without the password).
+    public init(url: String) throws(InvalidURL) {
+        guard let components = URLComponents(string: url),
+            ["postgres", "postgresql"].contains(components.scheme ?? "")
+        else {
+            throw InvalidURL(description: "the database URL must look like postgres://user:password@host:5432/database")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw InvalidURL(description: "the database URL names no host")
+        }
+        guard let username = components.user, !username.isEmpty else {
+            throw InvalidURL(description: "the database URL names no user")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        let modeText = components.queryItems?.first { $0.name == "sslmode" }?.value ?? TLSMode.disable.rawValue
+        guard let tlsMode = TLSMode(rawValue: modeText) else {
+            throw InvalidURL(
+                description: "unknown sslmode '\(modeText)' (use one of: \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.username = username
+        self.password = components.password?.removingPercentEncoding ?? components.password
+        self.database = database.isEmpty ? username : database
+        self.tlsMode = tlsMode
+    }
+
+    /// The URL with the password replaced by `***`.
+    public var description: String {
+        "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tlsMode.rawValue)"
+    }
+
+    /// The PostgresNIO client configuration.
+    public var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch tlsMode {
+        case .disable:
+            tls = .disable
+        case .prefer, .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            tls = tlsMode == .prefer ? .prefer(configuration) : .require(configuration)
+        case .verifyFull:
+            tls = .require(TLSConfiguration.makeClientConfiguration())
+        }
+        return PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+}

@@ -1,0 +1,189 @@
+import Dispatch
+import Foundation
+import Kafka
+import KafkaBaseline
+import Logging
+
+/// Runs the Kafka benchmark phases against one broker and collects the figures.
+struct KafkaBenchmark {
+    let configuration: KafkaConfiguration
+    let messages: Int
+    let size: Int
+    let partitions: Int32
+    let latencyMessages: Int
+    let logger: Logger
+    let progress: (String) -> Void
+
+    private let runID = UUID().uuidString.prefix(8).lowercased()
+    private let clock = ContinuousClock()
+
+    init(
+        configuration: KafkaConfiguration, messages: Int, size: Int, partitions: Int32, latencyMessages: Int,
+        logger: Logger, progress: @escaping (String) -> Void
+    ) {
+        self.configuration = configuration
+        self.messages = messages
+        self.size = size
+        self.partitions = partitions
+        self.latencyMessages = latencyMessages
+        self.logger = logger
+        self.progress = progress
+    }
+
+    func run() async throws -> KafkaBenchmarkReport {
+        let baselineTopic = "bench-\(runID)-c"
+        let swiftTopic = "bench-\(runID)-swift"
+        let latencyTopic = "bench-\(runID)-latency"
+        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        _ = try await admin.createTopics(
+            [baselineTopic, swiftTopic, latencyTopic].map { KafkaTopicSpecification(name: $0, partitions: partitions) })
+        await admin.close()
+
+        progress("C baseline: producing \(messages) × \(size) B to \(baselineTopic)…")
+        let baseline = try await produceWithC(topic: baselineTopic)
+        progress("Swift producer: producing \(messages) × \(size) B to \(swiftTopic)…")
+        let swift = try await produceWithSwift(topic: swiftTopic)
+        progress("Swift consumer: reading \(messages) back…")
+        let consume = try await consume(topic: swiftTopic)
+        progress("Latency: \(latencyMessages) single sends…")
+        let latency = try await measureLatency(topic: latencyTopic)
+        return KafkaBenchmarkReport(
+            librdkafka: KafkaLibrary.version, messages: messages, size: size, partitions: Int(partitions),
+            baselineProduce: baseline, swiftProduce: swift,
+            produceRatio: swift.messagesPerSecond / baseline.messagesPerSecond,
+            consume: consume, latency: latency)
+    }
+
+    /// The same properties our producer uses, for the C loop.
+    private var baselineProperties: [String] {
+        var properties = [
+            "bootstrap.servers": configuration.bootstrapServers,
+            "client.id": "proactivity-bench-c",
+            "enable.idempotence": "true",
+            "linger.ms": "5",
+        ]
+        properties.merge(configuration.properties) { _, passedThrough in passedThrough }
+        return properties.map { "\($0.key)=\($0.value)" }
+    }
+
+    private func produceWithC(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
+        let properties = baselineProperties
+        let (messages, size) = (self.messages, self.size)
+        let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<kafka_baseline_result, Error>) in
+            DispatchQueue.global().async {
+                var result = kafka_baseline_result()
+                var error = [CChar](repeating: 0, count: 512)
+                let cStrings = properties.map { strdup($0) }
+                defer { cStrings.forEach { free($0) } }
+                let status = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { pointers in
+                    kafka_baseline_produce(pointers.baseAddress, pointers.count, topic, messages, size, &result, &error, error.count)
+                }
+                if status == 0, result.failed == 0 {
+                    continuation.resume(returning: result)
+                } else {
+                    let reason = status == 0 ? "\(result.failed) deliveries failed" : String(cString: error)
+                    continuation.resume(throwing: KafkaError(code: .state, message: "C baseline: \(reason)"))
+                }
+            }
+        }
+        return .init(messages: messages, size: size, seconds: result.seconds)
+    }
+
+    private func produceWithSwift(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: logger)
+        let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        let keys = (0..<1024).map { Array("k\($0)".utf8) }
+        let chunk = 10_000
+        let start = clock.now
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            var failures = 0
+            var inFlight = 0
+            for chunkStart in stride(from: 0, to: messages, by: chunk) {
+                let batch = (chunkStart..<min(chunkStart + chunk, messages)).map {
+                    KafkaProducerMessage(topic: topic, key: keys[$0 % keys.count], value: payload)
+                }
+                if inFlight == 8 {
+                    failures += try await group.next()!
+                    inFlight -= 1
+                }
+                group.addTask { await producer.send(batch).count { if case .failure = $0 { true } else { false } } }
+                inFlight += 1
+            }
+            for try await failed in group { failures += failed }
+            return failures
+        }
+        let seconds = (clock.now - start).seconds
+        try await producer.close()
+        guard failures == 0 else { throw KafkaError(code: .state, message: "\(failures) Swift deliveries failed") }
+        return .init(messages: messages, size: size, seconds: seconds)
+    }
+
+    private func consume(topic: String) async throws -> KafkaBenchmarkReport.Consume {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(kafka: configuration, groupID: "bench-\(runID)-consume", sessionTimeout: .seconds(6)),
+            logger: logger)
+        try consumer.subscribe(topics: [topic])
+        let subscribed = clock.now
+        var first: ContinuousClock.Instant?
+        var count = 0
+        for try await message in consumer.messages {
+            if first == nil { first = clock.now }
+            consumer.markProcessed(message)
+            count += 1
+            if count == messages { break }
+        }
+        let end = clock.now
+        try await consumer.close()
+        let firstAt = first ?? end
+        return .init(
+            throughput: .init(messages: count, size: size, seconds: (end - firstAt).seconds),
+            joinSeconds: (firstAt - subscribed).seconds)
+    }
+
+    private func measureLatency(topic: String) async throws -> KafkaBenchmarkReport.Latency {
+        var consumerConfiguration = KafkaConsumerConfiguration(
+            kafka: configuration, groupID: "bench-\(runID)-latency", sessionTimeout: .seconds(6), fetchWaitMax: .milliseconds(10))
+        consumerConfiguration.kafka.properties["fetch.error.backoff.ms"] = "10"
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        try consumer.subscribe(topics: [topic])
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: configuration, linger: .zero), logger: logger)
+        let expected = latencyMessages
+        let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
+            group.addTask {
+                var samples: [Double] = []
+                for try await message in consumer.messages {
+                    consumer.markProcessed(message)
+                    guard let sent = message.headers.string(named: "sent-ns").flatMap(UInt64.init) else { continue }
+                    samples.append(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1e6)
+                    if samples.count == expected { break }
+                }
+                return samples
+            }
+            // Warm up until the consumer has joined and reads from the end.
+            while consumer.assignment.isEmpty {
+                _ = try await producer.send(KafkaProducerMessage(topic: topic, key: nil, value: "warmup"))
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            for index in 0..<expected {
+                let sent = String(DispatchTime.now().uptimeNanoseconds)
+                _ = try await producer.send(
+                    KafkaProducerMessage(topic: topic, key: "k\(index)", value: "latency", headers: [KafkaHeader(name: "sent-ns", string: sent)]))
+            }
+            return try await group.next()!
+        }
+        try await producer.close()
+        try await consumer.close()
+        let sorted = samples.sorted()
+        func percentile(_ p: Double) -> Double { sorted[Int((Double(sorted.count - 1) * p).rounded())] }
+        return .init(samples: sorted.count, p50: percentile(0.5), p99: percentile(0.99), max: sorted.last ?? 0)
+    }
+}
+
+extension Duration {
+    /// Seconds as a floating-point number.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+
+/// `proactivity bench …`: benchmarks that print numbers.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks against a running broker (numbers, never pass/fail).",
+        subcommands: [KafkaBenchCommand.self]
+    )
+}
+
+/// `proactivity bench kafka`.
+struct KafkaBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka",
+        abstract: "Produce, consume and latency figures of our Kafka wrapper next to a plain-C librdkafka producer.",
+        discussion: """
+            In one run on the same broker and message set: the C baseline produces --messages \
+            messages, then our Swift producer does the same; a consumer group reads the Swift \
+            topic back; then --latency-messages single sends measure produce-to-consume latency. \
+            Topics are new per run.
+            """
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: "Messages per throughput phase.")
+    var messages = 200_000
+
+    @Option(help: "Value size in bytes.")
+    var size = 256
+
+    @Option(help: "Partitions of the benchmark topics.")
+    var partitions: Int32 = 6
+
+    @Option(help: "Messages sent one at a time for the latency figures.")
+    var latencyMessages = 500
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard messages > 0, latencyMessages > 0 else { throw ValidationError("--messages and --latency-messages must be positive") }
+        guard (0...1_000_000).contains(size) else { throw ValidationError("--size must be 0…1000000 bytes") }
+        guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
+    }
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "proactivity.bench")
+        let benchmark = KafkaBenchmark(
+            configuration: kafka.configuration(clientID: "proactivity-bench"),
+            messages: messages, size: size, partitions: partitions, latencyMessages: latencyMessages,
+            logger: logger, progress: { if !json { print($0) } })
+        let report = try await benchmark.run()
+        print(json ? try report.json() : report.table())
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+
+/// Log verbosity, and the one-time logging set-up every command runs first.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $LOG_LEVEL, else info.")
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("unknown log level '\(logLevel)'")
+        }
+    }
+
+    /// Bootstraps swift-log and returns the command's logger, after logging which
+    /// librdkafka was loaded (and warning when it is too old for some brokers).
+    func makeLogger(label: String) -> Logger {
+        let level = (logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: label)
+        logger.info("librdkafka_loaded", metadata: ["version": .string(KafkaLibrary.version)])
+        if KafkaLibrary.isOlderThan2_1 {
+            logger.warning(
+                "librdkafka_too_old",
+                metadata: [
+                    "hint": "librdkafka < 2.1 cannot talk to some brokers (Tansu); run with LD_LIBRARY_PATH from `scripts/stack env`"
+                ])
+        }
+        return logger
+    }
+}

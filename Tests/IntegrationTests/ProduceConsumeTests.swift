@@ -1,0 +1,102 @@
+import Kafka
+import Testing
+
+@Suite(.timeLimit(.minutes(3)))
+struct ProduceConsumeTests {
+    @Test func tenThousandKeyedMessagesArriveOnceInKeyOrderWithHeaders() async throws {
+        let topic = TestEnvironment.unique("roundtrip")
+        try await TestEnvironment.createTopic(topic, partitions: 6)
+        let producer = try TestEnvironment.producer()
+        let binary: [UInt8] = [0, 1, 2, 255]
+        let total = 10_000
+        let keys = 100
+        let messages = (0..<total).map { index in
+            let sequence = index / keys
+            return KafkaProducerMessage(
+                topic: topic, key: Array("key-\(index % keys)".utf8), value: Array("\(sequence)".utf8),
+                headers: [
+                    KafkaHeader(name: "sequence", string: "\(sequence)"),
+                    KafkaHeader(name: "binary", value: binary),
+                    KafkaHeader(name: "empty", value: nil),
+                ])
+        }
+        let reports = await producer.send(messages)
+        #expect(reports.allSatisfy { (try? $0.get()) != nil })
+        #expect(Set(reports.compactMap { try? $0.get().partition }).count == 6)
+        try await producer.close()
+
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("roundtrip"), topics: [topic])
+        var sequences: [String: [Int]] = [:]
+        var received = 0
+        for try await message in consumer.messages {
+            let key = try #require(message.keyString)
+            let sequence = try #require(message.valueString.flatMap(Int.init))
+            sequences[key, default: []].append(sequence)
+            #expect(message.headers.count == 3)
+            #expect(message.headers.string(named: "sequence") == "\(sequence)")
+            #expect(message.headers.first { $0.name == "binary" }?.value == binary)
+            #expect(message.headers.first { $0.name == "empty" }.map { $0.value == nil } == true)
+            #expect(message.topic == topic)
+            consumer.markProcessed(message)
+            received += 1
+            if received == total { break }
+        }
+        try await consumer.close()
+
+        #expect(received == total)
+        #expect(sequences.count == keys)
+        for (key, list) in sequences {
+            #expect(list == Array(0..<(total / keys)), "key \(key) arrived out of order or incomplete")
+        }
+    }
+
+    @Test func singleSendReturnsItsDeliveryReport() async throws {
+        let topic = TestEnvironment.unique("single")
+        try await TestEnvironment.createTopic(topic, partitions: 1)
+        let producer = try TestEnvironment.producer()
+        let first = try await producer.send(KafkaProducerMessage(topic: topic, key: "k", value: "one"))
+        let second = try await producer.send(KafkaProducerMessage(topic: topic, key: "k", value: "two"))
+        try await producer.close()
+        #expect(first.topic == topic)
+        #expect(first.partition == 0)
+        #expect(second.offset == first.offset + 1)
+    }
+
+    @Test func pausedPartitionsHoldBackMessagesUntilResumed() async throws {
+        let topic = TestEnvironment.unique("pause")
+        try await TestEnvironment.createTopic(topic, partitions: 1)
+        let producer = try TestEnvironment.producer()
+        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: "k", value: "before"))
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("pause"), topics: [topic])
+        var iterator = consumer.messages.makeAsyncIterator()
+        let first = try #require(try await iterator.next())
+        #expect(first.valueString == "before")
+        consumer.markProcessed(first)
+
+        let partition = KafkaTopicPartition(topic: topic, partition: 0)
+        try consumer.pause([partition])
+        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: "k", value: "after"))
+        let held = await Task { () -> KafkaConsumerMessage? in
+            await withTaskGroup(of: KafkaConsumerMessage?.self) { group in
+                group.addTask {
+                    var iterator = consumer.messages.makeAsyncIterator()
+                    return try? await iterator.next()
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(2))
+                    return nil
+                }
+                let result = await group.next()!
+                group.cancelAll()
+                return result
+            }
+        }.value
+        #expect(held == nil, "a paused partition delivered \(held?.valueString ?? "")")
+
+        try consumer.resume([partition])
+        let resumed = try #require(try await iterator.next())
+        #expect(resumed.valueString == "after")
+        try await producer.close()
+        try await consumer.close()
+    }
+}

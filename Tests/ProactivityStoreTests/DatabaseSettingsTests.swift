@@ -1,0 +1,32 @@
+import ProactivityStore
+import Testing
+
+@Suite struct DatabaseSettingsTests {
+    @Test func parsesAFullURL() throws {
+        let settings = try DatabaseSettings(url: "postgres://app:s3cr%40t@db.example:6543/engine?sslmode=require")
+        #expect(settings.host == "db.example")
+        #expect(settings.port == 6543)
+        #expect(settings.username == "app")
+        #expect(settings.password == "s3cr@t")
+        #expect(settings.database == "engine")
+        #expect(settings.tlsMode == .require)
+    }
+
+    @Test func descriptionNeverShowsThePassword() throws {
+        let settings = try DatabaseSettings(url: "postgresql://app:hunter2@localhost/engine")
+        #expect(!settings.description.contains("hunter2"))
+        #expect(settings.description == "postgres://app:***@localhost:5432/engine?sslmode=disable")
+    }
+
+    @Test(arguments: [
+        "mysql://a@b/c", "postgres://:pw@host/db", "postgres://user@/db", "postgres://u:pw@h/db?sslmode=sometimes", "",
+    ])
+    func rejectsBadURLsWithoutLeakingPasswords(url: String) {
+        do {
+            _ = try DatabaseSettings(url: url)
+            Issue.record("accepted \(url)")
+        } catch {
+            #expect(!error.description.contains("pw"))
+        }
+    }
+}
