@@ -115,7 +115,7 @@ public final class KafkaAdmin: Sendable {
         guard let topic = rd_kafka_NewTopic_new(
             specification.name, specification.partitions, specification.replicationFactor, &errorText, errorText.count)
         else {
-            let reason = errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let reason = String(errorBuffer: errorText)
             throw KafkaError(code: .invalidConfiguration, message: "invalid topic \(specification.name): \(reason)")
         }
         for (name, value) in specification.configs.sorted(by: { $0.key < $1.key }) {

@@ -157,9 +157,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Leaves the group cleanly: revokes every partition (committing processed offsets),
-    /// then releases the client. ``messages`` ends. Gives up waiting for the group after
-    /// `timeout` and releases the client anyway.
+    /// Leaves the group cleanly: revokes every partition (committing the offsets of
+    /// messages marked processed so far, without waiting for others), then releases the
+    /// client. ``messages`` ends. Finish or abandon in-flight messages before calling
+    /// it. Gives up waiting for the group after `timeout` and releases the client anyway.
     public func close(timeout: Duration = .seconds(30)) async throws {
         let alreadyClosed = locked {
             defer { closed = true }
@@ -196,14 +197,15 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Gives partitions up: drops messages fetched for them but not handed out, waits
-    /// for the handed-out ones to be marked processed, and commits. A lost assignment
-    /// (another member may own the partitions already) is neither waited for nor committed.
+    /// for the handed-out ones to be marked processed (not when closing), and commits.
+    /// A lost assignment (another member may own the partitions already) is neither
+    /// waited for nor committed.
     func revoked(_ partitions: [KafkaTopicPartition], lost: Bool) {
         let revoked = Set(partitions)
         condition.lock()
         fetched = fetched[fetchedHead...].filter { !revoked.contains($0.topicPartition) }
         fetchedHead = 0
-        if !lost {
+        if !lost, !closed {
             let deadline = Date() + revocationTimeout.timeInterval
             while tracker.unfinished(in: revoked) > 0 {
                 guard condition.wait(until: deadline) else {

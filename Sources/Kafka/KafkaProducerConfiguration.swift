@@ -9,8 +9,12 @@ public struct KafkaProducerConfiguration: Sendable {
     /// How long to wait to fill a batch (`linger.ms`, default 5 ms).
     public var linger: Duration
     /// How long a message may take to be delivered before it fails with
-    /// ``KafkaError/Code/messageTimedOut`` (`message.timeout.ms`, default 300 s).
+    /// ``KafkaError/Code/messageTimedOut`` (`message.timeout.ms`, default 300 s; a
+    /// transactional producer uses at most its ``transactionTimeout``).
     public var messageTimeout: Duration
+    /// How long a transaction may stay open before the broker aborts it
+    /// (`transaction.timeout.ms`, default 60 s; transactional producers only).
+    public var transactionTimeout: Duration
 
     /// Creates producer settings.
     public init(
@@ -18,13 +22,15 @@ public struct KafkaProducerConfiguration: Sendable {
         idempotence: Bool = true,
         transactionalID: String? = nil,
         linger: Duration = .milliseconds(5),
-        messageTimeout: Duration = .seconds(300)
+        messageTimeout: Duration = .seconds(300),
+        transactionTimeout: Duration = .seconds(60)
     ) {
         self.kafka = kafka
         self.idempotence = idempotence
         self.transactionalID = transactionalID
         self.linger = linger
         self.messageTimeout = messageTimeout
+        self.transactionTimeout = transactionTimeout
     }
 
     var librdkafkaProperties: [String: String] {
@@ -33,7 +39,12 @@ public struct KafkaProducerConfiguration: Sendable {
             "linger.ms": String(linger.milliseconds),
             "message.timeout.ms": String(messageTimeout.milliseconds),
         ]
-        if let transactionalID { defaults["transactional.id"] = transactionalID }
+        if let transactionalID {
+            defaults["transactional.id"] = transactionalID
+            defaults["transaction.timeout.ms"] = String(transactionTimeout.milliseconds)
+            // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+            defaults["message.timeout.ms"] = String(min(messageTimeout, transactionTimeout).milliseconds)
+        }
         return kafka.librdkafkaProperties(roleDefaults: defaults)
     }
 }

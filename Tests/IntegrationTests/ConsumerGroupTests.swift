@@ -89,6 +89,7 @@ struct ConsumerGroupTests {
         var iterator = next.messages.makeAsyncIterator()
         let message = try #require(try await iterator.next())
         #expect(message.valueString == "20")
+        next.markProcessed(message)
         try await next.close()
         try await producer.close()
     }

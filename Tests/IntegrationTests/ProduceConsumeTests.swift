@@ -96,6 +96,7 @@ struct ProduceConsumeTests {
         try consumer.resume([partition])
         let resumed = try #require(try await iterator.next())
         #expect(resumed.valueString == "after")
+        consumer.markProcessed(resumed)
         try await producer.close()
         try await consumer.close()
     }

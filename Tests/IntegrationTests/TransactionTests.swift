@@ -1,8 +1,21 @@
+import Foundation
 import Kafka
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(3)))
 struct TransactionTests {
+    /// Values a read_committed consumer saw, and whether each arrived before the
+    /// transaction that wrote it was committed.
+    final class Observations: Sendable {
+        let committing = Atomic<Bool>(false)
+        private let seen = Mutex<[(value: String, early: Bool)]>([])
+
+        func record(_ value: String) { seen.withLock { $0.append((value, !committing.load(ordering: .acquiring))) } }
+        var values: [String] { seen.withLock { $0.map(\.value) } }
+        var early: [String] { seen.withLock { $0.filter(\.early).map(\.value) } }
+    }
+
     @Test func abortedIsInvisibleAndCommittedIsVisibleWithItsOffsets() async throws {
         let input = TestEnvironment.unique("tx-in")
         let output = TestEnvironment.unique("tx-out")
@@ -13,6 +26,17 @@ struct TransactionTests {
         let plain = try TestEnvironment.producer()
         for index in 0..<5 { _ = try await plain.send(KafkaProducerMessage(topic: input, key: "k", value: "in-\(index)")) }
         try await plain.close()
+
+        let observations = Observations()
+        let reader = try TestEnvironment.consumer(group: TestEnvironment.unique("tx-read"), topics: [output])
+        let reading = Task {
+            for try await message in reader.messages {
+                reader.markProcessed(message)
+                observations.record(message.valueString ?? "")
+                if message.valueString == "end" { break }
+            }
+        }
+        try await eventually("the read_committed reader joined") { !reader.assignment.isEmpty }
 
         let producer = try TestEnvironment.producer(transactionalID: TestEnvironment.unique("tx"))
         try await producer.initTransactions()
@@ -29,9 +53,13 @@ struct TransactionTests {
             if consumed.count == 5 { break }
         }
         try producer.beginTransaction()
-        let transformed = consumed.map { KafkaProducerMessage(topic: output, key: "k", value: Array(("out-" + ($0.valueString ?? "")).utf8)) }
+        let transformed = consumed.map { KafkaProducerMessage(topic: output, key: "k", value: "out-" + ($0.valueString ?? "")) }
         for result in await producer.send(transformed) { _ = try result.get() }
         try await producer.sendOffsetsToTransaction([consumed.last!.nextOffset], consumer: source)
+        // The outputs are on the broker now; the reader (fetching every 20 ms) must not
+        // see them while the transaction is open.
+        try await Task.sleep(for: .seconds(1))
+        observations.committing.store(true, ordering: .releasing)
         try await producer.commitTransaction()
 
         let committed = try await source.committedOffsets(for: [KafkaTopicPartition(topic: input, partition: 0)])
@@ -43,13 +71,14 @@ struct TransactionTests {
         try await producer.commitTransaction()
         try await producer.close()
 
-        let reader = try TestEnvironment.consumer(group: TestEnvironment.unique("tx-read"), topics: [output])
-        var values: [String] = []
-        for try await message in reader.messages {
-            values.append(message.valueString ?? "")
-            if message.valueString == "end" { break }
-        }
+        try await reading.value
         try await reader.close()
-        #expect(values == ["out-in-0", "out-in-1", "out-in-2", "out-in-3", "out-in-4", "end"])
+        #expect(observations.values.filter { $0 != "aborted" } == ["out-in-0", "out-in-1", "out-in-2", "out-in-3", "out-in-4", "end"])
+        #expect(observations.early.filter { $0 != "aborted" }.isEmpty, "seen before commit: \(observations.early)")
+        withKnownIssue("Tansu 0.6 hands records of aborted transactions to read_committed consumers") {
+            #expect(!observations.values.contains("aborted"))
+        } when: {
+            ProcessInfo.processInfo.environment["PROACTIVITY_TEST_BROKER"] == "tansu"
+        }
     }
 }

@@ -46,7 +46,7 @@ final class RDKafkaClient: @unchecked Sendable {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(role.cType, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)  // librdkafka frees it only on success
-            let reason = errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let reason = String(errorBuffer: errorText)
             throw KafkaError(code: .invalidConfiguration, message: "cannot create the Kafka \(role) client: \(reason)")
         }
         self.handle = handle
@@ -114,7 +114,7 @@ final class RDKafkaClient: @unchecked Sendable {
     func fatalError() -> KafkaError {
         var text = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &text, text.count)
-        let reason = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let reason = String(errorBuffer: text)
         return KafkaError(code: KafkaError.Code(rawValue: code.rawValue), message: reason, isFatal: true)
     }
 

@@ -25,7 +25,7 @@ enum RDKafkaConfig {
                     name, "unknown Kafka property '\(name)' (librdkafka's CONFIGURATION.md lists the valid ones)")
             }
             let reason = redacted(
-                errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, property: name, value: value)
+                String(errorBuffer: errorText), property: name, value: value)
             throw .invalidConfiguration(name, "invalid value for Kafka property '\(name)': \(reason)")
         }
         rd_kafka_conf_set_events(conf, events)

@@ -81,7 +81,7 @@ struct KafkaBenchmark {
                 if status == 0, result.failed == 0 {
                     continuation.resume(returning: result)
                 } else {
-                    let reason = status == 0 ? "\(result.failed) deliveries failed" : String(cString: error)
+                    let reason = status == 0 ? "\(result.failed) deliveries failed" : error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
                     continuation.resume(throwing: KafkaError(code: .state, message: "C baseline: \(reason)"))
                 }
             }
