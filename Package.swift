@@ -34,6 +34,9 @@ let package = Package(
             name: "KafkaBaseline",
             dependencies: ["CRdKafka"]
         ),
+        // The engine's domain: jobs, schedules, tick and alert messages. Pure: no Kafka,
+        // NIO or PostgreSQL, so its tests run in milliseconds.
+        .target(name: "ProactivityCore"),
         // PostgreSQL access (PostgresNIO).
         .target(
             name: "ProactivityStore",
@@ -56,6 +59,10 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka"]
+        ),
+        .testTarget(
+            name: "ProactivityCoreTests",
+            dependencies: ["ProactivityCore"]
         ),
         .testTarget(
             name: "ProactivityStoreTests",

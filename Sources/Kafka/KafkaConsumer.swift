@@ -29,6 +29,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var fetched: [KafkaConsumerMessage] = []
     private var fetchedHead = 0
     private var closed = false
+    /// Commit points reached since librdkafka was last told (see `storeOffsets()`).
+    private var unstored: [KafkaTopicPartition: Int64] = [:]
 
     /// Creates a consumer; call ``subscribe(topics:)`` next.
     ///
@@ -92,19 +94,35 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         let partition = message.topicPartition
         guard assignedPartitions.contains(partition), let offset = tracker.finished(partition, offset: message.offset) else { return }
-        let list = RDKafkaTopicPartitionList.make([KafkaTopicPartitionOffset(topic: message.topic, partition: message.partition, offset: offset)])
+        unstored[partition] = offset
+    }
+
+    /// Hands the commit points reached so far to librdkafka (`rd_kafka_offsets_store`),
+    /// in one call: before each poll, commit, revocation and close, rather than once per
+    /// message.
+    private func storeOffsets() {
+        let pending = locked {
+            defer { unstored.removeAll(keepingCapacity: true) }
+            return unstored
+        }
+        guard !pending.isEmpty, !client.isDestroyed else { return }
+        let list = RDKafkaTopicPartitionList.make(pending.map {
+            KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
+        })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_offsets_store(client.handle, list)
         if let error = err != RD_KAFKA_RESP_ERR_NO_ERROR ? KafkaError(err) : RDKafkaTopicPartitionList.firstError(of: list) {
-            client.logger.warning("kafka_offset_store_failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
+            // A partition revoked meanwhile refuses its offset; its new owner reprocesses.
+            client.logger.debug("kafka_offset_store_refused", metadata: ["error": "\(error)"])
         }
     }
 
     /// Commits the offsets of processed messages now and waits for the broker.
     public func commit() async throws {
         let client = self.client
-        try await runBlocking {
+        try await runBlocking { [self] in
             guard !client.isDestroyed else { throw KafkaError.closed }
+            storeOffsets()
             let err = rd_kafka_commit(client.handle, nil, 0)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
                 throw KafkaError(err, context: "offset commit failed")
@@ -170,6 +188,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         try await onPollQueue { [self] () throws(KafkaError) in
             defer { client.destroy() }
             let consumerQueue = client.consumerQueue!
+            storeOffsets()
             if let error = rd_kafka_consumer_close_queue(client.handle, consumerQueue) {
                 throw KafkaError(consuming: error, context: "closing the consumer")
             }
@@ -218,6 +237,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         condition.unlock()
         if !lost {
+            storeOffsets()
             let err = rd_kafka_commit(client.handle, nil, 0)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
                 client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(KafkaError(err))"])
@@ -285,6 +305,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// batch of messages; returns early once messages arrived and the queue is drained.
     private func poll(timeoutMilliseconds: Int32) throws(KafkaError) {
         if client.isDestroyed { return }
+        storeOffsets()
         var reader = RDKafkaMessageReader()
         var batch: [KafkaConsumerMessage] = []
         let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)

@@ -27,9 +27,7 @@ public final class KafkaProducer: Sendable {
             logger: logger
         )
         client.onDeliveryReport = { [client, progress] event in
-            while let message = rd_kafka_event_message_next(event) {
-                DeliveryBatch.deliver(message, fatal: client.fatalError)
-            }
+            DeliveryBatch.deliver(event: event, fatal: client.fatalError)
             progress.advance()
         }
         client.startEventThread()
@@ -54,30 +52,23 @@ public final class KafkaProducer: Sendable {
     /// - Returns: one result per message, in the order given.
     public func send(_ messages: [KafkaProducerMessage]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
         let batch = DeliveryBatch(messages: messages)
+        var topic: (name: String, handle: OpaquePointer)?
         for index in messages.indices {
-            await enqueue(messages[index], opaque: batch.opaque(for: index)) { batch.complete(index, .failure($0)) }
+            let message = messages[index]
+            if topic?.name != message.topic { topic = (message.topic, client.topicHandle(message.topic)) }
+            var seen = progress.generation
+            var err = produce(message, topic: topic!.handle, opaque: batch.opaque(for: index))
+            while err == RD_KAFKA_RESP_ERR__QUEUE_FULL, !client.isDestroyed {
+                await progress.wait(after: seen)
+                seen = progress.generation
+                err = produce(message, topic: topic!.handle, opaque: batch.opaque(for: index))
+            }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let error = err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)")
+                batch.complete(index, .failure(error))
+            }
         }
         return await batch.results()
-    }
-
-    /// Enqueues one message, waiting for room while the queue is full.
-    private func enqueue(
-        _ message: KafkaProducerMessage,
-        opaque: UnsafeMutableRawPointer,
-        onFailure: (KafkaError) -> Void
-    ) async {
-        let topic = client.topicHandle(message.topic)
-        while true {
-            let seen = progress.generation
-            let err = produce(message, topic: topic, opaque: opaque)
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL, !client.isDestroyed {
-                await progress.wait(after: seen)
-                continue
-            }
-            onFailure(err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)"))
-            return
-        }
     }
 
     private func produce(_ message: KafkaProducerMessage, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {

@@ -45,9 +45,14 @@ final class DeliveryBatch: Sendable {
 
     /// Records the outcome of message `index`.
     func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
+        complete([(index, result)])
+    }
+
+    /// Records several outcomes under one lock.
+    private func complete(_ outcomes: [(Int, Result<KafkaDeliveryReport, KafkaError>)]) {
         let finished: (CheckedContinuation<Results, Never>, Results)? = state.withLock { state in
-            state.results[index] = result
-            state.remaining -= 1
+            for (index, result) in outcomes { state.results[index] = result }
+            state.remaining -= outcomes.count
             guard state.remaining == 0, let continuation = state.continuation else { return nil }
             state.continuation = nil
             return (continuation, state.results.map { $0! })
@@ -67,24 +72,34 @@ final class DeliveryBatch: Sendable {
         }
     }
 
-    /// Routes one delivery-report message (from librdkafka's event thread) to its batch.
-    static func deliver(_ message: UnsafePointer<rd_kafka_message_t>, fatal: () -> KafkaError) {
-        guard let opaque = message.pointee._private else { return }
-        let token = opaque.assumingMemoryBound(to: Token.self).pointee
-        let batch = token.batch.takeUnretainedValue()
-        let err = message.pointee.err
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let report = KafkaDeliveryReport(
-                topic: batch.messages[token.index].topic,
-                partition: message.pointee.partition,
-                offset: message.pointee.offset
-            )
-            batch.complete(token.index, .success(report))
-        } else if err == RD_KAFKA_RESP_ERR__FATAL {
-            batch.complete(token.index, .failure(fatal()))
-        } else {
-            batch.complete(token.index, .failure(KafkaError(err, context: "delivery to \(batch.messages[token.index].topic) failed")))
+    /// Routes the messages of a delivery-report event (from librdkafka's event thread)
+    /// to their batches, taking each batch's lock once per run of its messages.
+    static func deliver(event: OpaquePointer, fatal: () -> KafkaError) {
+        var current: DeliveryBatch?
+        var outcomes: [(Int, Result<KafkaDeliveryReport, KafkaError>)] = []
+        while let message = rd_kafka_event_message_next(event) {
+            guard let opaque = message.pointee._private else { continue }
+            let token = opaque.assumingMemoryBound(to: Token.self).pointee
+            let batch = token.batch.takeUnretainedValue()
+            if batch !== current {
+                if let current, !outcomes.isEmpty { current.complete(outcomes) }
+                outcomes.removeAll(keepingCapacity: true)
+                current = batch
+            }
+            outcomes.append((token.index, batch.outcome(of: message, index: token.index, fatal: fatal)))
         }
+        if let current, !outcomes.isEmpty { current.complete(outcomes) }
     }
 
+    private func outcome(
+        of message: UnsafePointer<rd_kafka_message_t>, index: Int, fatal: () -> KafkaError
+    ) -> Result<KafkaDeliveryReport, KafkaError> {
+        let err = message.pointee.err
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            return .success(
+                KafkaDeliveryReport(topic: messages[index].topic, partition: message.pointee.partition, offset: message.pointee.offset))
+        }
+        if err == RD_KAFKA_RESP_ERR__FATAL { return .failure(fatal()) }
+        return .failure(KafkaError(err, context: "delivery to \(messages[index].topic) failed"))
+    }
 }

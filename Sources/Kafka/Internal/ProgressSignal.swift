@@ -1,24 +1,24 @@
 import Synchronization
 
 /// Wakes producers waiting for room in librdkafka's queue: the event thread advances
-/// it after each batch of delivery reports; a waiter resumes once it has moved past
-/// the generation it saw before its failed attempt (so no wake-up is missed).
+/// it after each batch of delivery reports. A waiter passes the generation it read
+/// before its failed attempt, so progress made in between is not missed.
 final class ProgressSignal: Sendable {
     private struct State {
-        var generation: UInt64 = 0
         var closed = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
+    private let counter = Atomic<UInt64>(0)
     private let state = Mutex(State())
 
-    /// The current generation; read it before the attempt that may have to wait.
-    var generation: UInt64 { state.withLock { $0.generation } }
+    /// The current generation (lock-free; read it before each attempt).
+    var generation: UInt64 { counter.load(ordering: .acquiring) }
 
     /// Marks progress and wakes every waiter.
     func advance() {
         let waiters = state.withLock { state in
-            state.generation &+= 1
+            counter.add(1, ordering: .releasing)
             defer { state.waiters.removeAll() }
             return state.waiters
         }
@@ -31,13 +31,13 @@ final class ProgressSignal: Sendable {
         advance()
     }
 
-    /// Waits until the generation is past `seen`, or the signal is closed.
+    /// Waits until the generation has moved past `seen`, or the signal is closed.
     func wait(after seen: UInt64) async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
-                if state.generation != seen || state.closed { return true }
-                state.waiters.append(continuation)
-                return false
+                let ready = state.closed || counter.load(ordering: .acquiring) != seen
+                if !ready { state.waiters.append(continuation) }
+                return ready
             }
             if ready { continuation.resume() }
         }
