@@ -308,15 +308,24 @@ public final class KafkaConsumer: @unchecked Sendable {
         storeOffsets()
         var reader = RDKafkaMessageReader()
         var batch: [KafkaConsumerMessage] = []
-        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        // Wait up to the timeout for a first message, then keep collecting for a short
+        // while: handing out large batches keeps thread hops off the per-message cost.
+        var until = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        var collecting = false
         while batch.count < maxBatch {
-            let wait = batch.isEmpty ? max(0, Int32((deadline - ContinuousClock.now).milliseconds)) : 0
+            let now = ContinuousClock.now
+            if collecting, now >= until { break }
+            let wait = max(0, Int32((until - now).milliseconds))
             guard let event = rd_kafka_queue_poll(client.consumerQueue, wait) else { break }
             defer { rd_kafka_event_destroy(event) }
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_FETCH:
                 while let message = rd_kafka_event_message_next(event) {
                     if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                        if !collecting {
+                            collecting = true
+                            until = ContinuousClock.now + .milliseconds(2)
+                        }
                         batch.append(reader.read(message))
                     } else {
                         try consumerError(message)
@@ -333,9 +342,14 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
         }
         guard !batch.isEmpty else { return }
-        condition.lock()
-        fetched.append(contentsOf: batch)
-        condition.unlock()
+        locked {
+            if fetchedHead == fetched.count {
+                fetched = batch  // the common case: nothing left over, no copying
+                fetchedHead = 0
+            } else {
+                fetched.append(contentsOf: batch)
+            }
+        }
     }
 
     private func consumerError(_ message: UnsafePointer<rd_kafka_message_t>) throws(KafkaError) {

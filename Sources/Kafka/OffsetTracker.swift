@@ -10,6 +10,23 @@ struct OffsetTracker: Sendable {
         var handedOut: [Int64] = []
         var head = 0
         var finished: Set<Int64> = []
+
+        /// Marks `offset` finished; returns the new commit offset if the run from the
+        /// oldest unfinished message grew.
+        mutating func finish(_ offset: Int64) -> Int64? {
+            guard head < handedOut.count, offset >= handedOut[head], offset <= handedOut[handedOut.count - 1] else { return nil }
+            finished.insert(offset)
+            var commitOffset: Int64?
+            while head < handedOut.count, finished.remove(handedOut[head]) != nil {
+                commitOffset = handedOut[head] + 1
+                head += 1
+            }
+            if head > 1024, head * 2 > handedOut.count {
+                handedOut.removeFirst(head)
+                head = 0
+            }
+            return commitOffset
+        }
     }
 
     private var partitions: [KafkaTopicPartition: PartitionState] = [:]
@@ -24,21 +41,8 @@ struct OffsetTracker: Sendable {
     /// - Returns: the new commit offset (one past the last message of the finished run)
     ///   when the commit point moved, otherwise `nil`.
     mutating func finished(_ partition: KafkaTopicPartition, offset: Int64) -> Int64? {
-        guard var state = partitions[partition], state.head < state.handedOut.count,
-            offset >= state.handedOut[state.head], offset <= state.handedOut[state.handedOut.count - 1]
-        else { return nil }
-        state.finished.insert(offset)
-        var commitOffset: Int64?
-        while state.head < state.handedOut.count, state.finished.remove(state.handedOut[state.head]) != nil {
-            commitOffset = state.handedOut[state.head] + 1
-            state.head += 1
-        }
-        if state.head > 1024, state.head * 2 > state.handedOut.count {
-            state.handedOut.removeFirst(state.head)
-            state.head = 0
-        }
-        partitions[partition] = state
-        return commitOffset
+        // Optional chaining mutates the stored state in place (no copy of its arrays).
+        partitions[partition]?.finish(offset) ?? nil
     }
 
     /// Messages handed out and not yet finished, in these partitions.
