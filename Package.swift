@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // librdkafka, the C library (pkg-config `rdkafka`).
@@ -41,8 +46,32 @@ let package = Package(
         .target(
             name: "ProactivityStore",
             dependencies: [
+                "ProactivityCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Metrics (declared once), JSON logs, readiness, and the HTTP endpoints.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "Kafka",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The long-running stages (tick producer, reminder worker) and their settings.
+        .target(
+            name: "ProactivityStages",
+            dependencies: [
+                "Kafka",
+                "ProactivityCore",
+                "ProactivityStore",
+                "Observability",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -51,7 +80,11 @@ let package = Package(
             dependencies: [
                 "Kafka",
                 "KafkaBaseline",
+                "ProactivityCore",
                 "ProactivityStore",
+                "ProactivityStages",
+                "Observability",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,7 +105,12 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Kafka",
+                "ProactivityCore",
                 "ProactivityStore",
+                "ProactivityStages",
+                "Observability",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -4,10 +4,11 @@ import PostgresNIO
 
 /// Where the PostgreSQL database is, read from a `postgres://` URL.
 ///
-/// `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE` with `sslmode` one of
-/// `disable` (default), `prefer`, `require` (encrypted, certificate not checked) or
-/// `verify-full` (encrypted, certificate and host name checked). The password never
-/// appears in ``description`` or in errors.
+/// `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE&schema=NAME` with `sslmode`
+/// one of `disable` (default), `prefer`, `require` (encrypted, certificate not checked)
+/// or `verify-full` (encrypted, certificate and host name checked), and `schema` the
+/// schema our tables live in (the connection's `search_path`; default: the server's).
+/// The password never appears in ``description`` or in errors.
 public struct DatabaseSettings: Sendable, CustomStringConvertible {
     /// TLS to the server.
     public enum TLSMode: String, Sendable, CaseIterable {
@@ -21,6 +22,8 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var tlsMode: TLSMode
+    /// The schema for our tables (`search_path`), if not the server's default.
+    public var schema: String?
 
     /// A URL that cannot be used.
     public struct InvalidURL: Error, CustomStringConvertible {
@@ -53,11 +56,13 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
         self.password = components.password?.removingPercentEncoding ?? components.password
         self.database = database.isEmpty ? username : database
         self.tlsMode = tlsMode
+        self.schema = components.queryItems?.first { $0.name == "schema" }?.value
     }
 
     /// The URL with the password replaced by `***`.
     public var description: String {
         "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tlsMode.rawValue)"
+            + (schema.map { "&schema=\($0)" } ?? "")
     }
 
     /// The PostgresNIO client configuration.
@@ -73,7 +78,9 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
         case .verifyFull:
             tls = .require(TLSConfiguration.makeClientConfiguration())
         }
-        return PostgresClient.Configuration(
+        var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
+        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        return configuration
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import Kafka
+import Prometheus
+import Synchronization
+
+/// Every metric the engine exports, declared in one place (the registry traps when a
+/// name is registered twice with other help text or labels). Stages record through
+/// the methods below and never touch Prometheus types.
+///
+/// The two `sparkone_worker_*` names are kept exactly: existing dashboards read them.
+public final class EngineMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let lastSuccess = Mutex<[String: Date]>([:])
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    private static var jobCount: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "sparkone_worker_job_count_total", unitName: "", helpText: "Job executions by job and status")
+    }
+    private static var jobLatency: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "sparkone_worker_job_latency_seconds", unitName: "", helpText: "Job execution time")
+    }
+    private static var ticksPublished: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_ticks_published_total", unitName: "", helpText: "Ticks published by the tick producer")
+    }
+    private static var tickPublishFailures: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_tick_publish_failures_total", unitName: "", helpText: "Ticks the producer could not publish")
+    }
+    private static var ticksSkipped: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_ticks_skipped_total", unitName: "", helpText: "Ticks a worker did not run, by reason")
+    }
+    private static var alertsPublished: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_alerts_published_total", unitName: "", helpText: "Alerts published to the alerts topic")
+    }
+    private static var lastSuccessAge: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_job_last_success_age_seconds", unitName: "", helpText: "Seconds since the job last succeeded")
+    }
+    private static var queryLatency: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_query_latency_seconds", unitName: "", helpText: "Reminder query time")
+    }
+    private static var consumerLag: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_consumer_lag", unitName: "", helpText: "Messages behind the high watermark, per partition")
+    }
+    private static var dependencyUp: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_dependency_up", unitName: "", helpText: "1 when a dependency (kafka, database) answers")
+    }
+
+    private static let latencyBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    /// A job execution finished.
+    public func jobFinished(_ job: String, status: String, duration: Duration, at now: Date = Date()) {
+        registry.makeCounter(descriptor: Self.jobCount, labels: [("job_name", job), ("status", status)]).increment()
+        registry.makeDurationHistogram(descriptor: Self.jobLatency, labels: [("job_name", job)], buckets: Self.latencyBuckets)
+            .record(duration)
+        if status == "success" { lastSuccess.withLock { $0[job] = now } }
+    }
+
+    /// A reminder query ran.
+    public func queryFinished(_ job: String, duration: Duration) {
+        registry.makeDurationHistogram(descriptor: Self.queryLatency, labels: [("job_name", job)], buckets: Self.latencyBuckets)
+            .record(duration)
+    }
+
+    /// The producer published (or failed to publish) ticks of a job.
+    public func ticksPublished(_ job: String, count: Int, failed: Int) {
+        if count > 0 { registry.makeCounter(descriptor: Self.ticksPublished, labels: [("job_name", job)]).increment(by: Int64(count)) }
+        if failed > 0 {
+            registry.makeCounter(descriptor: Self.tickPublishFailures, labels: [("job_name", job)]).increment(by: Int64(failed))
+        }
+    }
+
+    /// A worker skipped a tick (`duplicate`, `undecodable`, `unknown_job`).
+    public func tickSkipped(_ job: String, reason: String) {
+        registry.makeCounter(descriptor: Self.ticksSkipped, labels: [("job_name", job), ("reason", reason)]).increment()
+    }
+
+    /// A worker published alerts for a job.
+    public func alertsPublished(_ job: String, count: Int) {
+        registry.makeCounter(descriptor: Self.alertsPublished, labels: [("job_name", job)]).increment(by: Int64(count))
+    }
+
+    /// Declares the series of a job, so they exist (at zero) before it first runs.
+    public func declare(jobs: [String]) {
+        for job in jobs {
+            for status in ["success", "failure"] {
+                _ = registry.makeCounter(descriptor: Self.jobCount, labels: [("job_name", job), ("status", status)])
+            }
+            _ = registry.makeCounter(descriptor: Self.alertsPublished, labels: [("job_name", job)])
+        }
+    }
+
+    /// Consumer lag per partition, from librdkafka statistics.
+    public func record(_ statistics: KafkaStatistics) {
+        guard statistics.clientType == "consumer" else { return }
+        for partition in statistics.partitions {
+            guard let lag = partition.consumerLag else { continue }
+            registry.makeGauge(
+                descriptor: Self.consumerLag,
+                labels: [("topic", partition.topic), ("partition", String(partition.partition))]
+            ).set(to: Double(lag))
+        }
+    }
+
+    /// Whether a dependency answers.
+    public func dependency(_ name: String, up: Bool) {
+        registry.makeGauge(descriptor: Self.dependencyUp, labels: [("dependency", name)]).set(to: up ? 1 : 0)
+    }
+
+    /// The text exposition, with the last-success ages brought up to `now`.
+    public func render(at now: Date = Date()) -> String {
+        for (job, date) in lastSuccess.withLock({ $0 }) {
+            registry.makeGauge(descriptor: Self.lastSuccessAge, labels: [("job_name", job)]).set(to: now.timeIntervalSince(date))
+        }
+        return registry.emitToString()
+    }
+}

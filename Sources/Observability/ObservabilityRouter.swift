@@ -1,0 +1,48 @@
+import Hummingbird
+import Logging
+
+/// The HTTP endpoints every stage serves: `GET /healthz` (liveness, with the active
+/// job ids), `GET /readyz` (200 when every readiness condition holds, else 503 with the
+/// reasons) and `GET /metrics` (Prometheus text format).
+public enum ObservabilityRouter {
+    struct Health: ResponseEncodable {
+        let status: String
+        let stage: String
+        let jobs: [String]
+    }
+
+    struct Readiness: ResponseEncodable {
+        let status: String
+        let stage: String
+        let checks: [String: String]
+    }
+
+    /// A router with the three endpoints; stages may add routes to it.
+    public static func make(health: HealthState, metrics: EngineMetrics) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in Health(status: "ok", stage: health.stage, jobs: health.jobs) }
+        router.get("/readyz") { _, _ in
+            let readiness = health.readiness
+            return EditedResponse(
+                status: readiness.ready ? .ok : .serviceUnavailable,
+                response: Readiness(status: readiness.ready ? "ready" : "not ready", stage: health.stage, checks: readiness.checks))
+        }
+        router.get("/metrics") { _, _ in
+            EditedResponse(
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], response: metrics.render())
+        }
+        return router
+    }
+
+    /// The application serving `router` on `host:port` (a swift-service-lifecycle Service).
+    public static func application(
+        router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "proactivity"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
+            logger: logger)
+    }
+}

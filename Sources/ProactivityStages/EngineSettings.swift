@@ -1,0 +1,158 @@
+import Configuration
+import Foundation
+import Kafka
+import ProactivityCore
+import ProactivityStore
+
+/// Everything a stage needs to know, read from environment variables and an optional
+/// JSON file (`PROACTIVITY_CONFIG_FILE`; environment variables win), with defaults.
+///
+/// | key (file) | environment | default |
+/// | --- | --- | --- |
+/// | `kafka.bootstrapServers` | `KAFKA_BOOTSTRAP_SERVERS` | `localhost:9092` |
+/// | any librdkafka property | `KAFKA_<NAME>` (`KAFKA_SASL_PASSWORD` → `sasl.password`) | |
+/// | `postgres.url` | `POSTGRES_URL` (secret) | required |
+/// | `topics.ticks` / `topics.alerts` / `topics.dlq` | `TOPICS_TICKS` … | from `topics/` |
+/// | `worker.groupId` | `WORKER_GROUP_ID` | `proactivity-workers` |
+/// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `0.0.0.0` / `9100` |
+/// | `engine.timezone` | `ENGINE_TIMEZONE` | `UTC` (cron jobs without a zone) |
+/// | `jobs.file` | `JOBS_FILE` | none (built-in jobs) |
+/// | `log.level` / `log.format` | `LOG_LEVEL` / `LOG_FORMAT` | `info` / `json` |
+public struct EngineSettings: Sendable {
+    public var kafka: KafkaConfiguration
+    public var database: DatabaseSettings
+    public var ticksTopic: String
+    public var alertsTopic: String
+    public var dlqTopic: String
+    public var workerGroupID: String
+    public var httpHost: String
+    public var httpPort: Int
+    public var timeZone: TimeZone
+    public var jobs: JobCatalog
+    public var jobsFile: String?
+    public var logLevel: String
+    public var logFormat: String
+
+    /// Configuration that cannot be used, with every problem found.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let problems: [String]
+        public var description: String {
+            "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    /// Reads the settings.
+    /// - Parameters:
+    ///   - environment: the variables to read (the process environment by default).
+    ///   - kafkaProperties: librdkafka properties given on the command line (win over all).
+    /// - Throws: ``Invalid`` listing every problem; secret values never appear in it.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        kafkaProperties: [String: String] = [:]
+    ) async throws(Invalid) -> EngineSettings {
+        var problems: [String] = []
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(
+                environmentVariables: environment,
+                secretsSpecifier: .dynamic { key, _ in KafkaConfiguration.isSecret(property: key) || key.contains("URL") })
+        ]
+        if let path = environment["PROACTIVITY_CONFIG_FILE"], !path.isEmpty {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(path)))
+            } catch {
+                problems.append("PROACTIVITY_CONFIG_FILE \(path) cannot be read as JSON: \(error)")
+            }
+        }
+        let config = ConfigReader(providers: providers)
+
+        var properties: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("KAFKA_") && name != "KAFKA_BOOTSTRAP_SERVERS" {
+            properties[name.dropFirst(6).lowercased().replacingOccurrences(of: "_", with: ".")] = value
+        }
+        properties.merge(kafkaProperties) { $1 }
+        let kafka = KafkaConfiguration(
+            bootstrapServers: config.string(forKey: "kafka.bootstrapServers", default: "localhost:9092"),
+            clientID: config.string(forKey: "kafka.clientId", default: "proactivity"),
+            statisticsInterval: .seconds(15),
+            properties: properties)
+
+        var database = try? DatabaseSettings(url: "postgres://unset@localhost/unset")
+        if let url = config.string(forKey: "postgres.url", isSecret: true) {
+            do {
+                database = try DatabaseSettings(url: url)
+            } catch {
+                problems.append("POSTGRES_URL: \(error)")
+            }
+        } else {
+            problems.append("POSTGRES_URL is not set (postgres://user:password@host:5432/database)")
+        }
+
+        let port = config.string(forKey: "http.port", default: "9100")
+        if Int(port).map({ (0...65535).contains($0) }) != true { problems.append("HTTP_PORT '\(port)' is not a port number") }
+        let zoneName = config.string(forKey: "engine.timezone", default: "UTC")
+        let timeZone = TimeZone(identifier: zoneName)
+        if timeZone == nil { problems.append("ENGINE_TIMEZONE '\(zoneName)' is not a known time zone") }
+        let logLevel = config.string(forKey: "log.level", default: "info")
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append("LOG_LEVEL '\(logLevel)' is not a level (trace … critical)")
+        }
+        let logFormat = config.string(forKey: "log.format", default: "json")
+        if !["json", "text"].contains(logFormat) { problems.append("LOG_FORMAT '\(logFormat)' must be json or text") }
+
+        let jobsFile = config.string(forKey: "jobs.file")
+        var jobs = JobCatalog(builtInsIn: timeZone ?? .gmt)
+        if let jobsFile {
+            if let data = FileManager.default.contents(atPath: jobsFile) {
+                do {
+                    jobs = try JobCatalog(builtInsIn: timeZone ?? .gmt, overlay: data)
+                } catch {
+                    problems.append(contentsOf: error.problems.map { "JOBS_FILE \(jobsFile): \($0)" })
+                }
+            } else {
+                problems.append("JOBS_FILE \(jobsFile) cannot be read")
+            }
+        }
+
+        guard problems.isEmpty, let database, let timeZone else { throw Invalid(problems: problems) }
+        return EngineSettings(
+            kafka: kafka, database: database,
+            ticksTopic: config.string(forKey: "topics.ticks", default: "proactivity.ticks"),
+            alertsTopic: config.string(forKey: "topics.alerts", default: "proactivity.alerts"),
+            dlqTopic: config.string(forKey: "topics.dlq", default: "proactivity.dlq"),
+            workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
+            httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
+            timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat)
+    }
+
+    /// The topic name for a role of `topics/` (`ticks`, `alerts`, `dlq`).
+    public func topicName(role: String, default name: String) -> String {
+        switch role {
+        case "ticks": ticksTopic
+        case "alerts": alertsTopic
+        case "dlq": dlqTopic
+        default: name
+        }
+    }
+
+    /// The effective settings as (name, value) lines, secrets redacted.
+    public var redactedLines: [(String, String)] {
+        var lines: [(String, String)] = [
+            ("kafka.bootstrapServers", kafka.bootstrapServers),
+            ("postgres.url", database.description),
+            ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
+            ("worker.groupId", workerGroupID), ("http", "\(httpHost):\(httpPort)"),
+            ("engine.timezone", timeZone.identifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
+            ("log", "\(logLevel) \(logFormat)"),
+        ]
+        for (name, value) in kafka.properties.sorted(by: { $0.key < $1.key }) {
+            lines.append(("kafka property \(name)", KafkaConfiguration.isSecret(property: name) ? "[redacted]" : value))
+        }
+        for job in jobs.jobs {
+            lines.append((
+                "job \(job.name)",
+                "\(job.enabled ? "enabled" : "disabled"), \(job.schedule), window \(DurationText.format(job.windowSeconds)), shards \(job.shards)"
+            ))
+        }
+        return lines
+    }
+}

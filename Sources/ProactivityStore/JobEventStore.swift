@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ProactivityCore
+
+/// One execution of a job, as audited in `worker_job_events`.
+public struct JobExecution: Sendable {
+    public enum Status: String, Sendable {
+        case success, failure, skipped
+    }
+
+    public var jobName: String
+    public var status: Status
+    public var scheduledAt: Date?
+    public var startedAt: Date
+    public var finishedAt: Date
+    /// A short JSON summary (counts, window), never the alert bodies.
+    public var payload: [String: JSONValue]
+    public var errorMessage: String?
+    public var tickId: String?
+    public var correlationId: String?
+
+    public init(
+        jobName: String, status: Status, scheduledAt: Date?, startedAt: Date, finishedAt: Date,
+        payload: [String: JSONValue], errorMessage: String? = nil, tickId: String?, correlationId: String? = nil
+    ) {
+        self.jobName = jobName
+        self.status = status
+        self.scheduledAt = scheduledAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.payload = payload
+        self.errorMessage = errorMessage
+        self.tickId = tickId
+        self.correlationId = correlationId
+    }
+
+    public var runtimeSeconds: Double { finishedAt.timeIntervalSince(startedAt) }
+}
+
+/// Writes audit rows.
+public struct JobEventStore: Sendable {
+    private let client: PostgresClient
+    private let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Records one execution on its own.
+    public func record(_ execution: JobExecution) async throws {
+        try await client.withConnection { connection in
+            try await Self.insert(execution, on: connection, logger: logger)
+        }
+    }
+
+    static func insert(_ execution: JobExecution, on connection: PostgresConnection, logger: Logger) async throws {
+        let payload = String(decoding: MessageCoding.encode(execution.payload), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO worker_job_events
+              (job_name, status, scheduled_at, started_at, finished_at, runtime_seconds, payload, error_message, tick_id, correlation_id)
+            VALUES (\(execution.jobName), \(execution.status.rawValue), \(execution.scheduledAt), \(execution.startedAt),
+                    \(execution.finishedAt), \(execution.runtimeSeconds), \(payload)::jsonb, \(execution.errorMessage),
+                    \(execution.tickId), \(execution.correlationId))
+            """, logger: logger)
+    }
+}
