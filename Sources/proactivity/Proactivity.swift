@@ -11,6 +11,9 @@ struct Proactivity: AsyncParsableCommand {
             POSTGRES_URL, LOG_LEVEL). `scripts/stack env` prints the ones of the local stack.
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, BenchCommand.self, VersionCommand.self]
+        subcommands: [
+            AllCommand.self, TickCommand.self, WorkerCommand.self, MigrateCommand.self, TopicsCommand.self,
+            AlertsCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
+        ]
     )
 }

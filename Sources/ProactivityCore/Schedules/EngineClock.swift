@@ -25,14 +25,15 @@ public struct SystemClock: EngineClock {
 /// their deadline.
 public final class ManualClock: EngineClock {
     private struct Sleeper {
+        let id: UInt64
         let deadline: Date
         let continuation: CheckedContinuation<Void, Never>
     }
 
-    private let state: Mutex<(now: Date, sleepers: [Sleeper])>
+    private let state: Mutex<(now: Date, sleepers: [Sleeper], nextID: UInt64)>
 
     public init(now: Date) {
-        state = Mutex((now, []))
+        state = Mutex((now, [], 0))
     }
 
     public func now() -> Date { state.withLock { $0.now } }
@@ -53,13 +54,25 @@ public final class ManualClock: EngineClock {
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     public func sleep(until date: Date) async throws {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state in
-                if date <= state.now { return true }
-                state.sleepers.append(Sleeper(deadline: date, continuation: continuation))
-                return false
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state in
+                    if date <= state.now || Task.isCancelled { return true }
+                    state.sleepers.append(Sleeper(id: id, deadline: date, continuation: continuation))
+                    return false
+                }
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let cancelled = state.withLock { state -> Sleeper? in
+                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepers.remove(at: index)
+            }
+            cancelled?.continuation.resume()
         }
         try Task.checkCancellation()
     }

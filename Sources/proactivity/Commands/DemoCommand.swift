@@ -3,12 +3,20 @@ import Foundation
 import Kafka
 import Logging
 
-/// A Kafka round trip: create a topic, produce keyed messages with headers, read them
-/// back in a consumer group, and print what arrived.
+/// `proactivity demo …`: demo data and a Kafka round trip.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Round-trip demo: produce messages to a topic and read them back through a consumer group."
+        abstract: "Demo helpers: seed demo events and tasks, or run a Kafka round trip.",
+        subcommands: [DemoSeedCommand.self, KafkaRoundTripCommand.self])
+}
+
+/// A Kafka round trip: create a topic, produce keyed messages with headers, read them
+/// back in a consumer group, and print what arrived.
+struct KafkaRoundTripCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka",
+        abstract: "Round trip: produce messages to a topic and read them back through a consumer group."
     )
 
     @OptionGroup var kafka: KafkaOptions

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import Observability
 
 /// Log verbosity, and the one-time logging set-up every command runs first.
 struct LoggingOptions: ParsableArguments {
@@ -16,9 +17,12 @@ struct LoggingOptions: ParsableArguments {
 
     /// Bootstraps swift-log and returns the command's logger, after logging which
     /// librdkafka was loaded (and warning when it is too old for some brokers).
-    func makeLogger(label: String) -> Logger {
-        let level = (logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
+    /// - Parameter json: one JSON object per line (the stages) instead of plain text.
+    func makeLogger(label: String, json: Bool = false, defaultLevel: String? = nil) -> Logger {
+        let levelName = logLevel ?? defaultLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]
+        let level = levelName.flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

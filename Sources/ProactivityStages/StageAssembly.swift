@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Observability
+import PostgresNIO
+import ProactivityCore
+import ProactivityStore
+import ServiceLifecycle
+
+/// Wires the stages of one process: which stages run, their Kafka clients, the database
+/// pool, readiness checks and the HTTP endpoints, as one `ServiceGroup` (services stop
+/// in reverse order: HTTP first, the database pool last).
+public struct StageAssembly {
+    /// The stages a process can run.
+    public enum Stage: String, Sendable, CaseIterable {
+        case tick, worker
+    }
+
+    public let settings: EngineSettings
+    public let stages: Set<Stage>
+    public let metrics: EngineMetrics
+    public let health: HealthState
+    public let database: PostgresClient
+    let services: [any Service]
+    public let router: Router<BasicRequestContext>
+    let logger: Logger
+
+    /// Builds the clients and services (nothing runs yet).
+    /// - Throws: ``KafkaError`` for Kafka settings librdkafka refuses.
+    public init(stages: Set<Stage>, settings: EngineSettings, clock: any EngineClock = SystemClock(), logger: Logger) throws {
+        self.settings = settings
+        self.stages = stages
+        self.logger = logger
+        let metrics = EngineMetrics()
+        let name = stages.count == Stage.allCases.count ? "all" : stages.map(\.rawValue).sorted().joined(separator: "+")
+        let health = HealthState(stage: name)
+        health.setJobs(settings.jobs.enabled.map(\.name))
+        metrics.declare(jobs: settings.jobs.enabled.map(\.name))
+        var kafka = settings.kafka
+        kafka.statisticsHandler = { metrics.record($0) }
+        let database = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
+
+        var services: [any Service] = [database]
+        var consumer: KafkaConsumer?
+        if stages.contains(.tick) {
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(kafka: kafka, messageTimeout: .seconds(30)),
+                logger: logger)
+            services.append(
+                TickProducerStage(
+                    jobs: settings.jobs.enabled, topic: settings.ticksTopic, producer: producer, clock: clock, metrics: metrics,
+                    health: health, logger: logger))
+        }
+        if stages.contains(.worker) {
+            let workerConsumer = try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID), logger: logger)
+            consumer = workerConsumer
+            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+            services.append(
+                ReminderWorkerStage(
+                    catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
+                    consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
+                    events: JobEventStore(client: database, logger: logger), clock: clock, metrics: metrics, health: health,
+                    logger: logger))
+        }
+        services.append(
+            ReadinessProbe(
+                admin: try KafkaAdmin(configuration: kafka, logger: logger), database: database, consumer: consumer,
+                health: health, metrics: metrics))
+        self.metrics = metrics
+        self.health = health
+        self.database = database
+        self.services = services
+        self.router = ObservabilityRouter.make(health: health, metrics: metrics)
+    }
+
+    /// Runs every service until SIGTERM/SIGINT (graceful shutdown, bounded to
+    /// `shutdownLimit`) or until one fails.
+    /// - Parameter onServerRunning: told the HTTP port once it listens.
+    public func run(
+        shutdownLimit: Duration = .seconds(30),
+        onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+    ) async throws {
+        let app = ObservabilityRouter.application(
+            router: router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
+        var configuration = ServiceGroupConfiguration(
+            services: (services + [app]).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownLimit
+        logger.info(
+            "stage_starting",
+            metadata: [
+                "stage": "\(health.stage)", "http": "\(settings.httpHost):\(settings.httpPort)",
+                "librdkafka": "\(KafkaLibrary.version)", "jobs": "\(settings.jobs.enabled.map(\.name))",
+            ])
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}

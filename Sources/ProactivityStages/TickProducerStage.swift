@@ -1,0 +1,94 @@
+import Foundation
+import Kafka
+import Logging
+import Observability
+import ProactivityCore
+import ServiceLifecycle
+
+/// Publishes the ticks of every enabled job on its schedule (the first at start-up).
+///
+/// Missed slots coalesce into one tick (see ``TickPlanner``). When the broker does not
+/// take a tick, the stage keeps running, reports `kafka` as not ready, and retries every
+/// few seconds; slots that pass meanwhile coalesce into the next tick.
+public struct TickProducerStage: Service {
+    let jobs: [JobDefinition]
+    let topic: String
+    let producer: KafkaProducer
+    let clock: any EngineClock
+    let metrics: EngineMetrics
+    let health: HealthState
+    let logger: Logger
+    let retryDelay: TimeInterval
+
+    public init(
+        jobs: [JobDefinition], topic: String, producer: KafkaProducer, clock: any EngineClock,
+        metrics: EngineMetrics, health: HealthState, logger: Logger, retryDelay: TimeInterval = 5
+    ) {
+        self.jobs = jobs
+        self.topic = topic
+        self.producer = producer
+        self.clock = clock
+        self.metrics = metrics
+        self.health = health
+        self.logger = logger
+        self.retryDelay = retryDelay
+    }
+
+    public func run() async throws {
+        var planner = TickPlanner(jobs: jobs)
+        logger.info("tick_producer_started", metadata: ["jobs": "\(jobs.filter(\.enabled).map(\.name))", "topic": "\(topic)"])
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = clock.now()
+            let due = planner.dueTicks(at: now)
+            let published = due.isEmpty ? [] : await publish(due)
+            planner.published(published)
+            var wake = planner.nextWake(after: now)
+            if published.count < due.count { wake = min(wake, now.addingTimeInterval(retryDelay)) }
+            let deadline = wake
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline) }
+            } catch {
+                break
+            }
+        }
+        try await producer.close(timeout: .seconds(10))
+        logger.info("tick_producer_stopped")
+    }
+
+    /// Publishes ticks; returns those of the jobs whose every shard was written.
+    private func publish(_ ticks: [TickMessage]) async -> [TickMessage] {
+        let messages = ticks.map { tick in
+            KafkaProducerMessage(
+                topic: topic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick),
+                headers: [
+                    KafkaHeader(name: "tick-id", string: tick.tickId),
+                    KafkaHeader(name: "job-name", string: tick.jobName),
+                    KafkaHeader(name: "schema-version", string: String(tick.schemaVersion)),
+                ])
+        }
+        let results = await producer.send(messages)
+        var failedJobs = Set<String>()
+        for (tick, result) in zip(ticks, results) {
+            switch result {
+            case .success(let report):
+                logger.info(
+                    "tick_published",
+                    metadata: [
+                        "job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "coalesced_slots": "\(tick.coalescedSlots)",
+                        "partition": "\(report.partition)", "offset": "\(report.offset)",
+                    ])
+            case .failure(let error):
+                failedJobs.insert(tick.jobName)
+                logger.error("tick_publish_failed", metadata: ["job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "error": "\(error)"])
+            }
+        }
+        for job in Set(ticks.map(\.jobName)) {
+            let count = zip(ticks, results).filter { $0.0.jobName == job }
+            let failed = count.filter { if case .failure = $0.1 { true } else { false } }.count
+            metrics.ticksPublished(job, count: count.count - failed, failed: failed)
+        }
+        health.report("kafka", failing: failedJobs.isEmpty ? nil : "ticks could not be published: \(failedJobs.sorted())")
+        metrics.dependency("kafka", up: failedJobs.isEmpty)
+        return ticks.filter { !failedJobs.contains($0.jobName) }
+    }
+}

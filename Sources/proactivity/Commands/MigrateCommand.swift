@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ProactivityStages
+import ProactivityStore
+
+/// `proactivity migrate`: applies `Migrations/*.sql`.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (Migrations/*.sql), each once, in order.",
+        discussion: "The folder is found next to the binary or in the current directory; PROACTIVITY_MIGRATIONS_DIR overrides.")
+
+    @OptionGroup var engine: EngineOptions
+
+    @Flag(help: "List applied and pending migrations instead of applying them.")
+    var status = false
+
+    func run() async throws {
+        let (settings, logger) = try await engine.load(label: "proactivity.migrate")
+        let directory = try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR")
+        try await withDatabase(settings, logger: logger) { client in
+            let migrator = try Migrator(directory: directory, client: client, logger: logger)
+            if status {
+                for line in try await migrator.status() {
+                    let state =
+                        line.missingFile ? "applied, file missing" : line.changed ? "applied, FILE CHANGED" : line.appliedAt == nil ? "pending" : "applied"
+                    print("\(line.version.padding(toLength: 32, withPad: " ", startingAt: 0)) \(state)")
+                }
+                return
+            }
+            let applied = try await migrator.migrate()
+            print(applied.isEmpty ? "database is up to date (\(migrator.migrations.count) migrations)" : "applied: \(applied.joined(separator: ", "))")
+        }
+    }
+}
+
+/// Runs `body` with a running PostgreSQL pool; database failures exit non-zero with
+/// PostgreSQL's own message (never the password).
+func withDatabase(_ settings: EngineSettings, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
+    let client = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
+    do {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(client)
+        }
+    } catch let error as Migrator.MigrationError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as PSQLError {
+        FileHandle.standardError.write(Data("error: database \(settings.database.description): \(DatabaseError.describe(error))\n".utf8))
+        throw ExitCode(1)
+    }
+}

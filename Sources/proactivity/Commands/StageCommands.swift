@@ -1,0 +1,51 @@
+import ArgumentParser
+import Kafka
+import ProactivityStages
+
+/// `proactivity tick`: the tick producer.
+struct TickCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tick",
+        abstract: "Run the tick producer: publish each enabled job's ticks on its schedule (the first at start-up).")
+
+    @OptionGroup var engine: EngineOptions
+
+    func run() async throws { try await runStages([.tick], engine: engine) }
+}
+
+/// `proactivity worker`: a reminder worker.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a reminder worker: consume ticks (consumer group), query PostgreSQL, publish one alert per due item.")
+
+    @OptionGroup var engine: EngineOptions
+
+    func run() async throws { try await runStages([.worker], engine: engine) }
+}
+
+/// `proactivity all`: every stage in one process.
+struct AllCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract: "Run every stage (tick producer and worker) in one process with one HTTP port.")
+
+    @OptionGroup var engine: EngineOptions
+
+    func run() async throws { try await runStages(Set(StageAssembly.Stage.allCases), engine: engine) }
+}
+
+/// Loads the settings, builds the stages and runs them until SIGTERM/SIGINT.
+private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions) async throws {
+    let (settings, logger) = try await engine.load(label: "proactivity")
+    let assembly: StageAssembly
+    do {
+        assembly = try StageAssembly(stages: stages, settings: settings, logger: logger)
+    } catch let error as KafkaError {
+        logger.critical("invalid_kafka_configuration", metadata: ["error": "\(error)"])
+        throw ExitCode(2)
+    }
+    try await assembly.run { port in
+        logger.info("http_listening", metadata: ["port": "\(port ?? settings.httpPort)", "endpoints": "/healthz /readyz /metrics"])
+    }
+}
