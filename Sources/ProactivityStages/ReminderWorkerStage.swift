@@ -52,8 +52,9 @@ public struct ReminderWorkerStage: Service {
         logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": "\(catalog.enabled.map(\.name))"])
         do {
             for try await message in consumer.messages.cancelOnGracefulShutdown() {
-                await handle(message)
-                consumer.markProcessed(message)
+                // A tick abandoned by shutdown stays unmarked: its offset is not committed
+                // and the next owner runs it.
+                if await handle(message) { consumer.markProcessed(message) }
             }
         } catch {
             logger.critical("worker_consumer_failed", metadata: ["error": "\(error)"])
@@ -69,35 +70,36 @@ public struct ReminderWorkerStage: Service {
     /// Runs one tick to its end: success, skipped, or a recorded failure. Transient
     /// failures (database or broker unavailable) are retried with backoff until they
     /// clear, so consumption pauses rather than losing the tick.
-    func handle(_ message: KafkaConsumerMessage) async {
+    /// - Returns: whether the tick is finished with (`false`: abandoned by shutdown).
+    func handle(_ message: KafkaConsumerMessage) async -> Bool {
         let tick: TickMessage
         do {
             tick = try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
         } catch {
             metrics.tickSkipped("unknown", reason: "undecodable")
             logger.error("worker_tick_rejected", metadata: ["error": "\(error)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
-            return
+            return true
         }
         guard let job = catalog.job(named: tick.jobName) else {
             metrics.tickSkipped(tick.jobName, reason: "unknown_job")
             logger.error("worker_tick_rejected", metadata: ["job_name": "\(tick.jobName)", "error": "no such job in this worker's catalog"])
-            return
+            return true
         }
         var backoff = Backoff()
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let startedAt = clock.now()
             let started = ContinuousClock.now
             do {
                 try await run(tick, job: job, startedAt: startedAt)
                 health.report("database", failing: nil)
-                return
+                return true
             } catch let failure as TickFailure where failure.isTransient {
                 health.report(failure.dependency, failing: failure.message)
                 let delay = backoff.next()
                 logger.warning(
                     "worker_job_retrying",
                     metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "retry_in_seconds": "\(delay)"])
-                try? await Task.sleep(for: .seconds(delay))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
             } catch {
                 let message = (error as? TickFailure)?.message ?? "\(error)"
                 metrics.jobFinished(job.name, status: "failure", duration: ContinuousClock.now - started)
@@ -108,9 +110,11 @@ public struct ReminderWorkerStage: Service {
                     jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
                     payload: ["tick_id": .string(tick.tickId)], errorMessage: message, tickId: tick.tickId)
                 try? await events.record(execution)
-                return
+                return true
             }
         }
+        logger.warning("worker_tick_abandoned", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
+        return false
     }
 
     private func run(_ tick: TickMessage, job: JobDefinition, startedAt: Date) async throws {

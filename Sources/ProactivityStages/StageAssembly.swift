@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Wires the stages of one process: which stages run, their Kafka clients, the database
 /// pool, readiness checks and the HTTP endpoints, as one `ServiceGroup` (services stop
 /// in reverse order: HTTP first, the database pool last).
-public struct StageAssembly {
+public struct StageAssembly: Sendable {
     /// The stages a process can run.
     public enum Stage: String, Sendable, CaseIterable {
         case tick, worker
@@ -23,7 +23,6 @@ public struct StageAssembly {
     public let health: HealthState
     public let database: PostgresClient
     let services: [any Service]
-    public let router: Router<BasicRequestContext>
     let logger: Logger
 
     /// Builds the clients and services (nothing runs yet).
@@ -72,8 +71,10 @@ public struct StageAssembly {
         self.health = health
         self.database = database
         self.services = services
-        self.router = ObservabilityRouter.make(health: health, metrics: metrics)
     }
+
+    /// The HTTP endpoints (`/healthz`, `/readyz`, `/metrics`) of this process.
+    public var router: Router<BasicRequestContext> { ObservabilityRouter.make(health: health, metrics: metrics) }
 
     /// Runs every service until SIGTERM/SIGINT (graceful shutdown, bounded to
     /// `shutdownLimit`) or until one fails.

@@ -26,8 +26,8 @@ public struct ReminderStore: Sendable {
     ///
     /// The job's SQL is wrapped so that the window is bound (`:window_start` → `$1`,
     /// `:window_end` → `$2`), the optional `payload` column may be absent, and only users
-    /// of the tick's shard are returned (shard = the first 32 bits of md5(user_id) modulo
-    /// the shard count: stable across processes and versions).
+    /// of the tick's shard are returned (shard = the first 28 bits of md5(user_id), a
+    /// non-negative number, modulo the shard count: stable across processes and versions).
     public func dueItems(job: JobDefinition, tick: TickMessage) async throws -> [DueItem] {
         let inner = job.sql
             .replacingOccurrences(of: ":window_start", with: "$1::timestamptz")
@@ -36,7 +36,7 @@ public struct ReminderStore: Sendable {
             SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz,
                    (to_jsonb(due) -> 'payload')::text
             FROM (\(inner)) AS due
-            WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 8))::bit(32)::bigint, $3::int) = $4::int
+            WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int
             """
         var binds = PostgresBindings()
         binds.append(tick.windowStart)

@@ -1,0 +1,133 @@
+import Foundation
+import Kafka
+import Logging
+import PostgresNIO
+import ProactivityCore
+import ProactivityStages
+import ProactivityStore
+import Testing
+
+/// A private world for one pipeline test: its own PostgreSQL schema (migrated), its own
+/// ticks and alerts topics and worker group, and helpers to publish ticks and read alerts.
+struct PipelineHarness {
+    let schema: String
+    let ticksTopic: String
+    let alertsTopic: String
+    let group: String
+    let databaseURL: String
+    let client: PostgresClient
+    let logger = TestEnvironment.logger
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Creates the schema and topics and runs `body` with a running pool on the schema.
+    static func with(_ body: (PipelineHarness) async throws -> Void) async throws {
+        let schema = TestEnvironment.unique("test").replacingOccurrences(of: "-", with: "_")
+        let baseURL = try TestEnvironment.variable("POSTGRES_URL")
+        let admin = PostgresClient(configuration: try DatabaseSettings(url: baseURL).clientConfiguration, backgroundLogger: TestEnvironment.logger)
+        let url = baseURL + (baseURL.contains("?") ? "&" : "?") + "schema=\(schema)"
+        let client = PostgresClient(configuration: try DatabaseSettings(url: url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
+        let harness = PipelineHarness(
+            schema: schema, ticksTopic: TestEnvironment.unique("ticks"), alertsTopic: TestEnvironment.unique("alerts"),
+            group: TestEnvironment.unique("workers"), databaseURL: url, client: client)
+        try await TestEnvironment.createTopic(harness.ticksTopic, partitions: partitions)
+        try await TestEnvironment.createTopic(harness.alertsTopic, partitions: partitions)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await admin.run() }
+            group.addTask { await client.run() }
+            try await admin.query("CREATE SCHEMA \(unescaped: schema)")
+            let migrator = try Migrator(directory: repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: harness.logger)
+            try await migrator.migrate()
+            do {
+                try await body(harness)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            try await admin.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+            group.cancelAll()
+        }
+    }
+
+    /// Engine settings pointing at this harness's schema, topics and group.
+    func settings(jobsFile: String? = nil) async throws -> EngineSettings {
+        var environment = [
+            "KAFKA_BOOTSTRAP_SERVERS": try TestEnvironment.variable("KAFKA_BOOTSTRAP_SERVERS"),
+            "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_FETCH_WAIT_MAX_MS": "20",
+            "POSTGRES_URL": databaseURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
+            "WORKER_GROUP_ID": group, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0",
+        ]
+        environment["JOBS_FILE"] = jobsFile
+        return try await EngineSettings.load(environment: environment)
+    }
+
+    /// Runs a worker stage (as `proactivity worker` does) while `body` runs.
+    func withWorker<T>(
+        jobsFile: String? = nil, _ body: (StageAssembly) async throws -> T
+    ) async throws -> T {
+        let assembly = try StageAssembly(stages: [.worker], settings: try await settings(jobsFile: jobsFile), logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await assembly.run(shutdownLimit: .seconds(10)) }
+            defer { group.cancelAll() }
+            return try await body(assembly)
+        }
+    }
+
+    /// Publishes ticks as the tick producer does.
+    func publish(_ ticks: [TickMessage]) async throws {
+        let producer = try TestEnvironment.producer()
+        for result in await producer.send(ticks.map { tick in
+            KafkaProducerMessage(topic: ticksTopic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick))
+        }) {
+            _ = try result.get()
+        }
+        try await producer.close()
+    }
+
+    func execute(_ query: PostgresQuery) async throws {
+        try await client.query(query)
+    }
+
+    func count(_ query: PostgresQuery) async throws -> Int {
+        for try await value in try await client.query(query).decode(Int.self) { return value }
+        return 0
+    }
+
+    /// Waits until the worker has completed these ticks.
+    func waitForCompletion(of ticks: [TickMessage], within timeout: Duration = .seconds(60)) async throws {
+        let ids = ticks.map(\.tickId)
+        try await eventually(within: timeout, "ticks completed: \(ids)") {
+            try await count("SELECT count(*)::int FROM worker_ticks_completed WHERE tick_id = ANY(\(ids))") == Set(ids).count
+        }
+    }
+
+    /// Every alert on the alerts topic so far. A sentinel record is written to each
+    /// partition first; reading until every sentinel arrived proves that everything
+    /// written before it was read (per-partition order), without relying on timing.
+    func alerts() async throws -> [(alert: AlertMessage, key: String?, headerID: String?)] {
+        let run = UUID().uuidString
+        let producer = try TestEnvironment.producer()
+        for partition in 0..<Self.partitions {
+            _ = try await producer.send(
+                KafkaProducerMessage(topic: alertsTopic, partition: partition, value: Array("sentinel".utf8), headers: [KafkaHeader(name: "sentinel", string: run)]))
+        }
+        try await producer.close()
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("read"), topics: [alertsTopic])
+        var result: [(AlertMessage, String?, String?)] = []
+        var sentinels = 0
+        for try await message in consumer.messages {
+            consumer.markProcessed(message)
+            if let sentinel = message.headers.string(named: "sentinel") {
+                if sentinel == run { sentinels += 1 }
+                if sentinels == Self.partitions { break }
+                continue
+            }
+            result.append((try MessageCoding.decode(AlertMessage.self, from: message.value ?? []), message.keyString, message.headers.string(named: "alert-id")))
+        }
+        try await consumer.close()
+        return result
+    }
+
+    static let partitions: Int32 = 3
+}
