@@ -1,0 +1,72 @@
+import Foundation
+import PostgresNIO
+import ProactivityStore
+import Testing
+
+@Suite(.timeLimit(.minutes(2)))
+struct MigrationTests {
+    /// Runs `body` with a pool on a new, empty schema and a copy of the migrations folder.
+    func withEmptySchema(_ body: (PostgresClient, URL) async throws -> Void) async throws {
+        let schema = TestEnvironment.unique("migrate").replacingOccurrences(of: "-", with: "_")
+        let baseURL = try TestEnvironment.variable("POSTGRES_URL")
+        let client = PostgresClient(
+            configuration: try DatabaseSettings(url: baseURL + "?schema=\(schema)").clientConfiguration, backgroundLogger: TestEnvironment.logger)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(schema)
+        try FileManager.default.copyItem(at: PipelineHarness.repositoryRoot.appendingPathComponent("Migrations"), to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query("CREATE SCHEMA \(unescaped: schema)")
+            try await body(client, folder)
+            try await client.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+            group.cancelAll()
+        }
+    }
+
+    @Test func migrateIsIdempotentAndSafeToRunTwiceAtOnce() async throws {
+        try await withEmptySchema { client, folder in
+            let migrator = try Migrator(directory: folder, client: client, logger: TestEnvironment.logger)
+            #expect(try await migrator.status().allSatisfy { $0.appliedAt == nil })
+            async let first = migrator.migrate()
+            async let second = migrator.migrate()
+            let applied = try await first + second
+            #expect(applied.sorted() == migrator.migrations.map(\.version), "each migration applied exactly once")
+            #expect(try await migrator.migrate().isEmpty)
+            #expect(try await migrator.status().allSatisfy { $0.appliedAt != nil && !$0.changed })
+            var tables = 0
+            for try await count in try await client.query(
+                "SELECT count(*)::int FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('worker_job_events', 'worker_dlq', 'events', 'tasks')"
+            ).decode(Int.self) { tables = count }
+            #expect(tables == 4)
+        }
+    }
+
+    @Test func aChangedAppliedFileIsRefusedAndABrokenOneRolledBack() async throws {
+        try await withEmptySchema { client, folder in
+            try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            let first = folder.appendingPathComponent("0001_worker_tables.sql")
+            try (try String(contentsOf: first, encoding: .utf8) + "\n-- edited\n").write(to: first, atomically: true, encoding: .utf8)
+            let changed = try Migrator(directory: folder, client: client, logger: TestEnvironment.logger)
+            await #expect {
+                try await changed.migrate()
+            } throws: { error in
+                "\(error)".contains("0001_worker_tables was changed after it was applied")
+            }
+            #expect(try await changed.status().first?.changed == true)
+
+            try "CREATE TABLE half_done (id int);\nTHIS IS NOT SQL;".write(
+                to: folder.appendingPathComponent("0999_broken.sql"), atomically: true, encoding: .utf8)
+            try FileManager.default.removeItem(at: first)
+            await #expect {
+                try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            } throws: { error in
+                "\(error)".contains("migration 0999_broken failed")
+            }
+            var leftovers = 0
+            for try await count in try await client.query(
+                "SELECT count(*)::int FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'half_done'"
+            ).decode(Int.self) { leftovers = count }
+            #expect(leftovers == 0, "a failed migration leaves nothing behind")
+        }
+    }
+}
