@@ -1,11 +1,12 @@
 import ArgumentParser
+import Foundation
 
 /// `proactivity bench …`: benchmarks that print numbers.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks against a running broker (numbers, never pass/fail).",
-        subcommands: [KafkaBenchCommand.self]
+        subcommands: [KafkaBenchCommand.self, PipelineBenchCommand.self]
     )
 }
 
@@ -54,5 +55,51 @@ struct KafkaBenchCommand: AsyncParsableCommand {
             logger: logger, progress: { if !json { print($0) } })
         let report = try await benchmark.run()
         print(json ? try report.json() : report.table())
+    }
+}
+
+/// `proactivity bench pipeline`.
+struct PipelineBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "One tick whose window matches many rows, through a real worker: alerts/s, tick-to-last-alert, query time, peak memory.",
+        discussion: "Uses a schema and topics of its own (the schema is dropped afterwards). Needs POSTGRES_URL and KAFKA_BOOTSTRAP_SERVERS.")
+
+    @OptionGroup var engine: EngineOptions
+
+    @Option(help: "Events due in the tick's window.")
+    var due = 100_000
+
+    @Option(help: "Rows in the events table.")
+    var rows = 1_000_000
+
+    @Option(help: "Distinct users.")
+    var users = 10_000
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard due > 0, users > 0, rows >= due else { throw ValidationError("need --rows >= --due > 0 and --users > 0") }
+    }
+
+    func run() async throws {
+        let (settings, logger) = try await engine.load(label: "proactivity.bench")
+        let report = try await PipelineBenchmark(
+            settings: settings, total: rows, due: due, users: users, logger: logger, progress: { if !json { print($0) } }
+        ).run()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(
+                """
+                \(report.alertsReceived) alerts of \(report.dueItems) due (\(report.tableRows) rows, \(report.users) users)
+                tick to last alert: \(String(format: "%.2f", report.tickToLastAlertSeconds)) s, \(String(format: "%.0f", report.alertsPerSecond)) alerts/s
+                reminder query (with decoding): \(String(format: "%.3f", report.querySeconds)) s; peak memory \(String(format: "%.0f", report.peakMemoryMegabytes)) MB
+                """)
+        }
     }
 }
