@@ -155,24 +155,22 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Stops fetching from these partitions; messages already fetched for them are held
     /// back until ``resume(_:)``.
     public func pause(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
-        try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
-            let err = rd_kafka_pause_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot pause") }
-        }
-        condition.lock()
-        paused.formUnion(partitions)
-        condition.unlock()
+        try setPaused(partitions, true)
     }
 
     /// Resumes fetching from paused partitions.
     public func resume(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
+        try setPaused(partitions, false)
+    }
+
+    private func setPaused(_ partitions: [KafkaTopicPartition], _ pause: Bool) throws(KafkaError) {
         try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
-            let err = rd_kafka_resume_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "cannot resume") }
+            let err = pause ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: pause ? "cannot pause" : "cannot resume") }
         }
-        condition.lock()
-        paused.subtract(partitions)
-        condition.unlock()
+        locked {
+            if pause { paused.formUnion(partitions) } else { paused.subtract(partitions) }
+        }
     }
 
     /// Leaves the group cleanly: revokes every partition (committing the offsets of

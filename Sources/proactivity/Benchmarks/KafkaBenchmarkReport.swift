@@ -41,12 +41,7 @@ struct KafkaBenchmarkReport: Codable {
     /// Produce-to-consume latency in milliseconds.
     var latency: Latency
 
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try benchmarkJSON(self) }
 
     func table() -> String {
         func row(_ name: String, _ t: Throughput) -> String {
@@ -69,4 +64,12 @@ extension String {
     fileprivate func leftPad(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
+}
+
+/// A benchmark report as pretty, snake_case JSON.
+func benchmarkJSON(_ report: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(report), as: UTF8.self)
 }

@@ -89,10 +89,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             settings: settings, total: rows, due: due, users: users, logger: logger, progress: { if !json { print($0) } }
         ).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try benchmarkJSON(report))
         } else {
             print(
                 """
