@@ -57,7 +57,7 @@ public final class KafkaAdmin: Sendable {
 
     deinit {
         let client = self.client
-        DispatchQueue.global().async { client.destroy() }
+        detachBlocking { client.destroy() }
     }
 
     /// Creates the topics that do not exist; existing ones are left untouched.

@@ -16,8 +16,8 @@ import Logging
 /// once, and exactly once when processing finishes within that time.
 public final class KafkaConsumer: @unchecked Sendable {
     let client: RDKafkaClient
-    /// Serialises polls of the consumer queue (and close) on one thread at a time.
-    private let pollQueue = DispatchQueue(label: "kafka.consumer.poll")
+    /// The thread that polls the consumer queue (and closes): one at a time, in order.
+    private let pollThread = SerialThread(name: "librdkafka-consumer")
     private let revocationTimeout: Duration
     private let maxBatch = 1000
 
@@ -55,7 +55,8 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     deinit {
         let client = self.client
-        DispatchQueue.global().async { client.destroy() }
+        pollThread.stop()
+        detachBlocking { client.destroy() }
     }
 
     /// Joins the group for these topics (replacing an earlier subscription).
@@ -183,7 +184,8 @@ public final class KafkaConsumer: @unchecked Sendable {
             return closed
         }
         guard !alreadyClosed else { return }
-        try await onPollQueue { [self] () throws(KafkaError) in
+        defer { pollThread.stop() }
+        try await onPollThread { [self] () throws(KafkaError) in
             defer { client.destroy() }
             let consumerQueue = client.consumerQueue!
             storeOffsets()
@@ -266,7 +268,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             switch takeFetched() {
             case .message(let message): return message
             case .closed: return nil
-            case .empty: try await onPollQueue { [self] () throws(KafkaError) in try poll(timeoutMilliseconds: 100) }
+            case .empty: try await onPollThread { [self] () throws(KafkaError) in try poll(timeoutMilliseconds: 100) }
             }
         }
         return nil
@@ -364,10 +366,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(KafkaError(err))"])
     }
 
-    /// Runs `body` on the poll queue and resumes with its outcome.
-    private func onPollQueue(_ body: @escaping @Sendable () throws(KafkaError) -> Void) async throws {
+    /// Runs `body` on the poll thread and resumes with its outcome.
+    private func onPollThread(_ body: @escaping @Sendable () throws(KafkaError) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            pollQueue.async {
+            pollThread.submit {
                 do {
                     try body()
                     continuation.resume()

@@ -35,7 +35,7 @@ public final class KafkaProducer: Sendable {
 
     deinit {
         let client = self.client
-        DispatchQueue.global().async { client.destroy() }
+        detachBlocking { client.destroy() }
     }
 
     /// Sends one message and waits for its delivery report.

@@ -57,6 +57,21 @@ public final class EngineMetrics: Sendable {
             metricName: "proactivity_dependency_up", unitName: "", helpText: "1 when a dependency (kafka, database) answers")
     }
 
+    private static var deadLetters: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_dlq_messages_total", unitName: "", helpText: "Messages sent to the DLQ, by stage and reason")
+    }
+    private static var dlqBacklog: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "proactivity_dlq_backlog", unitName: "", helpText: "Unprocessed rows in worker_dlq")
+    }
+    private static var replays: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "proactivity_dlq_replays_total", unitName: "", helpText: "DLQ replays by result")
+    }
+    private static var retries: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_retries_total", unitName: "", helpText: "Transient failures retried in place, by stage")
+    }
+
     private static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
@@ -119,6 +134,26 @@ public final class EngineMetrics: Sendable {
     /// Whether a dependency answers.
     public func dependency(_ name: String, up: Bool) {
         registry.makeGauge(descriptor: Self.dependencyUp, labels: [("dependency", name)]).set(to: up ? 1 : 0)
+    }
+
+    /// A message went to the DLQ.
+    public func deadLettered(stage: String, reason: String) {
+        registry.makeCounter(descriptor: Self.deadLetters, labels: [("stage", stage), ("reason", reason)]).increment()
+    }
+
+    /// Unprocessed rows in `worker_dlq`.
+    public func dlqBacklog(_ rows: Int) {
+        registry.makeGauge(descriptor: Self.dlqBacklog, labels: []).set(to: Double(rows))
+    }
+
+    /// A DLQ row was replayed (`replayed`, `skipped`, `failed`).
+    public func replayed(result: String, count: Int = 1) {
+        registry.makeCounter(descriptor: Self.replays, labels: [("result", result)]).increment(by: Int64(count))
+    }
+
+    /// A transient failure is being retried.
+    public func retried(stage: String) {
+        registry.makeCounter(descriptor: Self.retries, labels: [("stage", stage)]).increment()
     }
 
     /// The text exposition, with the last-success ages brought up to `now`.

@@ -14,6 +14,8 @@ import ProactivityStore
 /// | `postgres.url` | `POSTGRES_URL` (secret) | required |
 /// | `topics.ticks` / `topics.alerts` / `topics.dlq` | `TOPICS_TICKS` … | from `topics/` |
 /// | `worker.groupId` | `WORKER_GROUP_ID` | `proactivity-workers` |
+/// | `dlq.mirrorGroupId` | `DLQ_MIRROR_GROUP_ID` | `proactivity-dlq-mirror` |
+/// | `dlq.apiToken` | `DLQ_API_TOKEN` (secret) | none: the DLQ HTTP API is disabled |
 /// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `0.0.0.0` / `9100` |
 /// | `engine.timezone` | `ENGINE_TIMEZONE` | `UTC` (cron jobs without a zone) |
 /// | `jobs.file` | `JOBS_FILE` | none (built-in jobs) |
@@ -25,6 +27,8 @@ public struct EngineSettings: Sendable {
     public var alertsTopic: String
     public var dlqTopic: String
     public var workerGroupID: String
+    public var mirrorGroupID: String
+    public var dlqAPIToken: String?
     public var httpHost: String
     public var httpPort: Int
     public var timeZone: TimeZone
@@ -54,7 +58,7 @@ public struct EngineSettings: Sendable {
         var providers: [any ConfigProvider] = [
             EnvironmentVariablesProvider(
                 environmentVariables: environment,
-                secretsSpecifier: .dynamic { key, _ in KafkaConfiguration.isSecret(property: key) || key.contains("URL") })
+                secretsSpecifier: .dynamic { key, _ in KafkaConfiguration.isSecret(property: key.lowercased()) || key.contains("URL") })
         ]
         if let path = environment["PROACTIVITY_CONFIG_FILE"], !path.isEmpty {
             do {
@@ -120,6 +124,8 @@ public struct EngineSettings: Sendable {
             alertsTopic: config.string(forKey: "topics.alerts", default: "proactivity.alerts"),
             dlqTopic: config.string(forKey: "topics.dlq", default: "proactivity.dlq"),
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
+            mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
+            dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true),
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat)
     }
@@ -140,7 +146,8 @@ public struct EngineSettings: Sendable {
             ("kafka.bootstrapServers", kafka.bootstrapServers),
             ("postgres.url", database.description),
             ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
-            ("worker.groupId", workerGroupID), ("http", "\(httpHost):\(httpPort)"),
+            ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
+            ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"), ("http", "\(httpHost):\(httpPort)"),
             ("engine.timezone", timeZone.identifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
             ("log", "\(logLevel) \(logFormat)"),
         ]

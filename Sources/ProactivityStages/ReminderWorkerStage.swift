@@ -22,6 +22,7 @@ public struct ReminderWorkerStage: Service {
     let producer: KafkaProducer
     let store: ReminderStore
     let events: JobEventStore
+    let deadLetters: DeadLetterPublisher
     let clock: any EngineClock
     let metrics: EngineMetrics
     let health: HealthState
@@ -31,8 +32,8 @@ public struct ReminderWorkerStage: Service {
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
-        store: ReminderStore, events: JobEventStore, clock: any EngineClock, metrics: EngineMetrics, health: HealthState,
-        logger: Logger
+        store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, clock: any EngineClock,
+        metrics: EngineMetrics, health: HealthState, logger: Logger
     ) {
         self.catalog = catalog
         self.ticksTopic = ticksTopic
@@ -41,6 +42,7 @@ public struct ReminderWorkerStage: Service {
         self.producer = producer
         self.store = store
         self.events = events
+        self.deadLetters = deadLetters
         self.clock = clock
         self.metrics = metrics
         self.health = health
@@ -67,33 +69,37 @@ public struct ReminderWorkerStage: Service {
         logger.info("worker_stopped")
     }
 
-    /// Runs one tick to its end: success, skipped, or a recorded failure. Transient
-    /// failures (database or broker unavailable) are retried with backoff until they
-    /// clear, so consumption pauses rather than losing the tick.
+    /// Runs one tick to its end: success, skipped (duplicate), or sent to the DLQ
+    /// (permanent failure: undecodable, unknown schema version or job, failing SQL).
+    /// Transient failures (database or broker unavailable) are retried with backoff
+    /// until they clear, so consumption pauses rather than filling the DLQ.
     /// - Returns: whether the tick is finished with (`false`: abandoned by shutdown).
     func handle(_ message: KafkaConsumerMessage) async -> Bool {
         let tick: TickMessage
         do {
             tick = try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
         } catch {
-            metrics.tickSkipped("unknown", reason: "undecodable")
-            logger.error("worker_tick_rejected", metadata: ["error": "\(error)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
-            return true
+            let failure: FailureClass = error.isUnknownVersion ? .unknownSchemaVersion : .undecodable
+            return await deadLetters.publish(message, jobName: message.headers.string(named: "job-name"), failure: failure, reason: "\(error)")
         }
         guard let job = catalog.job(named: tick.jobName) else {
-            metrics.tickSkipped(tick.jobName, reason: "unknown_job")
-            logger.error("worker_tick_rejected", metadata: ["job_name": "\(tick.jobName)", "error": "no such job in this worker's catalog"])
-            return true
+            return await deadLetters.publish(
+                message, jobName: tick.jobName, failure: .unknownJob, reason: "no job named '\(tick.jobName)' in this worker's catalog")
         }
+        var firstFailure: Date?
+        var attempts = 0
         var backoff = Backoff()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let startedAt = clock.now()
             let started = ContinuousClock.now
+            attempts += 1
             do {
                 try await run(tick, job: job, startedAt: startedAt)
                 health.report("database", failing: nil)
                 return true
             } catch let failure as TickFailure where failure.isTransient {
+                firstFailure = firstFailure ?? startedAt
+                metrics.retried(stage: "worker")
                 health.report(failure.dependency, failing: failure.message)
                 let delay = backoff.next()
                 logger.warning(
@@ -101,16 +107,19 @@ public struct ReminderWorkerStage: Service {
                     metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "retry_in_seconds": "\(delay)"])
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
             } catch {
-                let message = (error as? TickFailure)?.message ?? "\(error)"
+                let reason = (error as? TickFailure)?.message ?? "\(error)"
                 metrics.jobFinished(job.name, status: "failure", duration: ContinuousClock.now - started)
                 logger.error(
                     "worker_job_failed",
-                    metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)", "error": "\(message)"])
+                    metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)", "error": "\(reason)"])
+                let correlationId = "\(message.topic)/\(message.partition)/\(message.offset)"
                 let execution = JobExecution(
                     jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
-                    payload: ["tick_id": .string(tick.tickId)], errorMessage: message, tickId: tick.tickId)
+                    payload: ["tick_id": .string(tick.tickId)], errorMessage: reason, tickId: tick.tickId, correlationId: correlationId)
                 try? await events.record(execution)
-                return true
+                return await deadLetters.publish(
+                    message, jobName: job.name, severity: job.severity, failure: .jobSQL, reason: reason, attempts: attempts,
+                    firstFailure: firstFailure ?? startedAt)
             }
         }
         logger.warning("worker_tick_abandoned", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])

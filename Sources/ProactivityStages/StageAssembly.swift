@@ -14,7 +14,7 @@ import ServiceLifecycle
 public struct StageAssembly: Sendable {
     /// The stages a process can run.
     public enum Stage: String, Sendable, CaseIterable {
-        case tick, worker
+        case tick, worker, mirror = "dlq-mirror"
     }
 
     public let settings: EngineSettings
@@ -23,6 +23,7 @@ public struct StageAssembly: Sendable {
     public let health: HealthState
     public let database: PostgresClient
     let services: [any Service]
+    let deadLetterAPI: DeadLetterAPI?
     let logger: Logger
 
     /// Builds the clients and services (nothing runs yet).
@@ -55,14 +56,32 @@ public struct StageAssembly: Sendable {
             let workerConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID), logger: logger)
             consumer = workerConsumer
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+            let producer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
+            let deadLetters = DeadLetterPublisher(
+                producer: producer, topic: settings.dlqTopic, consumerGroup: settings.workerGroupID, stage: "worker", clock: clock,
+                metrics: metrics, logger: logger)
             services.append(
                 ReminderWorkerStage(
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
                     consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
-                    events: JobEventStore(client: database, logger: logger), clock: clock, metrics: metrics, health: health,
-                    logger: logger))
+                    events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters, clock: clock,
+                    metrics: metrics, health: health, logger: logger))
         }
+        var deadLetterAPI: DeadLetterAPI?
+        if stages.contains(.mirror) {
+            let mirrorConsumer = try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.mirrorGroupID), logger: logger)
+            consumer = consumer ?? mirrorConsumer
+            let store = DeadLetterStore(client: database, logger: logger)
+            services.append(
+                DeadLetterMirrorStage(
+                    topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health, logger: logger))
+            let replayProducer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
+            deadLetterAPI = DeadLetterAPI(
+                store: store, replayer: DeadLetterReplayer(store: store, producer: replayProducer, metrics: metrics, logger: logger),
+                token: settings.dlqAPIToken)
+        }
+        self.deadLetterAPI = deadLetterAPI
         services.append(
             ReadinessProbe(
                 admin: try KafkaAdmin(configuration: kafka, logger: logger), database: database, consumer: consumer,
@@ -74,7 +93,19 @@ public struct StageAssembly: Sendable {
     }
 
     /// The HTTP endpoints (`/healthz`, `/readyz`, `/metrics`) of this process.
-    public var router: Router<BasicRequestContext> { ObservabilityRouter.make(health: health, metrics: metrics) }
+    public var router: Router<BasicRequestContext> {
+        let router = ObservabilityRouter.make(health: health, metrics: metrics)
+        deadLetterAPI?.register(on: router)
+        return router
+    }
+
+    /// Producers of alerts, dead letters and replays: records up to 8 MB (a dead letter
+    /// carries the original value plus its context headers).
+    static func producerConfiguration(_ kafka: KafkaConfiguration) -> KafkaProducerConfiguration {
+        var kafka = kafka
+        if kafka.properties["message.max.bytes"] == nil { kafka.properties["message.max.bytes"] = "8388608" }
+        return KafkaProducerConfiguration(kafka: kafka)
+    }
 
     /// Runs every service until SIGTERM/SIGINT (graceful shutdown, bounded to
     /// `shutdownLimit`) or until one fails.
@@ -84,7 +115,7 @@ public struct StageAssembly: Sendable {
         onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
     ) async throws {
         let app = ObservabilityRouter.application(
-            router: router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
+            router: self.router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
         var configuration = ServiceGroupConfiguration(
             services: (services + [app]).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -12,7 +12,8 @@ struct Proactivity: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            AllCommand.self, TickCommand.self, WorkerCommand.self, MigrateCommand.self, TopicsCommand.self,
+            AllCommand.self, TickCommand.self, WorkerCommand.self, MirrorCommand.self, DLQCommand.self, MigrateCommand.self,
+            TopicsCommand.self,
             AlertsCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
         ]
     )

@@ -9,6 +9,8 @@ public enum MessageCoding {
     /// A message whose bytes cannot be used, with the reason.
     public struct DecodingFailure: Error, CustomStringConvertible {
         public let description: String
+        /// The message is well-formed but of a schema version this build does not read.
+        public var isUnknownVersion = false
     }
 
     public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
@@ -43,7 +45,8 @@ public enum MessageCoding {
         }
         guard let version = envelope.schemaVersion else { throw DecodingFailure(description: "no schema_version") }
         guard version == schemaVersion else {
-            throw DecodingFailure(description: "unknown schema_version \(version) (this build reads \(schemaVersion))")
+            throw DecodingFailure(
+                description: "unknown schema_version \(version) (this build reads \(schemaVersion))", isUnknownVersion: true)
         }
         do {
             return try decoder.decode(type, from: data)

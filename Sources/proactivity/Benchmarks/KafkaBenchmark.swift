@@ -69,22 +69,19 @@ struct KafkaBenchmark {
     private func produceWithC(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
         let properties = baselineProperties
         let (messages, size) = (self.messages, self.size)
-        let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<kafka_baseline_result, Error>) in
-            DispatchQueue.global().async {
-                var result = kafka_baseline_result()
-                var error = [CChar](repeating: 0, count: 512)
-                let cStrings = properties.map { strdup($0) }
-                defer { cStrings.forEach { free($0) } }
-                let status = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { pointers in
-                    kafka_baseline_produce(pointers.baseAddress, pointers.count, topic, messages, size, &result, &error, error.count)
-                }
-                if status == 0, result.failed == 0 {
-                    continuation.resume(returning: result)
-                } else {
-                    let reason = status == 0 ? "\(result.failed) deliveries failed" : error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                    continuation.resume(throwing: KafkaError(code: .state, message: "C baseline: \(reason)"))
-                }
+        let result = try await runOnThread { () throws -> kafka_baseline_result in
+            var result = kafka_baseline_result()
+            var error = [CChar](repeating: 0, count: 512)
+            let cStrings = properties.map { strdup($0) }
+            defer { cStrings.forEach { free($0) } }
+            let status = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { pointers in
+                kafka_baseline_produce(pointers.baseAddress, pointers.count, topic, messages, size, &result, &error, error.count)
             }
+            guard status == 0, result.failed == 0 else {
+                let reason = status == 0 ? "\(result.failed) deliveries failed" : error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                throw KafkaError(code: .state, message: "C baseline: \(reason)")
+            }
+            return result
         }
         return .init(messages: messages, size: size, seconds: result.seconds)
     }
@@ -185,5 +182,12 @@ extension Duration {
     var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// Runs a blocking call on a thread of its own (the C baseline loop blocks for seconds).
+private func runOnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

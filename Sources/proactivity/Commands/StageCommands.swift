@@ -24,11 +24,22 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws { try await runStages([.worker], engine: engine) }
 }
 
+/// `proactivity dlq-mirror`: the DLQ mirror (and the DLQ HTTP API).
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq-mirror",
+        abstract: "Mirror the DLQ topic into worker_dlq and serve the DLQ HTTP API (with DLQ_API_TOKEN).")
+
+    @OptionGroup var engine: EngineOptions
+
+    func run() async throws { try await runStages([.mirror], engine: engine) }
+}
+
 /// `proactivity all`: every stage in one process.
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run every stage (tick producer and worker) in one process with one HTTP port.")
+        abstract: "Run every stage (tick producer, worker, DLQ mirror) in one process with one HTTP port.")
 
     @OptionGroup var engine: EngineOptions
 

@@ -1,0 +1,98 @@
+import Foundation
+
+/// The context a dead-letter record carries in its headers, next to the original key,
+/// value and headers (unchanged).
+///
+/// Header names (stable; documented in the README): `dlq.origin.topic`,
+/// `dlq.origin.partition`, `dlq.origin.offset`, `dlq.origin.timestamp`,
+/// `dlq.consumer.group`, `dlq.stage`, `dlq.job.name`, `dlq.error.class`,
+/// `dlq.error.message`, `dlq.attempts`, `dlq.failure.first`, `dlq.failure.last`,
+/// `dlq.correlation.id`; a replayed record also has `dlq.replay.id` and
+/// `dlq.replay.count`. Timestamps are ISO 8601 UTC; numbers are decimal text.
+public struct DeadLetter: Sendable, Hashable {
+    public var originTopic: String
+    public var originPartition: Int32
+    public var originOffset: Int64
+    public var originTimestamp: Date?
+    public var consumerGroup: String
+    public var stage: String
+    public var jobName: String?
+    public var errorClass: FailureClass
+    public var errorMessage: String
+    public var attempts: Int
+    public var firstFailure: Date
+    public var lastFailure: Date
+    public var correlationId: String
+
+    public init(
+        originTopic: String, originPartition: Int32, originOffset: Int64, originTimestamp: Date?, consumerGroup: String,
+        stage: String, jobName: String?, errorClass: FailureClass, errorMessage: String, attempts: Int, firstFailure: Date,
+        lastFailure: Date, correlationId: String
+    ) {
+        self.originTopic = originTopic
+        self.originPartition = originPartition
+        self.originOffset = originOffset
+        self.originTimestamp = originTimestamp
+        self.consumerGroup = consumerGroup
+        self.stage = stage
+        self.jobName = jobName
+        self.errorClass = errorClass
+        self.errorMessage = errorMessage
+        self.attempts = attempts
+        self.firstFailure = firstFailure
+        self.lastFailure = lastFailure
+        self.correlationId = correlationId
+    }
+
+    /// Header names.
+    public enum Header {
+        public static let prefix = "dlq."
+        public static let originTopic = "dlq.origin.topic"
+        public static let originPartition = "dlq.origin.partition"
+        public static let originOffset = "dlq.origin.offset"
+        public static let originTimestamp = "dlq.origin.timestamp"
+        public static let consumerGroup = "dlq.consumer.group"
+        public static let stage = "dlq.stage"
+        public static let jobName = "dlq.job.name"
+        public static let errorClass = "dlq.error.class"
+        public static let errorMessage = "dlq.error.message"
+        public static let attempts = "dlq.attempts"
+        public static let firstFailure = "dlq.failure.first"
+        public static let lastFailure = "dlq.failure.last"
+        public static let correlationId = "dlq.correlation.id"
+        public static let replayID = "dlq.replay.id"
+        public static let replayCount = "dlq.replay.count"
+    }
+
+    /// The context as (name, value) headers.
+    public var headers: [(name: String, value: String)] {
+        var headers: [(String, String)] = [
+            (Header.originTopic, originTopic), (Header.originPartition, String(originPartition)),
+            (Header.originOffset, String(originOffset)), (Header.consumerGroup, consumerGroup), (Header.stage, stage),
+            (Header.errorClass, errorClass.rawValue), (Header.errorMessage, String(errorMessage.prefix(2000))),
+            (Header.attempts, String(attempts)), (Header.firstFailure, MessageCoding.timestamp(firstFailure)),
+            (Header.lastFailure, MessageCoding.timestamp(lastFailure)), (Header.correlationId, correlationId),
+        ]
+        if let originTimestamp { headers.append((Header.originTimestamp, MessageCoding.timestamp(originTimestamp))) }
+        if let jobName { headers.append((Header.jobName, jobName)) }
+        return headers
+    }
+
+    /// Reads the context back from headers; `nil` when a required header is missing.
+    public init?(headers: [String: String]) {
+        guard let topic = headers[Header.originTopic], let partition = headers[Header.originPartition].flatMap(Int32.init),
+            let offset = headers[Header.originOffset].flatMap(Int64.init),
+            let errorClass = headers[Header.errorClass].flatMap(FailureClass.init(rawValue:))
+        else { return nil }
+        let now = Date()
+        self.init(
+            originTopic: topic, originPartition: partition, originOffset: offset,
+            originTimestamp: headers[Header.originTimestamp].flatMap(MessageCoding.parseTimestamp),
+            consumerGroup: headers[Header.consumerGroup] ?? "", stage: headers[Header.stage] ?? "",
+            jobName: headers[Header.jobName], errorClass: errorClass, errorMessage: headers[Header.errorMessage] ?? "",
+            attempts: headers[Header.attempts].flatMap(Int.init) ?? 1,
+            firstFailure: headers[Header.firstFailure].flatMap(MessageCoding.parseTimestamp) ?? now,
+            lastFailure: headers[Header.lastFailure].flatMap(MessageCoding.parseTimestamp) ?? now,
+            correlationId: headers[Header.correlationId] ?? "")
+    }
+}

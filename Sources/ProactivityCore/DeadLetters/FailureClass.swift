@@ -1,0 +1,20 @@
+/// Why a message could not be processed. Permanent classes go to the DLQ at once;
+/// transient ones are retried in place.
+public enum FailureClass: String, Sendable, CaseIterable, Codable {
+    /// The value is not JSON, or not a message of the expected type.
+    case undecodable
+    /// A `schema_version` this build does not read.
+    case unknownSchemaVersion = "unknown_schema_version"
+    /// A tick for a job this worker does not know.
+    case unknownJob = "unknown_job"
+    /// The job's SQL failed (syntax, missing table, wrong columns…).
+    case jobSQL = "job_sql"
+    /// A message larger than the broker accepts.
+    case messageTooLarge = "message_too_large"
+    /// The database or broker was unavailable (retried; in the DLQ only after replay
+    /// budgets run out).
+    case transient
+
+    /// Whether a later retry may succeed without anyone changing anything.
+    public var isTransient: Bool { self == .transient }
+}

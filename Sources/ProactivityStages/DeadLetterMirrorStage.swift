@@ -1,0 +1,74 @@
+import Foundation
+import Kafka
+import Logging
+import Observability
+import ProactivityCore
+import ProactivityStore
+import ServiceLifecycle
+
+/// Mirrors the DLQ topic into `worker_dlq` (consumer group of its own). A record's
+/// offset is committed only after its row is committed; the row's unique key (the DLQ
+/// record's topic, partition and offset) makes redelivery harmless, so a mirror killed
+/// at any moment loses nothing and duplicates nothing.
+public struct DeadLetterMirrorStage: Service {
+    let topic: String
+    let consumer: KafkaConsumer
+    let store: DeadLetterStore
+    let metrics: EngineMetrics
+    let health: HealthState
+    let logger: Logger
+
+    public init(
+        topic: String, consumer: KafkaConsumer, store: DeadLetterStore, metrics: EngineMetrics, health: HealthState, logger: Logger
+    ) {
+        self.topic = topic
+        self.consumer = consumer
+        self.store = store
+        self.metrics = metrics
+        self.health = health
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try consumer.subscribe(topics: [topic])
+        logger.info("dlq_mirror_started", metadata: ["topic": "\(topic)"])
+        for try await message in consumer.messages.cancelOnGracefulShutdown() {
+            if await mirror(message) { consumer.markProcessed(message) }
+        }
+        try await consumer.close()
+        logger.info("dlq_mirror_stopped")
+    }
+
+    /// Writes one record, retrying while the database is unavailable.
+    /// - Returns: `false` when shutdown interrupted the attempts.
+    func mirror(_ message: KafkaConsumerMessage) async -> Bool {
+        var headerValues: [String: String] = [:]
+        for header in message.headers { headerValues[header.name] = header.stringValue }
+        let record = DeadLetterStore.Record(
+            topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, value: message.value,
+            headers: message.headers.map { DeadLetterRow.Header(name: $0.name, value: $0.value.map { Data($0).base64EncodedString() }) },
+            letter: DeadLetter(headers: headerValues))
+        var backoff = Backoff()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let inserted = try await store.mirror(record)
+                metrics.dlqBacklog(try await store.backlog())
+                health.report("database", failing: nil)
+                logger.info(
+                    inserted ? "dlq_mirrored" : "dlq_already_mirrored",
+                    metadata: [
+                        "job_name": "\(record.letter?.jobName ?? "unknown")", "error_class": "\(record.letter?.errorClass.rawValue ?? "unknown")",
+                        "correlation_id": "\(record.letter?.correlationId ?? "")", "offset": "\(message.offset)",
+                    ])
+                return true
+            } catch {
+                metrics.retried(stage: "dlq-mirror")
+                health.report("database", failing: DatabaseError.describe(error))
+                let delay = backoff.next()
+                logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            }
+        }
+        return false
+    }
+}

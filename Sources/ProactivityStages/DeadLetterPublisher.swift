@@ -1,0 +1,73 @@
+import Foundation
+import Kafka
+import Logging
+import Observability
+import ProactivityCore
+
+/// Sends messages that cannot be processed to the DLQ topic: the original key, value
+/// and headers unchanged, plus the `dlq.*` context headers (see ``DeadLetter``).
+///
+/// `publish` returns only once the broker has the record (retrying with backoff), or
+/// when the stage shuts down: the caller moves past the failed message only after that.
+public struct DeadLetterPublisher: Sendable {
+    let producer: KafkaProducer
+    let topic: String
+    let consumerGroup: String
+    let stage: String
+    let clock: any EngineClock
+    let metrics: EngineMetrics
+    let logger: Logger
+
+    public init(
+        producer: KafkaProducer, topic: String, consumerGroup: String, stage: String, clock: any EngineClock,
+        metrics: EngineMetrics, logger: Logger
+    ) {
+        self.producer = producer
+        self.topic = topic
+        self.consumerGroup = consumerGroup
+        self.stage = stage
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Publishes a failed message; `false` when shutdown interrupted the attempts.
+    public func publish(
+        _ message: KafkaConsumerMessage, jobName: String?, severity: String = "warning", failure: FailureClass, reason: String,
+        attempts: Int = 1, firstFailure: Date? = nil
+    ) async -> Bool {
+        let now = clock.now()
+        let letter = DeadLetter(
+            originTopic: message.topic, originPartition: message.partition, originOffset: message.offset,
+            originTimestamp: message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+            consumerGroup: consumerGroup, stage: stage, jobName: jobName, errorClass: failure, errorMessage: reason,
+            attempts: attempts, firstFailure: firstFailure ?? now, lastFailure: now,
+            correlationId: "\(message.topic)/\(message.partition)/\(message.offset)")
+        let record = KafkaProducerMessage(
+            topic: topic, key: message.key, value: message.value,
+            headers: message.headers.filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) }
+                + letter.headers.map { KafkaHeader(name: $0.name, string: $0.value) })
+        var backoff = Backoff()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let report = try await producer.send(record)
+                metrics.deadLettered(stage: stage, reason: failure.rawValue)
+                logger.error(
+                    "worker_dlq_enqueued",
+                    metadata: [
+                        "job_name": "\(jobName ?? "unknown")", "severity": "\(severity)", "error_class": "\(failure.rawValue)",
+                        "error": "\(reason)", "correlation_id": "\(letter.correlationId)",
+                        "dlq_partition": "\(report.partition)", "dlq_offset": "\(report.offset)",
+                    ])
+                return true
+            } catch {
+                let delay = backoff.next()
+                logger.warning("dlq_publish_retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            }
+        }
+        return false
+    }
+}
+
+import ServiceLifecycle

@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ProactivityCore
+
+/// A row of `worker_dlq`: one dead-letter record as the mirror stored it.
+public struct DeadLetterRow: Sendable, Codable {
+    public struct Header: Sendable, Codable, Hashable {
+        public var name: String
+        /// The value in base64 (headers are bytes); `nil` for a header without value.
+        public var value: String?
+
+        public init(name: String, value: String?) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public var id: Int64
+    public var jobName: String?
+    public var errorClass: String?
+    public var errorMessage: String?
+    public var stage: String?
+    public var originTopic: String?
+    public var originPartition: Int32?
+    public var originOffset: Int64?
+    public var dlqTopic: String?
+    public var dlqPartition: Int32?
+    public var dlqOffset: Int64?
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    public var headers: [Header]
+    public var attempts: Int?
+    public var retryCount: Int
+    public var correlationId: String?
+    public var createdAt: Date
+    public var processedAt: Date?
+}
+
+/// Which rows an operator means.
+public struct DeadLetterFilter: Sendable {
+    public var ids: [Int64]?
+    public var job: String?
+    /// Matched case-insensitively against the error message and class.
+    public var errorText: String?
+    public var since: Date?
+    public var until: Date?
+    /// `true`: only processed rows; `false`: only unprocessed; `nil`: both.
+    public var processed: Bool?
+    public var limit: Int
+
+    public init(
+        ids: [Int64]? = nil, job: String? = nil, errorText: String? = nil, since: Date? = nil, until: Date? = nil,
+        processed: Bool? = nil, limit: Int = 100
+    ) {
+        self.ids = ids
+        self.job = job
+        self.errorText = errorText
+        self.since = since
+        self.until = until
+        self.processed = processed
+        self.limit = limit
+    }
+}
+
+/// Reads and writes `worker_dlq`.
+public struct DeadLetterStore: Sendable {
+    private let client: PostgresClient
+    private let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// A record read from the DLQ topic, to mirror.
+    public struct Record: Sendable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        public var key: [UInt8]?
+        public var value: [UInt8]?
+        public var headers: [DeadLetterRow.Header]
+        public var letter: DeadLetter?
+
+        public init(
+            topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [DeadLetterRow.Header],
+            letter: DeadLetter?
+        ) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+            self.key = key
+            self.value = value
+            self.headers = headers
+            self.letter = letter
+        }
+    }
+
+    /// Mirrors one DLQ record; a record mirrored before (same DLQ coordinates) is left alone.
+    /// - Returns: whether a row was inserted.
+    @discardableResult
+    public func mirror(_ record: Record) async throws -> Bool {
+        let letter = record.letter
+        let headers = String(decoding: try JSONEncoder().encode(record.headers), as: UTF8.self)
+        // The seed's `payload` column keeps the value when it is JSON (for operators' queries).
+        let payload = record.value.flatMap { bytes in
+            (try? JSONSerialization.jsonObject(with: Data(bytes))) != nil ? String(decoding: bytes, as: UTF8.self) : nil
+        }
+        let rows = try await client.query(
+            """
+            INSERT INTO worker_dlq (job_name, payload, error_message, scheduled_for, dlq_topic, dlq_partition, dlq_offset,
+                origin_topic, origin_partition, origin_offset, origin_timestamp, message_key, message_value, headers, stage,
+                consumer_group, error_class, attempts, first_failure_at, last_failure_at, correlation_id)
+            VALUES (\(letter?.jobName), \(payload)::jsonb, \(letter?.errorMessage), \(letter?.originTimestamp), \(record.topic),
+                \(record.partition), \(record.offset), \(letter?.originTopic), \(letter?.originPartition), \(letter?.originOffset),
+                \(letter?.originTimestamp), \(record.key.map { Data($0) }), \(record.value.map { Data($0) }), \(headers)::jsonb,
+                \(letter?.stage), \(letter?.consumerGroup), \(letter?.errorClass.rawValue), \(letter?.attempts),
+                \(letter?.firstFailure), \(letter?.lastFailure), \(letter?.correlationId))
+            ON CONFLICT ON CONSTRAINT worker_dlq_record_key DO NOTHING
+            RETURNING id
+            """)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Unprocessed rows.
+    public func backlog() async throws -> Int {
+        for try await count in try await client.query("SELECT count(*)::int FROM worker_dlq WHERE processed_at IS NULL").decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
+    /// Rows matching a filter, oldest first.
+    public func list(_ filter: DeadLetterFilter) async throws -> [DeadLetterRow] {
+        let pattern = filter.errorText.map { "%\($0)%" }
+        let rows = try await client.query(
+            """
+            SELECT id, job_name, error_class, error_message, stage, origin_topic, origin_partition, origin_offset,
+                   dlq_topic, dlq_partition, dlq_offset, message_key, message_value, headers::text, attempts, retry_count,
+                   correlation_id, created_at, processed_at
+            FROM worker_dlq
+            WHERE (\(filter.ids)::bigint[] IS NULL OR id = ANY(\(filter.ids)::bigint[]))
+              AND (\(filter.job)::text IS NULL OR job_name = \(filter.job))
+              AND (\(pattern)::text IS NULL OR error_message ILIKE \(pattern) OR error_class ILIKE \(pattern))
+              AND (\(filter.since)::timestamptz IS NULL OR created_at >= \(filter.since))
+              AND (\(filter.until)::timestamptz IS NULL OR created_at < \(filter.until))
+              AND (\(filter.processed)::boolean IS NULL OR (processed_at IS NOT NULL) = \(filter.processed))
+            ORDER BY id
+            LIMIT \(filter.limit)
+            """)
+        var result: [DeadLetterRow] = []
+        for try await row in rows {
+            let cells = try row.decode(
+                (Int64, String?, String?, String?, String?, String?, Int32?, Int64?, String?, Int32?, Int64?, Data?, Data?, String?,
+                 Int?, Int, String?, Date, Date?).self)
+            let headers = cells.13.flatMap { try? JSONDecoder().decode([DeadLetterRow.Header].self, from: Data($0.utf8)) } ?? []
+            result.append(
+                DeadLetterRow(
+                    id: cells.0, jobName: cells.1, errorClass: cells.2, errorMessage: cells.3, stage: cells.4,
+                    originTopic: cells.5, originPartition: cells.6, originOffset: cells.7,
+                    dlqTopic: cells.8, dlqPartition: cells.9, dlqOffset: cells.10, key: cells.11.map { Array($0) },
+                    value: cells.12.map { Array($0) }, headers: headers, attempts: cells.14, retryCount: cells.15,
+                    correlationId: cells.16, createdAt: cells.17, processedAt: cells.18))
+        }
+        return result
+    }
+
+    /// Marks a row replayed: `retry_count + 1`, `processed_at = now()`.
+    /// - Returns: the new retry count.
+    public func markReplayed(id: Int64) async throws -> Int {
+        for try await count in try await client.query(
+            "UPDATE worker_dlq SET retry_count = retry_count + 1, processed_at = now() WHERE id = \(id) RETURNING retry_count"
+        ).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
+    /// Deletes processed rows older than `cutoff`; with `dryRun`, only counts them.
+    public func purge(processedBefore cutoff: Date, dryRun: Bool) async throws -> Int {
+        let query: PostgresQuery =
+            dryRun
+            ? "SELECT count(*)::int FROM worker_dlq WHERE processed_at IS NOT NULL AND processed_at < \(cutoff)"
+            : "WITH gone AS (DELETE FROM worker_dlq WHERE processed_at IS NOT NULL AND processed_at < \(cutoff) RETURNING 1) SELECT count(*)::int FROM gone"
+        for try await count in try await client.query(query).decode(Int.self) { return count }
+        return 0
+    }
+}

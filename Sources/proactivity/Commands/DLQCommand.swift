@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Observability
+import ProactivityCore
+import ProactivityStages
+import ProactivityStore
+
+/// `proactivity dlq …`: the operator's view of the dead-letter queue.
+struct DLQCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "List, inspect, replay and purge dead-letter rows (worker_dlq).",
+        subcommands: [List.self, Show.self, Replay.self, Purge.self])
+
+    /// The filters shared by `list` and `replay`.
+    struct Filters: ParsableArguments {
+        @Option(help: "Only rows of this job.") var job: String?
+        @Option(help: "Only rows whose error message or class contains this text.") var error: String?
+        @Option(help: "Only rows created at or after this ISO 8601 time.") var since: String?
+        @Option(help: "Only rows created before this ISO 8601 time.") var until: String?
+        @Flag(help: "Only rows already replayed.") var processed = false
+        @Flag(help: "Only rows not replayed yet.") var unprocessed = false
+        @Option(help: "At most this many rows.") var limit = 100
+
+        func validate() throws {
+            for (name, value) in [("--since", since), ("--until", until)] where value != nil && MessageCoding.parseTimestamp(value!) == nil {
+                throw ValidationError("\(name) must be an ISO 8601 time like 2026-11-25T10:00:00Z")
+            }
+            if processed && unprocessed { throw ValidationError("--processed and --unprocessed exclude each other") }
+            guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        }
+
+        func filter(ids: [Int64]? = nil) -> DeadLetterFilter {
+            DeadLetterFilter(
+                ids: ids, job: job, errorText: error, since: since.flatMap(MessageCoding.parseTimestamp),
+                until: until.flatMap(MessageCoding.parseTimestamp), processed: processed ? true : unprocessed ? false : nil,
+                limit: limit)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List dead-letter rows, oldest first.")
+        @OptionGroup var engine: EngineOptions
+        @OptionGroup var filters: Filters
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let (settings, logger) = try await engine.load(label: "proactivity.dlq")
+            let (filter, json) = (filters.filter(), json)
+            try await withDatabase(settings, logger: logger) { client in
+                let rows = try await DeadLetterStore(client: client, logger: logger).list(filter)
+                if json { return print(try benchmarkJSON(rows)) }
+                print("ID      CREATED                   JOB               CLASS                   RETRIES  STATE      ERROR")
+                for row in rows {
+                    let columns = [
+                        String(row.id).padding(toLength: 7, withPad: " ", startingAt: 0),
+                        MessageCoding.timestamp(row.createdAt).padding(toLength: 25, withPad: " ", startingAt: 0),
+                        (row.jobName ?? "-").padding(toLength: 17, withPad: " ", startingAt: 0),
+                        (row.errorClass ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
+                        String(row.retryCount).padding(toLength: 8, withPad: " ", startingAt: 0),
+                        (row.processedAt == nil ? "pending" : "replayed").padding(toLength: 10, withPad: " ", startingAt: 0),
+                        String((row.errorMessage ?? "").prefix(60)),
+                    ]
+                    print(columns.joined(separator: " "))
+                }
+                print("\(rows.count) row(s)")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print one dead-letter row in full (JSON).")
+        @OptionGroup var engine: EngineOptions
+        @Argument(help: "The row id.") var id: Int64
+
+        func run() async throws {
+            let (settings, logger) = try await engine.load(label: "proactivity.dlq")
+            let id = self.id
+            try await withDatabase(settings, logger: logger) { client in
+                guard let row = try await DeadLetterStore(client: client, logger: logger).list(DeadLetterFilter(ids: [id], limit: 1)).first else {
+                    FileHandle.standardError.write(Data("no DLQ row \(id)\n".utf8))
+                    throw ExitCode(1)
+                }
+                print(try benchmarkJSON(row))
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay",
+            abstract: "Republish rows to their original topic (idempotent: replayed rows need --force).",
+            discussion: "Name rows by id, or select them with the filters and --all.")
+        @OptionGroup var engine: EngineOptions
+        @OptionGroup var filters: Filters
+        @Argument(help: "Row ids.") var ids: [Int64] = []
+        @Flag(help: "Replay every row the filters select (required when no ids are given).") var all = false
+        @Flag(help: "Replay rows that were replayed before.") var force = false
+        @Flag(help: "Only say what would be replayed.") var dryRun = false
+
+        func validate() throws {
+            if ids.isEmpty && !all && filters.job == nil && filters.error == nil && filters.since == nil && filters.until == nil {
+                throw ValidationError("name row ids, or select rows with --job/--error/--since/--until or --all")
+            }
+        }
+
+        func run() async throws {
+            let (settings, logger) = try await engine.load(label: "proactivity.dlq")
+            let filter = filters.filter(ids: ids.isEmpty ? nil : ids)
+            let (force, dryRun) = (self.force, self.dryRun)
+            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+            try await withDatabase(settings, logger: logger) { client in
+                let store = DeadLetterStore(client: client, logger: logger)
+                let rows = try await store.list(filter)
+                let replayer = DeadLetterReplayer(store: store, producer: producer, metrics: EngineMetrics(), logger: logger)
+                let outcome = try await replayer.replay(rows, force: force, dryRun: dryRun) { done, total in
+                    FileHandle.standardError.write(Data("replayed \(done)/\(total)\n".utf8))
+                }
+                let verb = dryRun ? "would replay" : "replayed"
+                print("\(verb) \(outcome.replayed.count), skipped \(outcome.skipped.count), failed \(outcome.failed.count)")
+                for skipped in outcome.skipped { print("  skipped \(skipped.id): \(skipped.reason)") }
+                for failed in outcome.failed { print("  FAILED \(failed.id): \(failed.reason)") }
+                if !outcome.failed.isEmpty { throw ExitCode(1) }
+            }
+            try await producer.close()
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "purge", abstract: "Delete replayed rows older than a retention (counts only, unless --confirm).")
+        @OptionGroup var engine: EngineOptions
+        @Option(help: "Retention, e.g. 30d or 12h.") var olderThan = "30d"
+        @Flag(help: "Really delete (without it, only count).") var confirm = false
+
+        func validate() throws {
+            guard DurationText.seconds(olderThan) != nil else { throw ValidationError("--older-than takes a duration like 30d or 12h") }
+        }
+
+        func run() async throws {
+            let (settings, logger) = try await engine.load(label: "proactivity.dlq")
+            let cutoff = Date().addingTimeInterval(-Double(DurationText.seconds(olderThan)!))
+            let confirm = self.confirm
+            try await withDatabase(settings, logger: logger) { client in
+                let count = try await DeadLetterStore(client: client, logger: logger).purge(processedBefore: cutoff, dryRun: !confirm)
+                print(confirm ? "deleted \(count) replayed row(s) older than \(olderThan)" : "would delete \(count) replayed row(s) older than \(olderThan); add --confirm")
+            }
+        }
+    }
+}
