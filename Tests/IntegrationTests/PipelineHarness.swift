@@ -13,6 +13,7 @@ struct PipelineHarness {
     let schema: String
     let ticksTopic: String
     let alertsTopic: String
+    let dlqTopic: String
     let group: String
     let databaseURL: String
     let client: PostgresClient
@@ -30,9 +31,10 @@ struct PipelineHarness {
         let client = PostgresClient(configuration: try DatabaseSettings(url: url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let harness = PipelineHarness(
             schema: schema, ticksTopic: TestEnvironment.unique("ticks"), alertsTopic: TestEnvironment.unique("alerts"),
-            group: TestEnvironment.unique("workers"), databaseURL: url, client: client)
+            dlqTopic: TestEnvironment.unique("dlq"), group: TestEnvironment.unique("workers"), databaseURL: url, client: client)
         try await TestEnvironment.createTopic(harness.ticksTopic, partitions: partitions)
         try await TestEnvironment.createTopic(harness.alertsTopic, partitions: partitions)
+        try await TestEnvironment.createTopic(harness.dlqTopic, partitions: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await admin.run() }
             group.addTask { await client.run() }
@@ -56,17 +58,20 @@ struct PipelineHarness {
             "KAFKA_BOOTSTRAP_SERVERS": try TestEnvironment.variable("KAFKA_BOOTSTRAP_SERVERS"),
             "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_FETCH_WAIT_MAX_MS": "20",
             "POSTGRES_URL": databaseURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
-            "WORKER_GROUP_ID": group, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0",
+            "WORKER_GROUP_ID": group, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0", "TOPICS_DLQ": dlqTopic,
+            "DLQ_MIRROR_GROUP_ID": group + "-mirror", "DLQ_API_TOKEN": Self.apiToken,
         ]
         environment["JOBS_FILE"] = jobsFile
         return try await EngineSettings.load(environment: environment)
     }
 
-    /// Runs a worker stage (as `proactivity worker` does) while `body` runs.
+    static let apiToken = "test-token-\(UUID().uuidString)"
+
+    /// Runs stages (a worker by default, as `proactivity worker` does) while `body` runs.
     func withWorker<T>(
-        jobsFile: String? = nil, _ body: (StageAssembly) async throws -> T
+        stages: Set<StageAssembly.Stage> = [.worker], jobsFile: String? = nil, _ body: (StageAssembly) async throws -> T
     ) async throws -> T {
-        let assembly = try StageAssembly(stages: [.worker], settings: try await settings(jobsFile: jobsFile), logger: logger)
+        let assembly = try StageAssembly(stages: stages, settings: try await settings(jobsFile: jobsFile), logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await assembly.run(shutdownLimit: .seconds(10)) }
             defer { group.cancelAll() }
