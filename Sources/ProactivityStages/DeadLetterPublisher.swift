@@ -42,7 +42,7 @@ public struct DeadLetterPublisher: Sendable {
             originTimestamp: message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) },
             consumerGroup: consumerGroup, stage: stage, jobName: jobName, errorClass: failure, errorMessage: reason,
             attempts: attempts, firstFailure: firstFailure ?? now, lastFailure: now,
-            correlationId: "\(message.topic)/\(message.partition)/\(message.offset)")
+            correlationId: DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset))
         let record = KafkaProducerMessage(
             topic: topic, key: message.key, value: message.value,
             headers: message.headers.filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) }

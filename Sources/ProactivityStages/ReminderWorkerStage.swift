@@ -112,7 +112,7 @@ public struct ReminderWorkerStage: Service {
                 logger.error(
                     "worker_job_failed",
                     metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)", "error": "\(reason)"])
-                let correlationId = "\(message.topic)/\(message.partition)/\(message.offset)"
+                let correlationId = DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset)
                 let execution = JobExecution(
                     jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
                     payload: ["tick_id": .string(tick.tickId)], errorMessage: reason, tickId: tick.tickId, correlationId: correlationId)

@@ -179,3 +179,35 @@ struct PipelineTests {
         }
     }
 }
+
+@Suite(.timeLimit(.minutes(2)))
+struct DailyBriefTests {
+    @Test func theBriefSendsOneAlertPerUserWithTheDaysEventsAndTasks() async throws {
+        try await PipelineHarness.with { harness in
+            let slot = MessageCoding.parseTimestamp("2030-01-07T07:00:00Z")!
+            let at = { (hours: Double) in slot.addingTimeInterval(hours * 3600) }
+            try await harness.execute(
+                "INSERT INTO events (user_id, title, starts_at) VALUES ('alice', 'Standup', \(at(2))), ('alice', 'Lunch', \(at(5))), ('bob', 'Tomorrow', \(at(30)))")
+            try await harness.execute(
+                "INSERT INTO tasks (user_id, title, due_at, status) VALUES ('bob', 'Report', \(at(3)), 'open'), ('carol', 'Done', \(at(3)), 'done')")
+            let jobsFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(harness.schema)-brief.json")
+            try Data(#"{"jobs": [{"name": "daily-brief", "enabled": true}]}"#.utf8).write(to: jobsFile)
+            var brief = BuiltInJobs.dailyBrief
+            brief.enabled = true
+            let tick = TickMessage(job: brief, slot: slot, producedAt: slot)
+            try await harness.withWorker(jobsFile: jobsFile.path) { _ in
+                try await harness.publish([tick])
+                try await harness.waitForCompletion(of: [tick])
+            }
+            let alerts = try await harness.alerts().map(\.alert).sorted { $0.userId < $1.userId }
+            #expect(alerts.map(\.userId) == ["alice", "bob"])
+            #expect(alerts.map(\.title) == ["Your day: 2 events, 0 tasks", "Your day: 0 events, 1 tasks"])
+            #expect(alerts[0].alertId == "daily-brief:brief:alice@2030-01-07T07:00:00.000Z")
+            guard case .object(let payload) = alerts[0].payload, case .array(let events) = payload["events"] else {
+                Issue.record("the brief's payload lists the events")
+                return
+            }
+            #expect(events.count == 2)
+        }
+    }
+}

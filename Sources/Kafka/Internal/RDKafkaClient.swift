@@ -84,9 +84,13 @@ final class RDKafkaClient: @unchecked Sendable {
             var text: UnsafePointer<CChar>?
             var level: Int32 = 0
             guard rd_kafka_event_log(event, &facility, &text, &level) == 0, let text else { return }
+            let message = String(cString: text)
+            // Shared pass-through properties (KAFKA_*) reach every client; librdkafka's
+            // note that a consumer property is ignored by a producer is not a problem.
+            let ignoredRoleProperty = message.contains("property and will be ignored by this")
             logger.log(
-                level: Self.logLevel(syslog: level),
-                "\(String(cString: text))",
+                level: ignoredRoleProperty ? .debug : Self.logLevel(syslog: level),
+                "\(message)",
                 metadata: ["kafka.facility": .string(facility.map { String(cString: $0) } ?? "")]
             )
         case RD_KAFKA_EVENT_ERROR:

@@ -44,6 +44,11 @@ public struct DeadLetter: Sendable, Hashable {
         self.correlationId = correlationId
     }
 
+    /// The id that ties a failed record to its log lines, audit row and DLQ row.
+    public static func correlationId(topic: String, partition: Int32, offset: Int64) -> String {
+        "\(topic)/\(partition)/\(offset)"
+    }
+
     /// Header names.
     public enum Header {
         public static let prefix = "dlq."
