@@ -28,23 +28,13 @@ struct TopicsCommand: AsyncParsableCommand {
                 return definition
             }
             let admin = try KafkaAdmin(configuration: settings.kafka, logger: logger)
-            defer { Task { await admin.close() } }
-            let outcome = try await admin.createTopics(
-                definitions.map {
-                    KafkaTopicSpecification(
-                        name: $0.name, partitions: $0.partitions, replicationFactor: $0.replicationFactor, configs: $0.configs)
-                })
-            let existing = Dictionary(uniqueKeysWithValues: try await admin.listTopics().map { ($0.name, $0.partitionCount) })
-            var drift = false
-            for definition in definitions {
-                let created = outcome[definition.name] == .created
-                var line = "\(definition.role.padding(toLength: 7, withPad: " ", startingAt: 0)) \(definition.name): \(created ? "created" : "exists")"
-                if let partitions = existing[definition.name], partitions != Int(definition.partitions) {
-                    drift = true
-                    line += " — DRIFT: \(partitions) partitions, defined \(definition.partitions)"
-                }
-                print(line)
+            let outcomes = try await TopicApplier.apply(definitions, admin: admin)
+            await admin.close()
+            for outcome in outcomes {
+                let role = outcome.role.padding(toLength: 7, withPad: " ", startingAt: 0)
+                print("\(role) \(outcome.name): \(outcome.created ? "created" : "exists")" + (outcome.drift.map { " — DRIFT: \($0)" } ?? ""))
             }
+            let drift = outcomes.contains { $0.drift != nil }
             if drift { throw ExitCode(3) }
         }
     }
