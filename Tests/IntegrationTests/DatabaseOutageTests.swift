@@ -1,0 +1,101 @@
+import Foundation
+import PostgresNIO
+import ProactivityCore
+import ProactivityStages
+import ProactivityStore
+import Testing
+
+/// Runs `scripts/stack` with a PostgreSQL instance of this test's own, so stopping it
+/// does not disturb the other tests.
+struct OwnDatabase {
+    let instance = TestEnvironment.unique("outage").replacingOccurrences(of: "-", with: "_")
+    let port = Int.random(in: 56_000...56_999)
+
+    var url: String { "postgres://proactivity:proactivity@127.0.0.1:\(port)/proactivity" }
+
+    /// Runs `scripts/stack COMMAND` for this instance and waits for it (posix_spawn and
+    /// waitpid: the server it starts outlives the script).
+    func stack(_ command: String) throws {
+        let script = PipelineHarness.repositoryRoot.appendingPathComponent("scripts/stack").path
+        var environment = ProcessInfo.processInfo.environment
+        environment["PROACTIVITY_PG_INSTANCE"] = instance
+        environment["PROACTIVITY_PG_PORT"] = String(port)
+        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
+        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            arguments.forEach { free($0) }
+            variables.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, script, nil, nil, arguments, variables) == 0 else {
+            Issue.record("cannot run scripts/stack")
+            return
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(status == 0, "scripts/stack \(command) failed")
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: PipelineHarness.repositoryRoot.appendingPathComponent(".local/\(instance)"))
+    }
+}
+
+@Suite(.timeLimit(.minutes(4)))
+struct DatabaseOutageTests {
+    @Test func aStoppedDatabasePausesWorkWithoutDLQRowsAndNothingIsLost() async throws {
+        let database = OwnDatabase()
+        try database.stack("pg-start")
+        defer {
+            try? database.stack("pg-stop")
+            database.remove()
+        }
+        let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+        let client = PostgresClient(configuration: try DatabaseSettings(url: database.url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
+        let ticks = TestEnvironment.unique("ticks")
+        let alerts = TestEnvironment.unique("alerts")
+        let dlq = TestEnvironment.unique("dlq")
+        for topic in [ticks, alerts, dlq] { try await TestEnvironment.createTopic(topic, partitions: 1) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await Migrator(directory: PipelineHarness.repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: TestEnvironment.logger)
+                .migrate()
+            try await client.query(
+                "INSERT INTO events (user_id, title, starts_at) SELECT 'user-' || n, 'Event ' || n, \(slot) + n * interval '1 minute' FROM generate_series(1, 10) n")
+            let settings = try await EngineSettings.load(environment: [
+                "KAFKA_BOOTSTRAP_SERVERS": try TestEnvironment.variable("KAFKA_BOOTSTRAP_SERVERS"), "KAFKA_SESSION_TIMEOUT_MS": "6000",
+                "POSTGRES_URL": database.url, "TOPICS_TICKS": ticks, "TOPICS_ALERTS": alerts, "TOPICS_DLQ": dlq,
+                "WORKER_GROUP_ID": TestEnvironment.unique("workers"), "HTTP_PORT": "0",
+            ])
+            let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: TestEnvironment.logger)
+            group.addTask { try await assembly.run() }
+            try await eventually("ready") { assembly.health.readiness.ready }
+
+            try database.stack("pg-stop")
+            try await eventually("readiness reports the database") {
+                assembly.health.readiness.checks["database"]?.contains("database unreachable") == true
+            }
+            #expect(!assembly.health.readiness.ready)
+            let producer = try TestEnvironment.producer()
+            let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
+            _ = try await producer.send(KafkaProducerMessage(topic: ticks, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick)))
+            try await producer.close()
+            // The tick arrived while the database was down: it must wait, not fail.
+
+            try database.stack("pg-start")
+            try await eventually(within: .seconds(90), "the tick completes after the database returns") {
+                (try? await client.query("SELECT 1 FROM worker_ticks_completed WHERE tick_id = \(tick.tickId)").collect().count) == 1
+            }
+            try await eventually("ready again") { assembly.health.readiness.ready }
+            var sent = 0
+            for try await count in try await client.query("SELECT count(*)::int FROM worker_alerts_sent").decode(Int.self) { sent = count }
+            #expect(sent == 10, "every due item alerted")
+            var dead = -1
+            for try await count in try await client.query("SELECT count(*)::int FROM worker_dlq").decode(Int.self) { dead = count }
+            #expect(dead == 0, "no DLQ rows for a transient failure")
+        }
+    }
+}
+
+import Kafka
