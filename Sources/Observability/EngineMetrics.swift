@@ -72,6 +72,12 @@ public final class EngineMetrics: Sendable {
             metricName: "proactivity_retries_total", unitName: "", helpText: "Transient failures retried in place, by stage")
     }
 
+    private static var circuitBreaker: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_circuit_breaker_open", unitName: "",
+            helpText: "1 while a worker waits for an unreachable dependency instead of consuming")
+    }
+
     private static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
@@ -102,6 +108,24 @@ public final class EngineMetrics: Sendable {
     /// A worker skipped a tick (`duplicate`, `undecodable`, `unknown_job`).
     public func tickSkipped(_ job: String, reason: String) {
         registry.makeCounter(descriptor: Self.ticksSkipped, labels: [("job_name", job), ("reason", reason)]).increment()
+    }
+
+    /// Declares a stage's failure-handling series at zero: messages it sent to the DLQ by
+    /// reason, its retries, and (for workers) the circuit breaker per dependency.
+    public func declareFailureHandling(stage: String, reasons: [String], circuitBreakers: [String] = []) {
+        for reason in reasons {
+            _ = registry.makeCounter(descriptor: Self.deadLetters, labels: [("stage", stage), ("reason", reason)])
+        }
+        _ = registry.makeCounter(descriptor: Self.retries, labels: [("stage", stage)])
+        for dependency in circuitBreakers { circuitBreaker(dependency, open: false) }
+    }
+
+    /// Declares the DLQ mirror's series at zero: the backlog and replays by result.
+    public func declareDeadLetterMirror() {
+        _ = registry.makeGauge(descriptor: Self.dlqBacklog, labels: [])
+        for result in ["replayed", "skipped", "failed"] {
+            _ = registry.makeCounter(descriptor: Self.replays, labels: [("result", result)])
+        }
     }
 
     /// A worker published alerts for a job.
@@ -154,6 +178,11 @@ public final class EngineMetrics: Sendable {
     /// A transient failure is being retried.
     public func retried(stage: String) {
         registry.makeCounter(descriptor: Self.retries, labels: [("stage", stage)]).increment()
+    }
+
+    /// A worker's circuit breaker for a dependency opened or closed.
+    public func circuitBreaker(_ dependency: String, open: Bool) {
+        registry.makeGauge(descriptor: Self.circuitBreaker, labels: [("dependency", dependency)]).set(to: open ? 1 : 0)
     }
 
     /// The text exposition, with the last-success ages brought up to `now`.

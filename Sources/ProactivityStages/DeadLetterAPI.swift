@@ -5,7 +5,7 @@ import ProactivityStore
 
 /// The DLQ's HTTP API on the mirror's port: `GET /dlq`, `GET /dlq/{id}`,
 /// `POST /dlq/{id}/replay`, `POST /dlq/replay`, with the filters of the CLI as query
-/// parameters (`job`, `error`, `since`, `until`, `processed`, `limit`, `force`,
+/// parameters (`job`, `error`, `error_class`, `since`, `until`, `processed`, `limit`, `force`,
 /// `dry_run`, `all`). Every request needs `Authorization: Bearer <DLQ_API_TOKEN>`;
 /// without a configured token the API answers 503 saying it is disabled, and a missing
 /// or wrong token gets 401 with nothing done.
@@ -52,8 +52,10 @@ public struct DeadLetterAPI: Sendable {
         group.post("replay") { request, _ in
             let query = request.uri.queryParameters
             let filter = try Self.filter(query)
-            guard query["all"] == "true" || filter.job != nil || filter.errorText != nil || filter.since != nil || filter.until != nil
-            else { throw HTTPError(.badRequest, message: "give a filter (job, error, since, until) or all=true") }
+            guard
+                query["all"] == "true" || filter.job != nil || filter.errorText != nil || filter.errorClass != nil || filter.since != nil
+                    || filter.until != nil
+            else { throw HTTPError(.badRequest, message: "give a filter (job, error, error_class, since, until) or all=true") }
             let rows = try await store.list(filter)
             return ReplayResult(
                 outcome: try await replayer.replay(rows, force: query["force"] == "true", dryRun: query["dry_run"] == "true"))
@@ -72,7 +74,8 @@ public struct DeadLetterAPI: Sendable {
         let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
         guard (1...10_000).contains(limit) else { throw HTTPError(.badRequest, message: "limit must be 1…10000") }
         return DeadLetterFilter(
-            job: query["job"].map(String.init), errorText: query["error"].map(String.init), since: try date("since"),
+            job: query["job"].map(String.init), errorText: query["error"].map(String.init),
+            errorClass: query["error_class"].map(String.init), since: try date("since"),
             until: try date("until"), processed: processed, limit: limit)
     }
 }

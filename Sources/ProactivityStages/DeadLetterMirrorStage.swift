@@ -48,27 +48,23 @@ public struct DeadLetterMirrorStage: Service {
             topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, value: message.value,
             headers: message.headers.map { DeadLetterRow.Header(name: $0.name, value: $0.value.map { Data($0).base64EncodedString() }) },
             letter: DeadLetter(headers: headerValues))
-        var backoff = Backoff()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let inserted = try await store.mirror(record)
-                metrics.dlqBacklog(try await store.backlog())
-                health.report("database", failing: nil)
-                logger.info(
-                    inserted ? "dlq_mirrored" : "dlq_already_mirrored",
-                    metadata: [
-                        "job_name": "\(record.letter?.jobName ?? "unknown")", "error_class": "\(record.letter?.errorClass.rawValue ?? "unknown")",
-                        "correlation_id": "\(record.letter?.correlationId ?? "")", "offset": "\(message.offset)",
-                    ])
-                return true
-            } catch {
-                metrics.retried(stage: "dlq-mirror")
-                health.report("database", failing: DatabaseError.describe(error))
-                let delay = backoff.next()
-                logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
-            }
+        let inserted = await retryingUntilShutdown({
+            let inserted = try await store.mirror(record)
+            metrics.dlqBacklog(try await store.backlog())
+            return inserted
+        }) { error, delay in
+            metrics.retried(stage: "dlq-mirror")
+            health.report("database", failing: DatabaseError.describe(error))
+            logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
         }
-        return false
+        guard let inserted else { return false }
+        health.report("database", failing: nil)
+        logger.info(
+            inserted ? "dlq_mirrored" : "dlq_already_mirrored",
+            metadata: [
+                "job_name": "\(record.letter?.jobName ?? "unknown")", "error_class": "\(record.letter?.errorClass.rawValue ?? "unknown")",
+                "correlation_id": "\(record.letter?.correlationId ?? "")", "offset": "\(message.offset)",
+            ])
+        return true
     }
 }

@@ -43,31 +43,25 @@ public struct DeadLetterPublisher: Sendable {
             consumerGroup: consumerGroup, stage: stage, jobName: jobName, errorClass: failure, errorMessage: reason,
             attempts: attempts, firstFailure: firstFailure ?? now, lastFailure: now,
             correlationId: DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset))
+        // The original headers stay, except an earlier failure's context; a replay's
+        // `dlq.replay.*` headers stay too, so the replay count carries over.
         let record = KafkaProducerMessage(
             topic: topic, key: message.key, value: message.value,
-            headers: message.headers.filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) }
+            headers: message.headers.filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) || $0.name.hasPrefix(DeadLetter.Header.replayPrefix) }
                 + letter.headers.map { KafkaHeader(name: $0.name, string: $0.value) })
-        var backoff = Backoff()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let report = try await producer.send(record)
-                metrics.deadLettered(stage: stage, reason: failure.rawValue)
-                logger.error(
-                    "worker_dlq_enqueued",
-                    metadata: [
-                        "job_name": "\(jobName ?? "unknown")", "severity": "\(severity)", "error_class": "\(failure.rawValue)",
-                        "error": "\(reason)", "correlation_id": "\(letter.correlationId)",
-                        "dlq_partition": "\(report.partition)", "dlq_offset": "\(report.offset)",
-                    ])
-                return true
-            } catch {
-                let delay = backoff.next()
-                logger.warning("dlq_publish_retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
-            }
+        let report = await retryingUntilShutdown({ try await producer.send(record) }) { error, delay in
+            logger.warning("dlq_publish_retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
         }
-        return false
+        guard let report else { return false }
+        metrics.deadLettered(stage: stage, reason: failure.rawValue)
+        logger.error(
+            "worker_dlq_enqueued",
+            metadata: [
+                "job_name": "\(jobName ?? "unknown")", "severity": "\(severity)", "error_class": "\(failure.rawValue)",
+                "error": "\(reason)", "correlation_id": "\(letter.correlationId)",
+                "dlq_partition": "\(report.partition)", "dlq_offset": "\(report.offset)",
+            ])
+        return true
     }
 }
 
-import ServiceLifecycle

@@ -6,7 +6,8 @@ import ProactivityCore
 import ProactivityStore
 
 /// Replays `worker_dlq` rows: republishes each row's original key, value and headers
-/// to its original topic with `dlq.replay.id` and `dlq.replay.count` headers, then
+/// to its original topic with `dlq.replay.id` and `dlq.replay.count` (replays of the
+/// original message so far, across failures) headers, then
 /// increments `retry_count` and sets `processed_at`. A row replayed before is skipped
 /// unless forced, so replaying is idempotent.
 public struct DeadLetterReplayer: Sendable {
@@ -81,7 +82,7 @@ public struct DeadLetterReplayer: Sendable {
             .filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) }
             .map { KafkaHeader(name: $0.name, value: $0.value.flatMap { Data(base64Encoded: $0) }.map { Array($0) }) }
         headers.append(KafkaHeader(name: DeadLetter.Header.replayID, string: String(row.id)))
-        headers.append(KafkaHeader(name: DeadLetter.Header.replayCount, string: String(row.retryCount + 1)))
+        headers.append(KafkaHeader(name: DeadLetter.Header.replayCount, string: String(row.totalReplays + 1)))
         return KafkaProducerMessage(topic: row.originTopic ?? "", key: row.key, value: row.value, headers: headers)
     }
 }

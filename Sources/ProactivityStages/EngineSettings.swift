@@ -16,6 +16,10 @@ import ProactivityStore
 /// | `worker.groupId` | `WORKER_GROUP_ID` | `proactivity-workers` |
 /// | `dlq.mirrorGroupId` | `DLQ_MIRROR_GROUP_ID` | `proactivity-dlq-mirror` |
 /// | `dlq.apiToken` | `DLQ_API_TOKEN` (secret) | none: the DLQ HTTP API is disabled |
+/// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
+/// | `dlq.autoReplay.enabled` | `DLQ_AUTO_REPLAY_ENABLED` | `false` |
+/// | `dlq.autoReplay.maxReplays` | `DLQ_AUTO_REPLAY_MAX_REPLAYS` | `3` |
+/// | `dlq.autoReplay.backoff` / `.interval` | `DLQ_AUTO_REPLAY_BACKOFF` / `_INTERVAL` | `5m` / `1m` |
 /// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `0.0.0.0` / `9100` |
 /// | `engine.timezone` | `ENGINE_TIMEZONE` | `UTC` (cron jobs without a zone) |
 /// | `jobs.file` | `JOBS_FILE` | none (built-in jobs) |
@@ -29,6 +33,10 @@ public struct EngineSettings: Sendable {
     public var workerGroupID: String
     public var mirrorGroupID: String
     public var dlqAPIToken: String?
+    /// Attempts for a tick whose failure is transient while the database answers.
+    public var workerRetryAttempts: Int
+    /// The periodic reprocessing of transient dead letters; `nil` when off.
+    public var autoReplay: AutoReplayPolicy?
     public var httpHost: String
     public var httpPort: Int
     public var timeZone: TimeZone
@@ -103,6 +111,32 @@ public struct EngineSettings: Sendable {
         let logFormat = config.string(forKey: "log.format", default: "json")
         if !["json", "text"].contains(logFormat) { problems.append("LOG_FORMAT '\(logFormat)' must be json or text") }
 
+        func count(_ key: ConfigKey, _ variable: String, default value: Int) -> Int {
+            let text = config.string(forKey: key, default: String(value))
+            guard let number = Int(text), (1...1000).contains(number) else {
+                problems.append("\(variable) '\(text)' must be a whole number from 1 to 1000")
+                return value
+            }
+            return number
+        }
+        func duration(_ key: ConfigKey, _ variable: String, default value: String) -> TimeInterval {
+            let text = config.string(forKey: key, default: value)
+            guard let seconds = DurationText.seconds(text) else {
+                problems.append("\(variable) '\(text)' is not a duration (30s, 5m, 1h)")
+                return TimeInterval(DurationText.seconds(value) ?? 60)
+            }
+            return TimeInterval(seconds)
+        }
+        let retryAttempts = count("worker.retryAttempts", "WORKER_RETRY_ATTEMPTS", default: 5)
+        let autoReplayEnabled = config.string(forKey: "dlq.autoReplay.enabled", default: "false")
+        if !["true", "false"].contains(autoReplayEnabled) {
+            problems.append("DLQ_AUTO_REPLAY_ENABLED '\(autoReplayEnabled)' must be true or false")
+        }
+        let autoReplay = AutoReplayPolicy(
+            maxReplays: count("dlq.autoReplay.maxReplays", "DLQ_AUTO_REPLAY_MAX_REPLAYS", default: 3),
+            backoff: duration("dlq.autoReplay.backoff", "DLQ_AUTO_REPLAY_BACKOFF", default: "5m"),
+            interval: duration("dlq.autoReplay.interval", "DLQ_AUTO_REPLAY_INTERVAL", default: "1m"))
+
         let jobsFile = config.string(forKey: "jobs.file")
         var jobs = JobCatalog(builtInsIn: timeZone ?? .gmt)
         if let jobsFile {
@@ -126,6 +160,7 @@ public struct EngineSettings: Sendable {
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
             mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
             dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true),
+            workerRetryAttempts: retryAttempts, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat)
     }
@@ -148,6 +183,10 @@ public struct EngineSettings: Sendable {
             ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
             ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"), ("http", "\(httpHost):\(httpPort)"),
+            ("worker.retryAttempts", String(workerRetryAttempts)),
+            ("dlq.autoReplay", autoReplay.map {
+                "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
+            } ?? "off"),
             ("engine.timezone", timeZone.identifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
             ("log", "\(logLevel) \(logFormat)"),
         ]

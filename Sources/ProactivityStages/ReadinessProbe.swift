@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Observability
 import PostgresNIO
+import ProactivityStore
 import ServiceLifecycle
 
 /// Checks every few seconds that the broker and the database answer (and, for
@@ -53,7 +54,7 @@ public struct ReadinessProbe: Service {
             metrics.dependency("kafka", up: false)
         }
         do {
-            try await withDeadline(.seconds(3)) { try await database.query("SELECT 1") }
+            try await database.ping(within: .seconds(3))
             health.report("database", failing: nil)
             metrics.dependency("database", up: true)
         } catch {
@@ -66,24 +67,3 @@ public struct ReadinessProbe: Service {
     }
 }
 
-import ProactivityStore
-
-/// No answer within the probe's deadline.
-struct ProbeTimeout: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "no answer within \(limit)" }
-}
-
-/// Runs `body`, giving up after `limit` (a pool waiting for a connection to a stopped
-/// server can wait far longer than a readiness check may).
-func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw ProbeTimeout(limit: limit)
-        }
-        defer { group.cancelAll() }
-        try await group.next()
-    }
-}

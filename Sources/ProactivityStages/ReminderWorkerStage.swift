@@ -27,13 +27,19 @@ public struct ReminderWorkerStage: Service {
     let metrics: EngineMetrics
     let health: HealthState
     let logger: Logger
+    /// Attempts for a tick whose failure is transient while its dependencies answer.
+    let retryAttempts: Int
+    /// Why the database does not answer a quick check, or `nil` when it does.
+    let databaseProbe: @Sendable () async -> String?
+    let breaker: CircuitBreaker
     /// Alerts per producer batch.
     let batchSize = 10_000
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
-        store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, clock: any EngineClock,
-        metrics: EngineMetrics, health: HealthState, logger: Logger
+        store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, retryAttempts: Int = 5,
+        databaseProbe: @escaping @Sendable () async -> String?, clock: any EngineClock, metrics: EngineMetrics,
+        health: HealthState, logger: Logger
     ) {
         self.catalog = catalog
         self.ticksTopic = ticksTopic
@@ -43,6 +49,9 @@ public struct ReminderWorkerStage: Service {
         self.store = store
         self.events = events
         self.deadLetters = deadLetters
+        self.retryAttempts = retryAttempts
+        self.databaseProbe = databaseProbe
+        self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger)
         self.clock = clock
         self.metrics = metrics
         self.health = health
@@ -69,10 +78,14 @@ public struct ReminderWorkerStage: Service {
         logger.info("worker_stopped")
     }
 
-    /// Runs one tick to its end: success, skipped (duplicate), or sent to the DLQ
-    /// (permanent failure: undecodable, unknown schema version or job, failing SQL).
-    /// Transient failures (database or broker unavailable) are retried with backoff
-    /// until they clear, so consumption pauses rather than filling the DLQ.
+    /// Runs one tick to its end: success, skipped (duplicate), or sent to the DLQ.
+    ///
+    /// Permanent failures (undecodable, unknown schema version or job, failing SQL, an
+    /// alert too large) go to the DLQ at once. Transient ones (a deadlock, a statement
+    /// timeout) are retried with backoff up to `retryAttempts`, then go to the DLQ as
+    /// `transient`. An unreachable database or broker opens the circuit breaker: the
+    /// tick is retried until the dependency answers, so consumption pauses rather than
+    /// filling the DLQ, and nothing is skipped.
     /// - Returns: whether the tick is finished with (`false`: abandoned by shutdown).
     func handle(_ message: KafkaConsumerMessage) async -> Bool {
         let tick: TickMessage
@@ -88,42 +101,71 @@ public struct ReminderWorkerStage: Service {
         }
         var firstFailure: Date?
         var attempts = 0
+        var transientAttempts = 0
         var backoff = Backoff()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let startedAt = clock.now()
             let started = ContinuousClock.now
             attempts += 1
+            let failure: TickFailure
             do {
                 try await run(tick, job: job, startedAt: startedAt)
-                health.report("database", failing: nil)
+                breaker.reset()
                 return true
-            } catch let failure as TickFailure where failure.isTransient {
-                firstFailure = firstFailure ?? startedAt
-                metrics.retried(stage: "worker")
-                health.report(failure.dependency, failing: failure.message)
-                let delay = backoff.next()
-                logger.warning(
-                    "worker_job_retrying",
-                    metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "retry_in_seconds": "\(delay)"])
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            } catch let error as TickFailure {
+                failure = error
             } catch {
-                let reason = (error as? TickFailure)?.message ?? "\(error)"
-                metrics.jobFinished(job.name, status: "failure", duration: ContinuousClock.now - started)
-                logger.error(
-                    "worker_job_failed",
-                    metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)", "error": "\(reason)"])
-                let correlationId = DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset)
-                let execution = JobExecution(
-                    jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
-                    payload: ["tick_id": .string(tick.tickId)], errorMessage: reason, tickId: tick.tickId, correlationId: correlationId)
-                try? await events.record(execution)
-                return await deadLetters.publish(
-                    message, jobName: job.name, severity: job.severity, failure: .jobSQL, reason: reason, attempts: attempts,
-                    firstFailure: firstFailure ?? startedAt)
+                failure = TickFailure(dependency: "worker", message: "\(error)", kind: .transient)
             }
+            firstFailure = firstFailure ?? startedAt
+            switch failure.kind {
+            case .unavailable:
+                // Wait for the dependency without spending the budget.
+                breaker.trip(failure.dependency, reason: failure.message)
+            case .transient where transientAttempts + 1 < retryAttempts:
+                transientAttempts += 1
+            case .transient, .permanent:
+                breaker.reset()
+                let failureClass = if case .permanent(let failureClass) = failure.kind { failureClass } else { FailureClass.transient }
+                return await deadLetter(
+                    message, tick: tick, job: job, failure: failureClass, reason: failure.message, attempts: attempts,
+                    firstFailure: firstFailure ?? startedAt, startedAt: startedAt, duration: ContinuousClock.now - started)
+            }
+            metrics.retried(stage: "worker")
+            let delay = backoff.next()
+            logger.warning(
+                "worker_job_retrying",
+                metadata: [
+                    "job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "attempt": "\(attempts)",
+                    "retry_in_seconds": "\(delay)",
+                ])
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
         }
         logger.warning("worker_tick_abandoned", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
         return false
+    }
+
+    /// Records a failed execution and sends the tick to the DLQ.
+    private func deadLetter(
+        _ message: KafkaConsumerMessage, tick: TickMessage, job: JobDefinition, failure: FailureClass, reason: String, attempts: Int,
+        firstFailure: Date, startedAt: Date, duration: Duration
+    ) async -> Bool {
+        metrics.jobFinished(job.name, status: "failure", duration: duration)
+        logger.error(
+            "worker_job_failed",
+            metadata: [
+                "job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)", "error_class": "\(failure.rawValue)",
+                "error": "\(reason)", "attempts": "\(attempts)",
+            ])
+        let correlationId = DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset)
+        let execution = JobExecution(
+            jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
+            payload: ["tick_id": .string(tick.tickId), "error_class": .string(failure.rawValue)], errorMessage: reason,
+            tickId: tick.tickId, correlationId: correlationId)
+        try? await events.record(execution)
+        return await deadLetters.publish(
+            message, jobName: job.name, severity: job.severity, failure: failure, reason: reason, attempts: attempts,
+            firstFailure: firstFailure)
     }
 
     private func run(_ tick: TickMessage, job: JobDefinition, startedAt: Date) async throws {
@@ -134,7 +176,7 @@ public struct ReminderWorkerStage: Service {
             return
         }
         let queryStarted = ContinuousClock.now
-        let items = try await database({ try await store.dueItems(job: job, tick: tick) }, permanentIsSQL: true)
+        let items = try await database({ try await store.dueItems(job: job, tick: tick) }, jobSQL: true)
         metrics.queryFinished(job.name, duration: ContinuousClock.now - queryStarted)
         let fresh = try await database { try await store.unalerted(items, job: job.name) }
         let createdAt = clock.now()
@@ -178,7 +220,7 @@ public struct ReminderWorkerStage: Service {
                         "worker_alert_dispatched",
                         metadata: ["job_name": "\(alert.jobName)", "severity": "\(alert.severity)", "alert_id": "\(alert.alertId)"])
                 case .failure(let error):
-                    throw TickFailure(dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)", isTransient: error.isRetriable)
+                    throw TickFailure(dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)", kind: .of(error))
                 }
             }
             health.report("kafka", failing: nil)
@@ -204,32 +246,26 @@ public struct ReminderWorkerStage: Service {
         }
     }
 
-    /// Runs a database call, classifying its failure.
-    private func database<T>(_ body: () async throws -> T, permanentIsSQL: Bool = false) async throws -> T {
+    /// Runs a database call, classifying its failure: an unreachable database opens the
+    /// circuit; with `jobSQL`, a statement error is the job's SQL failing (permanent).
+    /// A call that hangs because the server is down (the pool waits for a connection)
+    /// trips the breaker while it waits, and goes on once the server is back.
+    private func database<T>(_ body: () async throws -> T, jobSQL: Bool = false) async throws -> T {
+        let watchdog = Task { [breaker, databaseProbe] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(5))
+                if let reason = await databaseProbe() { breaker.trip("database", reason: reason) }
+            }
+        }
+        defer { watchdog.cancel() }
         do {
             return try await body()
         } catch {
-            throw TickFailure(
-                dependency: "database", message: DatabaseError.describe(error),
-                isTransient: DatabaseError.isTransient(error) || !permanentIsSQL && !(error is TickFailure))
+            let kind: TickFailure.Kind =
+                if DatabaseError.isUnavailable(error) { .unavailable }
+                else if jobSQL && !DatabaseError.isTransient(error) { .permanent(.jobSQL) }
+                else { .transient }
+            throw TickFailure(dependency: "database", message: DatabaseError.describe(error), kind: kind)
         }
-    }
-}
-
-/// Why a tick did not complete, and whether waiting can fix it.
-struct TickFailure: Error {
-    let dependency: String
-    let message: String
-    let isTransient: Bool
-}
-
-/// Exponential backoff with jitter: 0.5 s doubling up to 30 s.
-struct Backoff {
-    private var attempt = 0
-
-    mutating func next() -> Double {
-        defer { attempt += 1 }
-        let base = min(30, 0.5 * pow(2, Double(attempt)))
-        return base * Double.random(in: 0.5...1)
     }
 }

@@ -56,6 +56,8 @@ public struct StageAssembly: Sendable {
             let workerConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID), logger: logger)
             consumer = workerConsumer
+            metrics.declareFailureHandling(
+                stage: "worker", reasons: FailureClass.allCases.map(\.rawValue), circuitBreakers: ["database", "kafka"])
             let producer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
             let deadLetters = DeadLetterPublisher(
                 producer: producer, topic: settings.dlqTopic, consumerGroup: settings.workerGroupID, stage: "worker", clock: clock,
@@ -64,7 +66,16 @@ public struct StageAssembly: Sendable {
                 ReminderWorkerStage(
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
                     consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
-                    events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters, clock: clock,
+                    events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
+                    retryAttempts: settings.workerRetryAttempts,
+                    databaseProbe: {
+                        do {
+                            try await database.ping(within: .seconds(3))
+                            return nil
+                        } catch {
+                            return "database unreachable: \(DatabaseError.describe(error))"
+                        }
+                    }, clock: clock,
                     metrics: metrics, health: health, logger: logger))
         }
         var deadLetterAPI: DeadLetterAPI?
@@ -77,9 +88,13 @@ public struct StageAssembly: Sendable {
                 DeadLetterMirrorStage(
                     topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health, logger: logger))
             let replayProducer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
-            deadLetterAPI = DeadLetterAPI(
-                store: store, replayer: DeadLetterReplayer(store: store, producer: replayProducer, metrics: metrics, logger: logger),
-                token: settings.dlqAPIToken)
+            let replayer = DeadLetterReplayer(store: store, producer: replayProducer, metrics: metrics, logger: logger)
+            deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken)
+            if let policy = settings.autoReplay {
+                services.append(DeadLetterAutoReplayer(policy: policy, store: store, replayer: replayer, logger: logger))
+            }
+            metrics.declareDeadLetterMirror()
+            metrics.declareFailureHandling(stage: "dlq-mirror", reasons: [])
         }
         self.deadLetterAPI = deadLetterAPI
         services.append(
@@ -101,7 +116,7 @@ public struct StageAssembly: Sendable {
 
     /// Producers of alerts, dead letters and replays: records up to 8 MB (a dead letter
     /// carries the original value plus its context headers).
-    static func producerConfiguration(_ kafka: KafkaConfiguration) -> KafkaProducerConfiguration {
+    public static func producerConfiguration(_ kafka: KafkaConfiguration) -> KafkaProducerConfiguration {
         var kafka = kafka
         if kafka.properties["message.max.bytes"] == nil { kafka.properties["message.max.bytes"] = "8388608" }
         return KafkaProducerConfiguration(kafka: kafka)

@@ -30,4 +30,17 @@ public enum DatabaseError {
         }
         return true
     }
+
+    /// Whether the database itself is unreachable (no connection, refused, lost, the
+    /// server shutting down or starting up), as opposed to a statement that failed on a
+    /// server that answered. Callers wait for an unreachable database without spending a
+    /// retry budget (a circuit breaker) rather than failing messages.
+    public static func isUnavailable(_ error: Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError {
+            return isUnavailable(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error)
+        }
+        guard let error = error as? PSQLError else { return false }
+        guard let state = error.serverInfo?[.sqlState] else { return true }
+        return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+    }
 }

@@ -35,6 +35,17 @@ public struct DeadLetterRow: Sendable, Codable {
     public var correlationId: String?
     public var createdAt: Date
     public var processedAt: Date?
+
+    /// How often the original message had been replayed when it failed into this row
+    /// (its `dlq.replay.count` header; 0 for a first failure).
+    public var earlierReplays: Int {
+        headers.last { $0.name == DeadLetter.Header.replayCount }
+            .flatMap { $0.value }.flatMap { Data(base64Encoded: $0) }
+            .flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+    }
+
+    /// Replays of the original message so far, this row's included.
+    public var totalReplays: Int { earlierReplays + retryCount }
 }
 
 /// Which rows an operator means.
@@ -43,19 +54,25 @@ public struct DeadLetterFilter: Sendable {
     public var job: String?
     /// Matched case-insensitively against the error message and class.
     public var errorText: String?
+    /// An exact error class (`transient`, `job_sql`, …).
+    public var errorClass: String?
     public var since: Date?
     public var until: Date?
     /// `true`: only processed rows; `false`: only unprocessed; `nil`: both.
     public var processed: Bool?
+    /// Only rows with a larger id (for paging).
+    public var afterID: Int64?
     public var limit: Int
 
     public init(
-        ids: [Int64]? = nil, job: String? = nil, errorText: String? = nil, since: Date? = nil, until: Date? = nil,
-        processed: Bool? = nil, limit: Int = 100
+        ids: [Int64]? = nil, job: String? = nil, errorText: String? = nil, errorClass: String? = nil, since: Date? = nil,
+        until: Date? = nil, processed: Bool? = nil, afterID: Int64? = nil, limit: Int = 100
     ) {
+        self.afterID = afterID
         self.ids = ids
         self.job = job
         self.errorText = errorText
+        self.errorClass = errorClass
         self.since = since
         self.until = until
         self.processed = processed
@@ -143,6 +160,8 @@ public struct DeadLetterStore: Sendable {
             FROM worker_dlq
             WHERE (\(filter.ids)::bigint[] IS NULL OR id = ANY(\(filter.ids)::bigint[]))
               AND (\(filter.job)::text IS NULL OR job_name = \(filter.job))
+              AND (\(filter.afterID)::bigint IS NULL OR id > \(filter.afterID))
+              AND (\(filter.errorClass)::text IS NULL OR error_class = \(filter.errorClass))
               AND (\(pattern)::text IS NULL OR error_message ILIKE \(pattern) OR error_class ILIKE \(pattern))
               AND (\(filter.since)::timestamptz IS NULL OR created_at >= \(filter.since))
               AND (\(filter.until)::timestamptz IS NULL OR created_at < \(filter.until))

@@ -67,6 +67,8 @@ struct DatabaseOutageTests {
                 "KAFKA_BOOTSTRAP_SERVERS": try TestEnvironment.variable("KAFKA_BOOTSTRAP_SERVERS"), "KAFKA_SESSION_TIMEOUT_MS": "6000",
                 "POSTGRES_URL": database.url, "TOPICS_TICKS": ticks, "TOPICS_ALERTS": alerts, "TOPICS_DLQ": dlq,
                 "WORKER_GROUP_ID": TestEnvironment.unique("workers"), "HTTP_PORT": "0",
+                // The smallest budget: an outage must not spend it.
+                "WORKER_RETRY_ATTEMPTS": "1",
             ])
             let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: TestEnvironment.logger)
             group.addTask { try await assembly.run() }
@@ -82,12 +84,16 @@ struct DatabaseOutageTests {
             _ = try await producer.send(KafkaProducerMessage(topic: ticks, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick)))
             try await producer.close()
             // The tick arrived while the database was down: it must wait, not fail.
+            try await eventually("the worker's circuit breaker opens") {
+                assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 1"#)
+            }
 
             try database.stack("pg-start")
             try await eventually(within: .seconds(90), "the tick completes after the database returns") {
                 (try? await client.query("SELECT 1 FROM worker_ticks_completed WHERE tick_id = \(tick.tickId)").collect().count) == 1
             }
             try await eventually("ready again") { assembly.health.readiness.ready }
+            #expect(assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 0"#))
             var sent = 0
             for try await count in try await client.query("SELECT count(*)::int FROM worker_alerts_sent").decode(Int.self) { sent = count }
             #expect(sent == 10, "every due item alerted")

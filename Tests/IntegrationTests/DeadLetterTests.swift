@@ -85,30 +85,52 @@ struct DeadLetterTests {
         }
     }
 
-    @Test func theHTTPAPIRefusesMissingAndWrongTokensAndChangesNothing() async throws {
+    @Test func theHTTPAPIRefusesMissingAndWrongTokensAndReplaysWithTheRightOne() async throws {
         try await PipelineHarness.with { harness in
             try await harness.withWorker(stages: [.mirror]) { assembly in
                 let store = DeadLetterStore(client: harness.client, logger: harness.logger)
-                try await store.mirror(
-                    .init(topic: harness.dlqTopic, partition: 0, offset: 0, key: nil, value: Array("x".utf8), headers: [], letter: nil))
+                let letter = DeadLetter(
+                    originTopic: harness.ticksTopic, originPartition: 0, originOffset: 7, originTimestamp: slot, consumerGroup: harness.group,
+                    stage: "worker", jobName: "broken", errorClass: .jobSQL, errorMessage: "relation does not exist", attempts: 1,
+                    firstFailure: slot, lastFailure: slot, correlationId: "\(harness.ticksTopic)/0/7")
+                let record = DeadLetterStore.Record(
+                    topic: harness.dlqTopic, partition: 0, offset: 0, key: Array("k".utf8), value: Array("the tick".utf8), headers: [],
+                    letter: letter)
+                try await store.mirror(record)
+                let token: HTTPFields = [.authorization: "Bearer \(PipelineHarness.apiToken)"]
                 let app = ObservabilityApp.make(assembly)
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/dlq", method: .get) { #expect($0.status == .unauthorized) }
                     try await client.execute(uri: "/dlq/replay?all=true", method: .post, headers: [.authorization: "Bearer wrong"]) {
                         #expect($0.status == .unauthorized)
                     }
-                    try await client.execute(
-                        uri: "/dlq", method: .get, headers: [.authorization: "Bearer \(PipelineHarness.apiToken)"]
-                    ) { response in
+                    #expect(try await store.list(DeadLetterFilter())[0].processedAt == nil, "nothing was replayed")
+                    try await client.execute(uri: "/dlq", method: .get, headers: token) { response in
                         #expect(response.status == .ok)
                         #expect(String(buffer: response.body).contains(#""retryCount":0"#))
                     }
+                    try await client.execute(uri: "/dlq/replay", method: .post, headers: token) { #expect($0.status == .badRequest) }
+                    try await client.execute(uri: "/dlq/replay?error_class=job_sql", method: .post, headers: token) { response in
+                        #expect(response.status == .ok)
+                        #expect(String(buffer: response.body).contains(#""replayed":[1]"#))
+                    }
+                    try await client.execute(uri: "/dlq/1/replay", method: .post, headers: token) { response in
+                        #expect(String(buffer: response.body).contains(#""replayed":[]"#), "a second replay needs force")
+                    }
                 }
                 let rows = try await store.list(DeadLetterFilter())
-                #expect(rows.count == 1 && rows[0].processedAt == nil, "nothing was replayed")
+                #expect(rows.count == 1 && rows[0].processedAt != nil && rows[0].retryCount == 1)
+                // The original record is back on its topic, with the replay headers.
+                let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("check"), topics: [harness.ticksTopic])
+                for try await message in consumer.messages {
+                    #expect(message.value == Array("the tick".utf8) && message.keyString == "k")
+                    #expect(message.headers.string(named: DeadLetter.Header.replayID) == "1")
+                    #expect(message.headers.string(named: DeadLetter.Header.replayCount) == "1")
+                    break
+                }
+                try await consumer.close()
                 // Mirroring the same DLQ record again (a restarted mirror) adds no row.
-                #expect(try await store.mirror(
-                    .init(topic: harness.dlqTopic, partition: 0, offset: 0, key: nil, value: Array("x".utf8), headers: [], letter: nil)) == false)
+                #expect(try await store.mirror(record) == false)
                 #expect(try await store.list(DeadLetterFilter()).count == 1)
             }
         }

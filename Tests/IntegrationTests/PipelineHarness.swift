@@ -52,8 +52,9 @@ struct PipelineHarness {
         }
     }
 
-    /// Engine settings pointing at this harness's schema, topics and group.
-    func settings(jobsFile: String? = nil) async throws -> EngineSettings {
+    /// Engine settings pointing at this harness's schema, topics and group (`extra`
+    /// variables win).
+    func settings(jobsFile: String? = nil, extra: [String: String] = [:]) async throws -> EngineSettings {
         var environment = [
             "KAFKA_BOOTSTRAP_SERVERS": try TestEnvironment.variable("KAFKA_BOOTSTRAP_SERVERS"),
             "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_FETCH_WAIT_MAX_MS": "20",
@@ -62,6 +63,7 @@ struct PipelineHarness {
             "DLQ_MIRROR_GROUP_ID": group + "-mirror", "DLQ_API_TOKEN": Self.apiToken,
         ]
         environment["JOBS_FILE"] = jobsFile
+        environment.merge(extra) { $1 }
         return try await EngineSettings.load(environment: environment)
     }
 
@@ -69,9 +71,11 @@ struct PipelineHarness {
 
     /// Runs stages (a worker by default, as `proactivity worker` does) while `body` runs.
     func withWorker<T>(
-        stages: Set<StageAssembly.Stage> = [.worker], jobsFile: String? = nil, _ body: (StageAssembly) async throws -> T
+        stages: Set<StageAssembly.Stage> = [.worker], jobsFile: String? = nil, environment: [String: String] = [:],
+        _ body: (StageAssembly) async throws -> T
     ) async throws -> T {
-        let assembly = try StageAssembly(stages: stages, settings: try await settings(jobsFile: jobsFile), logger: logger)
+        let assembly = try StageAssembly(
+            stages: stages, settings: try await settings(jobsFile: jobsFile, extra: environment), logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await assembly.run(shutdownLimit: .seconds(10)) }
             defer { group.cancelAll() }
@@ -88,6 +92,13 @@ struct PipelineHarness {
             _ = try result.get()
         }
         try await producer.close()
+    }
+
+    /// Writes a jobs file (JSON) for this harness and returns its path.
+    func jobsFile(_ json: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema)-jobs-\(UUID().uuidString).json")
+        try Data(json.utf8).write(to: file)
+        return file.path
     }
 
     func execute(_ query: PostgresQuery) async throws {

@@ -65,6 +65,8 @@ public struct DeadLetter: Sendable, Hashable {
         public static let firstFailure = "dlq.failure.first"
         public static let lastFailure = "dlq.failure.last"
         public static let correlationId = "dlq.correlation.id"
+        /// The headers a replay adds; they stay on a replayed record that fails again.
+        public static let replayPrefix = "dlq.replay."
         public static let replayID = "dlq.replay.id"
         public static let replayCount = "dlq.replay.count"
     }

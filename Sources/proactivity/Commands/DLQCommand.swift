@@ -17,6 +17,7 @@ struct DLQCommand: AsyncParsableCommand {
     struct Filters: ParsableArguments {
         @Option(help: "Only rows of this job.") var job: String?
         @Option(help: "Only rows whose error message or class contains this text.") var error: String?
+        @Option(help: "Only rows of this error class (transient, job_sql, undecodable, …).") var errorClass: String?
         @Option(help: "Only rows created at or after this ISO 8601 time.") var since: String?
         @Option(help: "Only rows created before this ISO 8601 time.") var until: String?
         @Flag(help: "Only rows already replayed.") var processed = false
@@ -29,11 +30,14 @@ struct DLQCommand: AsyncParsableCommand {
             }
             if processed && unprocessed { throw ValidationError("--processed and --unprocessed exclude each other") }
             guard limit > 0 else { throw ValidationError("--limit must be positive") }
+            if let errorClass, FailureClass(rawValue: errorClass) == nil {
+                throw ValidationError("--error-class must be one of \(FailureClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
         }
 
         func filter(ids: [Int64]? = nil) -> DeadLetterFilter {
             DeadLetterFilter(
-                ids: ids, job: job, errorText: error, since: since.flatMap(MessageCoding.parseTimestamp),
+                ids: ids, job: job, errorText: error, errorClass: errorClass, since: since.flatMap(MessageCoding.parseTimestamp),
                 until: until.flatMap(MessageCoding.parseTimestamp), processed: processed ? true : unprocessed ? false : nil,
                 limit: limit)
         }
@@ -100,8 +104,10 @@ struct DLQCommand: AsyncParsableCommand {
         @Flag(help: "Only say what would be replayed.") var dryRun = false
 
         func validate() throws {
-            if ids.isEmpty && !all && filters.job == nil && filters.error == nil && filters.since == nil && filters.until == nil {
-                throw ValidationError("name row ids, or select rows with --job/--error/--since/--until or --all")
+            if ids.isEmpty && !all && filters.job == nil && filters.error == nil && filters.errorClass == nil && filters.since == nil
+                && filters.until == nil
+            {
+                throw ValidationError("name row ids, or select rows with --job/--error/--error-class/--since/--until or --all")
             }
         }
 
@@ -109,7 +115,7 @@ struct DLQCommand: AsyncParsableCommand {
             let (settings, logger) = try await engine.load(label: "proactivity.dlq")
             let filter = filters.filter(ids: ids.isEmpty ? nil : ids)
             let (force, dryRun) = (self.force, self.dryRun)
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+            let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
             try await withDatabase(settings, logger: logger) { client in
                 let store = DeadLetterStore(client: client, logger: logger)
                 let rows = try await store.list(filter)

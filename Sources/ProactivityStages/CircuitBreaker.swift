@@ -1,0 +1,41 @@
+import Logging
+import Observability
+import Synchronization
+
+/// The worker's circuit breaker: while a dependency (`database`, `kafka`) is
+/// unreachable the circuit for it is open, the worker waits instead of consuming (and
+/// instead of failing messages), and readiness, the `proactivity_circuit_breaker_open`
+/// gauge and one log line per transition say so.
+final class CircuitBreaker: Sendable {
+    private let open = Mutex<Set<String>>([])
+    private let metrics: EngineMetrics
+    private let health: HealthState
+    private let logger: Logger
+
+    init(metrics: EngineMetrics, health: HealthState, logger: Logger) {
+        self.metrics = metrics
+        self.health = health
+        self.logger = logger
+    }
+
+    /// The dependency cannot be reached.
+    func trip(_ dependency: String, reason: String) {
+        health.report(dependency, failing: reason)
+        guard open.withLock({ $0.insert(dependency).inserted }) else { return }
+        metrics.circuitBreaker(dependency, open: true)
+        logger.error("worker_circuit_opened", metadata: ["dependency": "\(dependency)", "error": "\(reason)"])
+    }
+
+    /// Work succeeded: every dependency answers.
+    func reset() {
+        let closed = open.withLock { dependencies in
+            defer { dependencies.removeAll() }
+            return dependencies
+        }
+        for dependency in closed.sorted() {
+            health.report(dependency, failing: nil)
+            metrics.circuitBreaker(dependency, open: false)
+            logger.notice("worker_circuit_closed", metadata: ["dependency": "\(dependency)"])
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import ProactivityCore
+import ProactivityStore
+import ServiceLifecycle
+
+/// The optional periodic reprocessing routine (off by default; part of the DLQ mirror):
+/// every `policy.interval` it replays the rows ``AutoReplayPolicy`` says are due, the
+/// way an operator's `dlq replay` does. A replayed message that fails again comes back
+/// as a new row carrying its replay count, so the budget holds across failures.
+public struct DeadLetterAutoReplayer: Service {
+    let policy: AutoReplayPolicy
+    let store: DeadLetterStore
+    let replayer: DeadLetterReplayer
+    let logger: Logger
+
+    public init(policy: AutoReplayPolicy, store: DeadLetterStore, replayer: DeadLetterReplayer, logger: Logger) {
+        self.policy = policy
+        self.store = store
+        self.replayer = replayer
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        logger.info(
+            "dlq_auto_replay_started",
+            metadata: [
+                "max_replays": "\(policy.maxReplays)", "backoff_seconds": "\(policy.backoff)", "interval_seconds": "\(policy.interval)",
+            ])
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await replayDueRows()
+            } catch {
+                logger.warning("dlq_auto_replay_failed", metadata: ["error": "\(DatabaseError.describe(error))"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(policy.interval)) }
+            } catch {
+                break
+            }
+        }
+    }
+
+    /// Replays every row due now, reading unprocessed transient rows in pages of 500.
+    /// - Returns: the ids replayed.
+    @discardableResult
+    public func replayDueRows(now: Date = Date()) async throws -> [Int64] {
+        var replayed: [Int64] = []
+        var failed = 0
+        var filter = DeadLetterFilter(errorClass: FailureClass.transient.rawValue, processed: false, limit: 500)
+        while true {
+            let page = try await store.list(filter)
+            let due = page.filter {
+                policy.isDue(
+                    errorClass: $0.errorClass, processed: $0.processedAt != nil, replays: $0.totalReplays, createdAt: $0.createdAt, now: now)
+            }
+            if !due.isEmpty {
+                let outcome = try await replayer.replay(due, force: false, dryRun: false)
+                replayed += outcome.replayed
+                failed += outcome.failed.count
+            }
+            guard page.count == filter.limit, let last = page.last else { break }
+            filter.afterID = last.id
+        }
+        if !replayed.isEmpty || failed > 0 {
+            logger.notice("dlq_auto_replayed", metadata: ["replayed": "\(replayed.count)", "failed": "\(failed)"])
+        }
+        return replayed
+    }
+}

@@ -1,0 +1,28 @@
+import PostgresNIO
+
+/// No answer within a deadline.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "no answer within \(limit)" }
+}
+
+/// Runs `body`, giving up after `limit` (a pool waiting for a connection to a stopped
+/// server can wait far longer than a health check may).
+func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlineExceeded(limit: limit)
+        }
+        defer { group.cancelAll() }
+        try await group.next()
+    }
+}
+
+extension PostgresClient {
+    /// Asks the server for `SELECT 1`; throws when it does not answer within `limit`.
+    func ping(within limit: Duration) async throws {
+        try await withDeadline(limit) { try await self.query("SELECT 1") }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import ProactivityCore
+import Testing
+
+struct AutoReplayPolicyTests {
+    let policy = AutoReplayPolicy(maxReplays: 3, backoff: 60, interval: 10)
+    let written = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func theBackoffDoublesPerEarlierReplayAndIsCappedAtADay() {
+        #expect(policy.delay(afterReplays: 0) == 60)
+        #expect(policy.delay(afterReplays: 1) == 120)
+        #expect(policy.delay(afterReplays: 2) == 240)
+        #expect(policy.delay(afterReplays: 50) == 86_400)
+    }
+
+    @Test func onlyUnprocessedTransientRowsAreReplayed() {
+        let later = written.addingTimeInterval(3600)
+        #expect(policy.isDue(errorClass: "transient", processed: false, replays: 0, createdAt: written, now: later))
+        #expect(!policy.isDue(errorClass: "transient", processed: true, replays: 0, createdAt: written, now: later))
+        for permanent in FailureClass.allCases where !permanent.isTransient {
+            #expect(!policy.isDue(errorClass: permanent.rawValue, processed: false, replays: 0, createdAt: written, now: later))
+        }
+        #expect(!policy.isDue(errorClass: nil, processed: false, replays: 0, createdAt: written, now: later))
+    }
+
+    @Test func aRowWaitsForItsBackoff() {
+        #expect(!policy.isDue(errorClass: "transient", processed: false, replays: 0, createdAt: written, now: written.addingTimeInterval(59)))
+        #expect(policy.isDue(errorClass: "transient", processed: false, replays: 0, createdAt: written, now: written.addingTimeInterval(60)))
+        #expect(!policy.isDue(errorClass: "transient", processed: false, replays: 2, createdAt: written, now: written.addingTimeInterval(239)))
+        #expect(policy.isDue(errorClass: "transient", processed: false, replays: 2, createdAt: written, now: written.addingTimeInterval(240)))
+    }
+
+    @Test func theReplayBudgetHoldsAcrossFailures() {
+        let muchLater = written.addingTimeInterval(86_400 * 7)
+        #expect(policy.isDue(errorClass: "transient", processed: false, replays: 2, createdAt: written, now: muchLater))
+        #expect(!policy.isDue(errorClass: "transient", processed: false, replays: 3, createdAt: written, now: muchLater))
+    }
+}
