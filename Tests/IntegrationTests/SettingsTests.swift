@@ -1,4 +1,5 @@
 import Foundation
+import ProactivityCore
 import ProactivityStages
 import Testing
 
@@ -14,6 +15,25 @@ import Testing
             return text.contains("POSTGRES_URL") && text.contains("HTTP_PORT 'ninety'") && text.contains("Mars/Base")
                 && text.contains("LOG_LEVEL 'loud'") && text.contains("/nonexistent/jobs.json") && !text.contains("hunter2")
         }
+    }
+
+    @Test func failureHandlingSettingsAreValidatedAndAutoReplayIsOffByDefault() async throws {
+        await #expect {
+            _ = try await EngineSettings.load(environment: [
+                "POSTGRES_URL": "postgres://a@b/c", "WORKER_RETRY_ATTEMPTS": "0", "DLQ_AUTO_REPLAY_ENABLED": "yes",
+                "DLQ_AUTO_REPLAY_BACKOFF": "soon",
+            ])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("WORKER_RETRY_ATTEMPTS '0'") && text.contains("DLQ_AUTO_REPLAY_ENABLED 'yes'")
+                && text.contains("DLQ_AUTO_REPLAY_BACKOFF 'soon'")
+        }
+        let defaults = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c"])
+        #expect(defaults.autoReplay == nil && defaults.workerRetryAttempts == 5)
+        let on = try await EngineSettings.load(environment: [
+            "POSTGRES_URL": "postgres://a@b/c", "DLQ_AUTO_REPLAY_ENABLED": "true", "DLQ_AUTO_REPLAY_BACKOFF": "10m",
+        ])
+        #expect(on.autoReplay == AutoReplayPolicy(maxReplays: 3, backoff: 600, interval: 60))
     }
 
     @Test func aBadJobDefinitionIsRejectedAtStart() async throws {
