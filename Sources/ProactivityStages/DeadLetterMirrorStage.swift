@@ -16,16 +16,19 @@ public struct DeadLetterMirrorStage: Service {
     let store: DeadLetterStore
     let metrics: EngineMetrics
     let health: HealthState
+    let shutdown: ShutdownReport
     let logger: Logger
 
     public init(
-        topic: String, consumer: KafkaConsumer, store: DeadLetterStore, metrics: EngineMetrics, health: HealthState, logger: Logger
+        topic: String, consumer: KafkaConsumer, store: DeadLetterStore, metrics: EngineMetrics, health: HealthState,
+        shutdown: ShutdownReport = ShutdownReport(), logger: Logger
     ) {
         self.topic = topic
         self.consumer = consumer
         self.store = store
         self.metrics = metrics
         self.health = health
+        self.shutdown = shutdown
         self.logger = logger
     }
 
@@ -57,7 +60,10 @@ public struct DeadLetterMirrorStage: Service {
             health.report("database", failing: DatabaseError.describe(error))
             logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
         }
-        guard let inserted else { return false }
+        guard let inserted else {
+            shutdown.abandoned("DLQ record \(message.partition)/\(message.offset): not mirrored or committed, mirrored on restart")
+            return false
+        }
         health.report("database", failing: nil)
         logger.info(
             inserted ? "dlq_mirrored" : "dlq_already_mirrored",

@@ -32,13 +32,14 @@ public struct ReminderWorkerStage: Service {
     /// Why the database does not answer a quick check, or `nil` when it does.
     let databaseProbe: @Sendable () async -> String?
     let breaker: CircuitBreaker
+    let shutdown: ShutdownReport
     /// Alerts per producer batch.
     let batchSize = 10_000
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
         store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, retryAttempts: Int = 5,
-        databaseProbe: @escaping @Sendable () async -> String?, clock: any EngineClock, metrics: EngineMetrics,
+        shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?, clock: any EngineClock, metrics: EngineMetrics,
         health: HealthState, logger: Logger
     ) {
         self.catalog = catalog
@@ -51,6 +52,7 @@ public struct ReminderWorkerStage: Service {
         self.deadLetters = deadLetters
         self.retryAttempts = retryAttempts
         self.databaseProbe = databaseProbe
+        self.shutdown = shutdown
         self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger)
         self.clock = clock
         self.metrics = metrics
@@ -142,6 +144,7 @@ public struct ReminderWorkerStage: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
         }
         logger.warning("worker_tick_abandoned", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
+        shutdown.abandoned("tick \(tick.tickId) (partition \(message.partition), offset \(message.offset)): not committed, its next owner runs it")
         return false
     }
 

@@ -22,6 +22,8 @@ public struct StageAssembly: Sendable {
     public let metrics: EngineMetrics
     public let health: HealthState
     public let database: PostgresClient
+    /// What the last graceful shutdown left undone.
+    public let shutdown = ShutdownReport()
     let services: [any Service]
     let deadLetterAPI: DeadLetterAPI?
     let logger: Logger
@@ -67,7 +69,7 @@ public struct StageAssembly: Sendable {
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
                     consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
-                    retryAttempts: settings.workerRetryAttempts,
+                    retryAttempts: settings.workerRetryAttempts, shutdown: shutdown,
                     databaseProbe: {
                         do {
                             try await database.ping(within: .seconds(3))
@@ -86,7 +88,8 @@ public struct StageAssembly: Sendable {
             let store = DeadLetterStore(client: database, logger: logger)
             services.append(
                 DeadLetterMirrorStage(
-                    topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health, logger: logger))
+                    topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health,
+                    shutdown: shutdown, logger: logger))
             let replayProducer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
             let replayer = DeadLetterReplayer(store: store, producer: replayProducer, metrics: metrics, logger: logger)
             deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken)
@@ -122,9 +125,14 @@ public struct StageAssembly: Sendable {
         return KafkaProducerConfiguration(kafka: kafka)
     }
 
-    /// Runs every service until SIGTERM/SIGINT (graceful shutdown, bounded to
-    /// `shutdownLimit`) or until one fails.
+    /// Runs every service until SIGTERM/SIGINT or until one fails.
+    ///
+    /// A graceful shutdown stops the HTTP endpoints, then each stage stops taking
+    /// messages, finishes what it holds, flushes its producer, commits, leaves its group,
+    /// and the database pool closes last. It is bounded to `shutdownLimit`.
     /// - Parameter onServerRunning: told the HTTP port once it listens.
+    /// - Throws: ``ShutdownTimedOut`` (naming the work abandoned) when the shutdown
+    ///   had to be cancelled.
     public func run(
         shutdownLimit: Duration = .seconds(30),
         onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
@@ -132,7 +140,7 @@ public struct StageAssembly: Sendable {
         let app = ObservabilityRouter.application(
             router: self.router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
         var configuration = ServiceGroupConfiguration(
-            services: (services + [app]).map { .init(service: $0) },
+            services: (services + [app, ShutdownWatch(report: shutdown, logger: logger)]).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         logger.info(
@@ -142,5 +150,15 @@ public struct StageAssembly: Sendable {
                 "librdkafka": "\(KafkaLibrary.version)", "jobs": "\(settings.jobs.enabled.map(\.name))",
             ])
         try await ServiceGroup(configuration: configuration).run()
+        guard let elapsed = shutdown.elapsed else { return }
+        let abandoned = shutdown.abandonedWork
+        if elapsed >= shutdownLimit {
+            let error = ShutdownTimedOut(limit: shutdownLimit, abandoned: abandoned)
+            logger.critical("shutdown_timed_out", metadata: ["stage": "\(health.stage)", "error": "\(error)"])
+            throw error
+        }
+        logger.notice(
+            "stage_stopped",
+            metadata: ["stage": "\(health.stage)", "shutdown_seconds": "\(elapsed)", "abandoned": "\(abandoned)"])
     }
 }

@@ -55,6 +55,11 @@ struct PipelineHarness {
     /// Engine settings pointing at this harness's schema, topics and group (`extra`
     /// variables win).
     func settings(jobsFile: String? = nil, extra: [String: String] = [:]) async throws -> EngineSettings {
+        try await EngineSettings.load(environment: try environment(jobsFile: jobsFile, extra: extra))
+    }
+
+    /// The environment variables of ``settings(jobsFile:extra:)``, for a `proactivity` process.
+    func environment(jobsFile: String? = nil, extra: [String: String] = [:]) throws -> [String: String] {
         var environment = [
             "KAFKA_BOOTSTRAP_SERVERS": try TestEnvironment.variable("KAFKA_BOOTSTRAP_SERVERS"),
             "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_FETCH_WAIT_MAX_MS": "20",
@@ -64,7 +69,7 @@ struct PipelineHarness {
         ]
         environment["JOBS_FILE"] = jobsFile
         environment.merge(extra) { $1 }
-        return try await EngineSettings.load(environment: environment)
+        return environment
     }
 
     static let apiToken = "test-token-\(UUID().uuidString)"

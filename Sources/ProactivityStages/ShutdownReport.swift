@@ -1,0 +1,51 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What happened during a graceful shutdown: when it began and what the stages left
+/// undone (a tick not committed, a DLQ record not mirrored), for the last log lines.
+public final class ShutdownReport: Sendable {
+    private let state = Mutex<(began: ContinuousClock.Instant?, abandoned: [String])>((nil, []))
+
+    public init() {}
+
+    /// Marks the start of the shutdown (the first call counts).
+    func begin() {
+        state.withLock { if $0.began == nil { $0.began = .now } }
+    }
+
+    /// A stage gave up on a piece of work; `what` says what and what becomes of it.
+    func abandoned(_ what: String) {
+        state.withLock { $0.abandoned.append(what) }
+    }
+
+    /// How long the shutdown has taken; `nil` when none began.
+    public var elapsed: Duration? { state.withLock { $0.began.map { .now - $0 } } }
+
+    /// The work given up on, in order.
+    public var abandonedWork: [String] { state.withLock { $0.abandoned } }
+}
+
+/// A graceful shutdown that ran out of time: the stages were cancelled.
+public struct ShutdownTimedOut: Error, CustomStringConvertible {
+    public let limit: Duration
+    public let abandoned: [String]
+
+    public var description: String {
+        "graceful shutdown did not finish within \(limit); cancelled"
+            + (abandoned.isEmpty ? "" : ". Abandoned: " + abandoned.joined(separator: "; "))
+    }
+}
+
+/// Hears the shutdown first (it is the group's last service, and services are told in
+/// reverse order) and records when it began.
+struct ShutdownWatch: Service {
+    let report: ShutdownReport
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        report.begin()
+        logger.notice("shutdown_started")
+    }
+}
