@@ -153,6 +153,21 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// A partition's low and high watermarks (first offset kept, next offset to be
+    /// written), from the broker; the consumer need not be assigned the partition.
+    public func watermarks(of partition: KafkaTopicPartition, timeout: Duration = .seconds(10)) async throws -> KafkaWatermarks {
+        let client = self.client
+        return try await runBlocking { () throws(KafkaError) -> KafkaWatermarks in
+            guard !client.isDestroyed else { throw KafkaError.closed }
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let err = rd_kafka_query_watermark_offsets(
+                client.handle, partition.topic, partition.partition, &low, &high, Int32(clamping: timeout.milliseconds))
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot read the watermarks of \(partition)") }
+            return KafkaWatermarks(low: low, high: high)
+        }
+    }
+
     /// Stops fetching from these partitions; messages already fetched for them are held
     /// back until ``resume(_:)``.
     public func pause(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {

@@ -29,3 +29,14 @@ public struct KafkaTopicPartitionOffset: Sendable, Hashable, CustomStringConvert
 
     public var description: String { "\(topicPartition)@\(offset)" }
 }
+
+/// A partition's first kept offset and the next offset to be written.
+public struct KafkaWatermarks: Sendable, Hashable {
+    public var low: Int64
+    public var high: Int64
+
+    public init(low: Int64, high: Int64) {
+        self.low = low
+        self.high = high
+    }
+}

@@ -110,6 +110,21 @@ public final class EngineMetrics: Sendable {
         registry.makeCounter(descriptor: Self.ticksSkipped, labels: [("job_name", job), ("reason", reason)]).increment()
     }
 
+    /// Declares the tick producer's series of these jobs at zero.
+    public func declareTickProducer(jobs: [String]) {
+        for job in jobs {
+            _ = registry.makeCounter(descriptor: Self.ticksPublished, labels: [("job_name", job)])
+            _ = registry.makeCounter(descriptor: Self.tickPublishFailures, labels: [("job_name", job)])
+        }
+    }
+
+    /// Declares a worker's skipped-tick series of these jobs (`duplicate`) at zero.
+    public func declareWorker(jobs: [String]) {
+        for job in jobs {
+            _ = registry.makeCounter(descriptor: Self.ticksSkipped, labels: [("job_name", job), ("reason", "duplicate")])
+        }
+    }
+
     /// Declares a stage's failure-handling series at zero: messages it sent to the DLQ by
     /// reason, its retries, and (for workers) the circuit breaker per dependency.
     public func declareFailureHandling(stage: String, reasons: [String], circuitBreakers: [String] = []) {

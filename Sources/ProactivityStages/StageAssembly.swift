@@ -46,6 +46,7 @@ public struct StageAssembly: Sendable {
         var services: [any Service] = [database]
         var consumer: KafkaConsumer?
         if stages.contains(.tick) {
+            metrics.declareTickProducer(jobs: settings.jobs.enabled.map(\.name))
             let producer = try KafkaProducer(
                 configuration: KafkaProducerConfiguration(kafka: kafka, messageTimeout: .seconds(30)),
                 logger: logger)
@@ -58,6 +59,7 @@ public struct StageAssembly: Sendable {
             let workerConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID), logger: logger)
             consumer = workerConsumer
+            metrics.declareWorker(jobs: settings.jobs.enabled.map(\.name))
             metrics.declareFailureHandling(
                 stage: "worker", reasons: FailureClass.allCases.map(\.rawValue), circuitBreakers: ["database", "kafka"])
             let producer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)

@@ -48,6 +48,14 @@ public struct DeadLetterRow: Sendable, Codable {
     public var totalReplays: Int { earlierReplays + retryCount }
 }
 
+/// Unprocessed dead letters of one job and error class.
+public struct DeadLetterBacklogGroup: Sendable, Codable {
+    public var jobName: String
+    public var errorClass: String
+    public var rows: Int
+    public var oldest: Date
+}
+
 /// Which rows an operator means.
 public struct DeadLetterFilter: Sendable {
     public var ids: [Int64]?
@@ -147,6 +155,21 @@ public struct DeadLetterStore: Sendable {
             return count
         }
         return 0
+    }
+
+    /// Unprocessed rows grouped by job and error class, largest group first.
+    public func backlogGroups() async throws -> [DeadLetterBacklogGroup] {
+        let rows = try await client.query(
+            """
+            SELECT coalesce(job_name, '(unknown)'), coalesce(error_class, '(unknown)'), count(*)::int, min(created_at)
+            FROM worker_dlq WHERE processed_at IS NULL
+            GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+            """)
+        var groups: [DeadLetterBacklogGroup] = []
+        for try await (job, errorClass, count, oldest) in rows.decode((String, String, Int, Date).self) {
+            groups.append(DeadLetterBacklogGroup(jobName: job, errorClass: errorClass, rows: count, oldest: oldest))
+        }
+        return groups
     }
 
     /// Rows matching a filter, oldest first.

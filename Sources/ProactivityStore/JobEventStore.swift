@@ -66,4 +66,40 @@ public struct JobEventStore: Sendable {
                     \(execution.tickId), \(execution.correlationId))
             """, logger: logger)
     }
+
+    /// Per job: its last run and counts since `since`, from the audit trail.
+    public func summaries(since: Date) async throws -> [JobRunSummary] {
+        let rows = try await client.query(
+            """
+            SELECT DISTINCT ON (job_name) job_name, status, started_at, runtime_seconds, error_message,
+                   count(*) FILTER (WHERE started_at >= \(since)) OVER (PARTITION BY job_name)::int,
+                   count(*) FILTER (WHERE started_at >= \(since) AND status = 'failure') OVER (PARTITION BY job_name)::int,
+                   max(started_at) FILTER (WHERE status = 'success') OVER (PARTITION BY job_name)
+            FROM worker_job_events
+            ORDER BY job_name, started_at DESC
+            """)
+        var summaries: [JobRunSummary] = []
+        for try await (job, status, started, runtime, error, runs, failures, lastSuccess) in rows.decode(
+            (String, String, Date, Double?, String?, Int, Int, Date?).self)
+        {
+            summaries.append(
+                JobRunSummary(
+                    jobName: job, lastStatus: status, lastRunAt: started, lastRuntimeSeconds: runtime, lastError: error,
+                    runs: runs, failures: failures, lastSuccessAt: lastSuccess))
+        }
+        return summaries
+    }
+}
+
+/// A job's recent history, for `proactivity status`.
+public struct JobRunSummary: Sendable, Codable {
+    public var jobName: String
+    public var lastStatus: String
+    public var lastRunAt: Date
+    public var lastRuntimeSeconds: Double?
+    public var lastError: String?
+    /// Runs and failed runs in the period asked for.
+    public var runs: Int
+    public var failures: Int
+    public var lastSuccessAt: Date?
 }

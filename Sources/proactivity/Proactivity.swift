@@ -14,7 +14,7 @@ struct Proactivity: AsyncParsableCommand {
         subcommands: [
             AllCommand.self, TickCommand.self, WorkerCommand.self, MirrorCommand.self, DLQCommand.self, MigrateCommand.self,
             TopicsCommand.self,
-            AlertsCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
+            AlertsCommand.self, StatusCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
         ]
     )
 }

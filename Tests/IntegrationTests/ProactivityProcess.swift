@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 
-/// The `proactivity` binary of this build, run as a child process with its output
-/// (stdout and stderr) captured in a file.
+/// The `proactivity` binary of this build, run as a child process with its standard
+/// output and standard error captured in files.
 final class ProactivityProcess: @unchecked Sendable {
     let process = Process()
-    let output: URL
+    let stdoutFile: URL
+    let stderrFile: URL
 
     /// The binary next to the test bundle (`swift build --build-tests` builds both).
     static var binary: URL {
@@ -19,31 +20,37 @@ final class ProactivityProcess: @unchecked Sendable {
 
     /// Starts `proactivity ARGUMENTS` with exactly `environment` (plus the library path).
     init(_ arguments: [String], environment: [String: String]) throws {
-        output = FileManager.default.temporaryDirectory.appendingPathComponent("proactivity-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
+        let name = "proactivity-\(UUID().uuidString)"
+        stdoutFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).out")
+        stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).err")
+        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = arguments
         var environment = environment
         environment["LD_LIBRARY_PATH"] = ProcessInfo.processInfo.environment["LD_LIBRARY_PATH"]
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         process.environment = environment
-        process.standardOutput = handle
-        process.standardError = handle
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
     }
 
-    /// Runs a command to its end and returns its exit status and output.
+    /// Runs a command to its end and returns its exit status, all its output, and its
+    /// standard output alone.
     static func run(_ arguments: [String], environment: [String: String], within limit: Duration = .seconds(60)) async throws
-        -> (status: Int32, output: String)
+        -> (status: Int32, output: String, stdout: String)
     {
         let child = try ProactivityProcess(arguments, environment: environment)
         let status = try await child.waitForExit(within: limit)
-        return (status, child.text)
+        return (status, child.text, child.stdout)
     }
 
-    /// Everything the process wrote so far.
-    var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+    /// What the process wrote to standard output so far.
+    var stdout: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
+
+    /// Everything the process wrote so far: standard output, then standard error.
+    var text: String { stdout + ((try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "") }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
@@ -65,6 +72,7 @@ final class ProactivityProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { signal(SIGKILL) }
-        try? FileManager.default.removeItem(at: output)
+        try? FileManager.default.removeItem(at: stdoutFile)
+        try? FileManager.default.removeItem(at: stderrFile)
     }
 }

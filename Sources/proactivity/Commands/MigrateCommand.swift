@@ -44,6 +44,13 @@ func withDatabase(_ settings: EngineSettings, logger: Logger, _ body: @escaping 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            do {
+                try await client.ping(within: .seconds(10))
+            } catch {
+                FileHandle.standardError.write(
+                    Data("error: database \(settings.database) does not answer: \(DatabaseError.describe(error)) (is it running, and are the user and password right?)\n".utf8))
+                throw ExitCode(1)
+            }
             try await body(client)
         }
     } catch let error as Migrator.MigrationError {

@@ -1,14 +1,14 @@
 import PostgresNIO
 
 /// No answer within a deadline.
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "no answer within \(limit)" }
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    public let limit: Duration
+    public var description: String { "no answer within \(limit)" }
 }
 
 /// Runs `body`, giving up after `limit` (a pool waiting for a connection to a stopped
 /// server can wait far longer than a health check may).
-func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+public func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -22,7 +22,9 @@ func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws
 
 extension PostgresClient {
     /// Asks the server for `SELECT 1`; throws when it does not answer within `limit`.
-    func ping(within limit: Duration) async throws {
+    /// A pool whose server is down or refuses the login keeps retrying and would wait
+    /// forever; this gives up.
+    public func ping(within limit: Duration) async throws {
         try await withDeadline(limit) { try await self.query("SELECT 1") }
     }
 }
