@@ -24,6 +24,7 @@ import ProactivityStore
 /// | `engine.timezone` | `ENGINE_TIMEZONE` | `UTC` (cron jobs without a zone) |
 /// | `jobs.file` | `JOBS_FILE` | none (built-in jobs) |
 /// | `log.level` / `log.format` | `LOG_LEVEL` / `LOG_FORMAT` | `info` / `json` |
+/// | `shutdown.timeout` | `SHUTDOWN_TIMEOUT` | `30s` (graceful shutdown bound) |
 public struct EngineSettings: Sendable {
     public var kafka: KafkaConfiguration
     public var database: DatabaseSettings
@@ -44,6 +45,8 @@ public struct EngineSettings: Sendable {
     public var jobsFile: String?
     public var logLevel: String
     public var logFormat: String
+    /// How long a graceful shutdown may take before the rest is cancelled.
+    public var shutdownTimeout: Duration
 
     /// Configuration that cannot be used, with every problem found.
     public struct Invalid: Error, CustomStringConvertible {
@@ -127,6 +130,7 @@ public struct EngineSettings: Sendable {
             }
             return TimeInterval(seconds)
         }
+        let shutdownTimeout = duration("shutdown.timeout", "SHUTDOWN_TIMEOUT", default: "30s")
         let retryAttempts = count("worker.retryAttempts", "WORKER_RETRY_ATTEMPTS", default: 5)
         let autoReplayEnabled = config.string(forKey: "dlq.autoReplay.enabled", default: "false")
         if !["true", "false"].contains(autoReplayEnabled) {
@@ -162,7 +166,8 @@ public struct EngineSettings: Sendable {
             dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true),
             workerRetryAttempts: retryAttempts, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
-            timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat)
+            timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
+            shutdownTimeout: .seconds(shutdownTimeout))
     }
 
     /// The topic name for a role of `topics/` (`ticks`, `alerts`, `dlq`).
@@ -188,7 +193,7 @@ public struct EngineSettings: Sendable {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
             } ?? "off"),
             ("engine.timezone", timeZone.identifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
-            ("log", "\(logLevel) \(logFormat)"),
+            ("log", "\(logLevel) \(logFormat)"), ("shutdown.timeout", "\(shutdownTimeout)"),
         ]
         for (name, value) in kafka.properties.sorted(by: { $0.key < $1.key }) {
             lines.append(("kafka property \(name)", KafkaConfiguration.isSecret(property: name) ? "[redacted]" : value))

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -38,14 +39,28 @@ public struct ShutdownTimedOut: Error, CustomStringConvertible {
 }
 
 /// Hears the shutdown first (it is the group's last service, and services are told in
-/// reverse order) and records when it began.
+/// reverse order) and records when it began. With `exitAfter`, a shutdown still not
+/// finished by then (work that ignores cancellation, such as a query the server keeps
+/// running) ends the process with status 1, naming the abandoned work.
 struct ShutdownWatch: Service {
     let report: ShutdownReport
+    let exitAfter: Duration?
     let logger: Logger
 
     func run() async throws {
-        try? await gracefulShutdown()
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return  // cancelled: no graceful shutdown
+        }
         report.begin()
         logger.notice("shutdown_started")
+        guard let exitAfter else { return }
+        Task.detached { [report, logger] in
+            try? await Task.sleep(for: exitAfter)
+            let error = ShutdownTimedOut(limit: exitAfter, abandoned: report.abandonedWork)
+            logger.critical("shutdown_timed_out", metadata: ["error": "\(error)", "exiting": "1"])
+            exit(1)
+        }
     }
 }

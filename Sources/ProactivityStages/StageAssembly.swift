@@ -132,17 +132,20 @@ public struct StageAssembly: Sendable {
     /// A graceful shutdown stops the HTTP endpoints, then each stage stops taking
     /// messages, finishes what it holds, flushes its producer, commits, leaves its group,
     /// and the database pool closes last. It is bounded to `shutdownLimit`.
-    /// - Parameter onServerRunning: told the HTTP port once it listens.
+    /// - Parameters:
+    ///   - exitWhenStuck: end the process (status 1) when, 5 s after the limit, work
+    ///     that ignores cancellation still holds the shutdown up (for the CLI).
+    ///   - onServerRunning: told the HTTP port once it listens.
     /// - Throws: ``ShutdownTimedOut`` (naming the work abandoned) when the shutdown
     ///   had to be cancelled.
     public func run(
-        shutdownLimit: Duration = .seconds(30),
+        shutdownLimit: Duration = .seconds(30), exitWhenStuck: Bool = false,
         onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
     ) async throws {
         let app = ObservabilityRouter.application(
             router: self.router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
         var configuration = ServiceGroupConfiguration(
-            services: (services + [app, ShutdownWatch(report: shutdown, logger: logger)]).map { .init(service: $0) },
+            services: (services + [app, ShutdownWatch(report: shutdown, exitAfter: exitWhenStuck ? shutdownLimit + .seconds(5) : nil, logger: logger)]).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         logger.info(

@@ -46,4 +46,27 @@ struct GracefulShutdownTests {
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == hours * 1000)
         }
     }
+
+    @Test func aShutdownPastItsLimitExitsNonZeroNamingTheAbandonedTick() async throws {
+        try await PipelineHarness.with { harness in
+            let file = try harness.jobsFile(
+                #"{"jobs": [{"name": "slow", "every": "5m", "window": "1h", "sql": "SELECT 'slow-1' AS item_id, 'dave' AS user_id, 'Slow' AS title, :window_start::timestamptz AS due_at FROM pg_sleep(60) WHERE :window_end > :window_start"}]}"#)
+            var job = BuiltInJobs.eventReminder
+            job.name = "slow"
+            let tick = TickMessage(job: job, slot: slot, producedAt: slot)
+            let worker = try ProactivityProcess(
+                ["worker"], environment: try harness.environment(jobsFile: file, extra: ["SHUTDOWN_TIMEOUT": "2s", "LOG_FORMAT": "text"]))
+            try await harness.publish([tick])
+            try await eventually("the worker is inside the slow query") {
+                try await harness.count("SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()") >= 1
+            }
+            worker.signal(SIGTERM)
+            let status = try await worker.waitForExit(within: .seconds(30))
+            #expect(status != 0, "a shutdown that ran out of time is not a success")
+            #expect(worker.text.contains("shutdown_timed_out"), "\(worker.text.suffix(2000))")
+            #expect(worker.text.contains("tick \(tick.tickId)"), "the abandoned tick is named")
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0)
+            try await harness.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
+        }
+    }
 }

@@ -56,7 +56,7 @@ private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions
         logger.critical("invalid_kafka_configuration", metadata: ["error": "\(error)"])
         throw ExitCode(2)
     }
-    try await assembly.run { port in
+    try await assembly.run(shutdownLimit: settings.shutdownTimeout, exitWhenStuck: true) { port in
         logger.info("http_listening", metadata: ["port": "\(port ?? settings.httpPort)", "endpoints": "/healthz /readyz /metrics"])
     }
 }
