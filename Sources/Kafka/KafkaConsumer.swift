@@ -199,9 +199,16 @@ public final class KafkaConsumer: @unchecked Sendable {
             return closed
         }
         guard !alreadyClosed else { return }
-        defer { pollThread.stop() }
+        defer {
+            pollThread.stop()
+            // librdkafka's destroy joins its broker threads, and a broker thread waiting
+            // on a request the broker never answers can hold it for good (seen with a
+            // loaded Tansu). The consumer has left its group by now: release the client
+            // on a thread of its own, so closing never hangs its caller.
+            let client = self.client
+            detachBlocking { client.destroy() }
+        }
         try await onPollThread { [self] () throws(KafkaError) in
-            defer { client.destroy() }
             let consumerQueue = client.consumerQueue!
             storeOffsets()
             if let error = rd_kafka_consumer_close_queue(client.handle, consumerQueue) {

@@ -38,7 +38,7 @@ public struct DeadLetterMirrorStage: Service {
         for try await message in consumer.messages.cancelOnGracefulShutdown() {
             if await mirror(message) { consumer.markProcessed(message) }
         }
-        try await consumer.close()
+        await consumer.leaveGroup(logger: logger)
         logger.info("dlq_mirror_stopped")
     }
 

@@ -75,7 +75,7 @@ public struct ReminderWorkerStage: Service {
             try? await producer.close(timeout: .seconds(10))
             throw error
         }
-        try await consumer.close()
+        await consumer.leaveGroup(logger: logger)
         try await producer.close(timeout: .seconds(10))
         logger.info("worker_stopped")
     }
