@@ -34,13 +34,18 @@ struct TransientFailureTests {
         return (file, job)
     }
 
+    /// Settings for a worker with this retry budget and automatic replay every second.
+    func autoReplay(attempts: Int, maxReplays: Int) -> [String: String] {
+        [
+            "WORKER_RETRY_ATTEMPTS": String(attempts), "DLQ_AUTO_REPLAY_ENABLED": "true", "DLQ_AUTO_REPLAY_BACKOFF": "1s",
+            "DLQ_AUTO_REPLAY_INTERVAL": "1s", "DLQ_AUTO_REPLAY_MAX_REPLAYS": String(maxReplays),
+        ]
+    }
+
     @Test func aTransientFailureIsRetriedWithinItsBudgetThenDeadLetteredAndAutoReplayedOnceItClears() async throws {
         try await PipelineHarness.with { harness in
             let (file, job) = try await createFlakyJob(harness)
-            let environment = [
-                "WORKER_RETRY_ATTEMPTS": "2", "DLQ_AUTO_REPLAY_ENABLED": "true", "DLQ_AUTO_REPLAY_BACKOFF": "1s",
-                "DLQ_AUTO_REPLAY_INTERVAL": "1s", "DLQ_AUTO_REPLAY_MAX_REPLAYS": "5",
-            ]
+            let environment = autoReplay(attempts: 2, maxReplays: 5)
             let store = DeadLetterStore(client: harness.client, logger: harness.logger)
             try await harness.withWorker(stages: [.worker, .mirror], jobsFile: file, environment: environment) { assembly in
                 let tick = TickMessage(job: job, slot: slot, producedAt: slot)
@@ -73,10 +78,7 @@ struct TransientFailureTests {
     @Test func automaticReplayStopsAtItsBudget() async throws {
         try await PipelineHarness.with { harness in
             let (file, job) = try await createFlakyJob(harness)
-            let environment = [
-                "WORKER_RETRY_ATTEMPTS": "1", "DLQ_AUTO_REPLAY_ENABLED": "true", "DLQ_AUTO_REPLAY_BACKOFF": "1s",
-                "DLQ_AUTO_REPLAY_INTERVAL": "1s", "DLQ_AUTO_REPLAY_MAX_REPLAYS": "1",
-            ]
+            let environment = autoReplay(attempts: 1, maxReplays: 1)
             let store = DeadLetterStore(client: harness.client, logger: harness.logger)
             try await harness.withWorker(stages: [.worker, .mirror], jobsFile: file, environment: environment) { assembly in
                 try await harness.publish([TickMessage(job: job, slot: slot, producedAt: slot)])
