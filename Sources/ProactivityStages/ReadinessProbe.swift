@@ -53,14 +53,9 @@ public struct ReadinessProbe: Service {
             health.report("kafka", failing: "broker unreachable: \(error)")
             metrics.dependency("kafka", up: false)
         }
-        do {
-            try await database.ping(within: .seconds(3))
-            health.report("database", failing: nil)
-            metrics.dependency("database", up: true)
-        } catch {
-            health.report("database", failing: "database unreachable: \(DatabaseError.describe(error))")
-            metrics.dependency("database", up: false)
-        }
+        let databaseFailure = await database.unreachableReason(within: .seconds(3))
+        health.report("database", failing: databaseFailure)
+        metrics.dependency("database", up: databaseFailure == nil)
         if let consumer {
             health.report("assignment", failing: consumer.assignment.isEmpty ? "the consumer has no partitions" : nil)
         }

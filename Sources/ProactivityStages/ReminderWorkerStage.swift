@@ -39,8 +39,8 @@ public struct ReminderWorkerStage: Service {
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
         store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, retryAttempts: Int = 5,
-        shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?, clock: any EngineClock, metrics: EngineMetrics,
-        health: HealthState, logger: Logger
+        shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?,
+        clock: any EngineClock, metrics: EngineMetrics, health: HealthState, logger: Logger
     ) {
         self.catalog = catalog
         self.ticksTopic = ticksTopic

@@ -72,14 +72,7 @@ public struct StageAssembly: Sendable {
                     consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
                     retryAttempts: settings.workerRetryAttempts, shutdown: shutdown,
-                    databaseProbe: {
-                        do {
-                            try await database.ping(within: .seconds(3))
-                            return nil
-                        } catch {
-                            return "database unreachable: \(DatabaseError.describe(error))"
-                        }
-                    }, clock: clock,
+                    databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, clock: clock,
                     metrics: metrics, health: health, logger: logger))
         }
         var deadLetterAPI: DeadLetterAPI?
@@ -144,8 +137,9 @@ public struct StageAssembly: Sendable {
     ) async throws {
         let app = ObservabilityRouter.application(
             router: self.router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
+        let watch = ShutdownWatch(report: shutdown, exitAfter: exitWhenStuck ? shutdownLimit + .seconds(5) : nil, logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: (services + [app, ShutdownWatch(report: shutdown, exitAfter: exitWhenStuck ? shutdownLimit + .seconds(5) : nil, logger: logger)]).map { .init(service: $0) },
+            services: (services + [app, watch]).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         logger.info(

@@ -27,4 +27,14 @@ extension PostgresClient {
     public func ping(within limit: Duration) async throws {
         try await withDeadline(limit) { try await self.query("SELECT 1") }
     }
+
+    /// Why the server does not answer a ping within `limit`, or `nil` when it does.
+    public func unreachableReason(within limit: Duration) async -> String? {
+        do {
+            try await ping(within: limit)
+            return nil
+        } catch {
+            return "database unreachable: \(DatabaseError.describe(error))"
+        }
+    }
 }
