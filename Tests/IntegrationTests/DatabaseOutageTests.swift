@@ -5,51 +5,12 @@ import ProactivityStages
 import ProactivityStore
 import Testing
 
-/// Runs `scripts/stack` with a PostgreSQL instance of this test's own, so stopping it
-/// does not disturb the other tests.
-struct OwnDatabase {
-    let instance = TestEnvironment.unique("outage").replacingOccurrences(of: "-", with: "_")
-    let port = Int.random(in: 56_000...56_999)
-
-    var url: String { "postgres://proactivity:proactivity@127.0.0.1:\(port)/proactivity" }
-
-    /// Runs `scripts/stack COMMAND` for this instance and waits for it (posix_spawn and
-    /// waitpid: the server it starts outlives the script).
-    func stack(_ command: String) throws {
-        let script = PipelineHarness.repositoryRoot.appendingPathComponent("scripts/stack").path
-        var environment = ProcessInfo.processInfo.environment
-        environment["PROACTIVITY_PG_INSTANCE"] = instance
-        environment["PROACTIVITY_PG_PORT"] = String(port)
-        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
-        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            arguments.forEach { free($0) }
-            variables.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, script, nil, nil, arguments, variables) == 0 else {
-            Issue.record("cannot run scripts/stack")
-            return
-        }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        #expect(status == 0, "scripts/stack \(command) failed")
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(at: PipelineHarness.repositoryRoot.appendingPathComponent(".local/\(instance)"))
-    }
-}
-
 @Suite(.timeLimit(.minutes(4)))
 struct DatabaseOutageTests {
     @Test func aStoppedDatabasePausesWorkWithoutDLQRowsAndNothingIsLost() async throws {
-        let database = OwnDatabase()
-        try database.stack("pg-start")
-        defer {
-            try? database.stack("pg-stop")
-            database.remove()
-        }
+        let database = StackScript(prefix: "outage")
+        try database.expectSuccess("pg-start")
+        defer { database.remove() }
         let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
         let client = PostgresClient(configuration: try DatabaseSettings(url: database.url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let ticks = TestEnvironment.unique("ticks")
@@ -74,7 +35,7 @@ struct DatabaseOutageTests {
             group.addTask { try await assembly.run() }
             try await eventually("ready") { assembly.health.readiness.ready }
 
-            try database.stack("pg-stop")
+            try database.expectSuccess("pg-stop")
             try await eventually("readiness reports the database") {
                 assembly.health.readiness.checks["database"]?.contains("database unreachable") == true
             }
@@ -88,7 +49,7 @@ struct DatabaseOutageTests {
                 assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 1"#)
             }
 
-            try database.stack("pg-start")
+            try database.expectSuccess("pg-start")
             try await eventually(within: .seconds(90), "the tick completes after the database returns") {
                 (try? await client.query("SELECT 1 FROM worker_ticks_completed WHERE tick_id = \(tick.tickId)").collect().count) == 1
             }
