@@ -51,6 +51,15 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Returns: one result per message, in the order given.
     public func send(_ messages: [KafkaProducerMessage]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        await enqueue(messages).results()
+    }
+
+    /// Hands messages to librdkafka, in order, and returns without waiting for their
+    /// delivery: a pipeline enqueues the next batch while earlier ones are in flight.
+    /// Waits only while librdkafka's queue is full (backpressure).
+    ///
+    /// - Returns: the batch's pending delivery reports; dropping it unawaited is safe.
+    public func enqueue(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
         let batch = DeliveryBatch(messages: messages)
         var topic: (name: String, handle: OpaquePointer)?
         for index in messages.indices {
@@ -68,7 +77,7 @@ public final class KafkaProducer: Sendable {
                 batch.complete(index, .failure(error))
             }
         }
-        return await batch.results()
+        return KafkaDeliveries(batch: batch)
     }
 
     private func produce(_ message: KafkaProducerMessage, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
@@ -133,6 +142,17 @@ public final class KafkaProducer: Sendable {
         if undelivered > 0 {
             throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
         }
+    }
+}
+
+/// The delivery reports of messages handed to ``KafkaProducer/enqueue(_:)``.
+public struct KafkaDeliveries: Sendable {
+    let batch: DeliveryBatch
+
+    /// Waits until every message is delivered or failed.
+    /// - Returns: one result per message, in the order given.
+    public func results() async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        await batch.results()
     }
 }
 

@@ -24,6 +24,7 @@ public enum DatabaseError {
         if let transaction = error as? PostgresTransactionError {
             return isTransient(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error)
         }
+        if error is JobQueryError { return false }
         guard let error = error as? PSQLError else { return true }
         if let state = error.serverInfo?[.sqlState] {
             return ["08", "40", "53", "57", "58"].contains(String(state.prefix(2)))

@@ -2,13 +2,16 @@ import Foundation
 import Logging
 import PostgresNIO
 import ProactivityCore
+import Synchronization
 
-/// The worker's database work for one tick: run the job's query, find which items were
-/// alerted already, and record the outcome (alerts sent, tick completed, audit row)
-/// atomically.
+/// The worker's database work for one tick: stream the job's query in pages, find which
+/// items of a page were alerted already, record a page's alerts once the broker has
+/// them, and record the tick as completed with its audit row.
 public struct ReminderStore: Sendable {
     private let client: PostgresClient
     private let logger: Logger
+    /// Whether each job query (by its text) has a payload column.
+    private let shapes = QueryShapes()
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -22,36 +25,52 @@ public struct ReminderStore: Sendable {
         return false
     }
 
-    /// Runs a job's query for a tick's window and shard.
+    /// Runs a job's query for a tick's window and shard and hands its rows over in pages
+    /// of up to `pageSize`, in due order, as PostgreSQL returns them: the first page
+    /// leaves while the query still runs, and memory holds one page (PostgresNIO stops
+    /// reading from the server while `body` is busy).
     ///
-    /// The job's SQL is wrapped so that the window is bound (`:window_start` → `$1`,
-    /// `:window_end` → `$2`), the optional `payload` column may be absent, and only users
-    /// of the tick's shard are returned (shard = the first 28 bits of md5(user_id), a
-    /// non-negative number, modulo the shard count: stable across processes and versions).
-    public func dueItems(job: JobDefinition, tick: TickMessage) async throws -> [DueItem] {
-        let inner = job.sql
-            .replacingOccurrences(of: ":window_start", with: "$1::timestamptz")
-            .replacingOccurrences(of: ":window_end", with: "$2::timestamptz")
-        let sql = """
-            SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz,
-                   (to_jsonb(due) -> 'payload')::text
-            FROM (\(inner)) AS due
-            WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int
-            """
-        var binds = PostgresBindings()
-        binds.append(tick.windowStart)
-        binds.append(tick.windowEnd)
-        binds.append(tick.shardCount)
-        binds.append(tick.shard)
-        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds))
-        var items: [DueItem] = []
+    /// - Returns: the number of rows.
+    /// - Throws: ``JobQueryError`` when the query lacks a standard column; database errors.
+    @discardableResult
+    public func forEachDuePage(
+        job: JobDefinition, tick: TickMessage, pageSize: Int, _ body: ([DueItem]) async throws -> Void
+    ) async throws -> Int {
+        let query = JobQuery(job: job)
+        let window = (start: tick.windowStart, end: tick.windowEnd)
+        let hasPayload = try await hasPayloadColumn(query, window: window)
+        let rows = try await client.query(
+            query.rows(window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload), logger: logger)
+        var page: [DueItem] = []
+        page.reserveCapacity(pageSize)
+        var total = 0
         for try await (itemId, userId, title, dueAt, payload) in rows.decode((String, String, String, Date, String?).self) {
-            items.append(
-                DueItem(
-                    itemId: itemId, userId: userId, title: title, dueAt: dueAt,
-                    payload: payload.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }))
+            page.append(DueItem(itemId: itemId, userId: userId, title: title, dueAt: dueAt, payloadJSON: payload))
+            if page.count == pageSize {
+                total += page.count
+                try await body(page)
+                page.removeAll(keepingCapacity: true)
+            }
         }
-        return items
+        if !page.isEmpty {
+            total += page.count
+            try await body(page)
+        }
+        return total
+    }
+
+    /// Whether a job's query has a `payload` column, checking the standard ones; learned
+    /// once per query text (a `LIMIT 0` run) and remembered.
+    private func hasPayloadColumn(_ query: JobQuery, window: (start: Date, end: Date)) async throws -> Bool {
+        if let known = shapes.state.withLock({ $0[query.job.sql] }) { return known }
+        let rows = try await client.query(query.shape(window: window), logger: logger)
+        let columns = Set(rows.columns.map(\.name))
+        for try await _ in rows {}
+        let missing = JobQuery.requiredColumns.filter { !columns.contains($0) }
+        guard missing.isEmpty else { throw JobQueryError(jobName: query.job.name, missingColumns: missing) }
+        let hasPayload = columns.contains("payload")
+        shapes.state.withLock { $0[query.job.sql] = hasPayload }
+        return hasPayload
     }
 
     /// The subset of `items` not alerted before (same job, item and due time).
@@ -74,42 +93,49 @@ public struct ReminderStore: Sendable {
         let dueAt: Date
     }
 
-    /// What a completed tick records.
-    public struct Completion: Sendable {
-        public var tick: TickMessage
-        public var alerts: [AlertMessage]
-        public var execution: JobExecution
+    /// Records alerts as sent (after the broker acknowledged them), one statement per
+    /// page: a later run of the tick skips them.
+    public func recordSent(_ alerts: [SentAlert], tick: TickMessage) async throws {
+        guard !alerts.isEmpty else { return }
+        try await client.query(
+            """
+            INSERT INTO worker_alerts_sent (job_name, item_id, due_at, alert_id, tick_id)
+            SELECT \(tick.jobName), a.item_id, a.due_at, a.alert_id, \(tick.tickId)
+            FROM unnest(\(alerts.map(\.itemId))::text[], \(alerts.map(\.dueAt))::timestamptz[], \(alerts.map(\.alertId))::text[])
+              AS a(item_id, due_at, alert_id)
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
 
-        public init(tick: TickMessage, alerts: [AlertMessage], execution: JobExecution) {
-            self.tick = tick
-            self.alerts = alerts
-            self.execution = execution
+    /// An alert the broker acknowledged: what the ledger keeps of it.
+    public struct SentAlert: Sendable {
+        public var itemId: String
+        public var dueAt: Date
+        public var alertId: String
+
+        public init(itemId: String, dueAt: Date, alertId: String) {
+            self.itemId = itemId
+            self.dueAt = dueAt
+            self.alertId = alertId
         }
     }
 
-    /// Records, in one transaction, the alerts published for a tick, the tick as
-    /// completed, and its audit row.
-    public func complete(_ completion: Completion) async throws {
-        let tick = completion.tick
-        let alerts = completion.alerts
+    /// Records, in one transaction, the tick as completed (with its alert count) and its
+    /// audit row; its alerts were recorded page by page before.
+    public func complete(_ tick: TickMessage, alerts: Int, execution: JobExecution) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            if !alerts.isEmpty {
-                try await connection.query(
-                    """
-                    INSERT INTO worker_alerts_sent (job_name, item_id, due_at, alert_id, tick_id)
-                    SELECT \(tick.jobName), a.item_id, a.due_at, a.alert_id, \(tick.tickId)
-                    FROM unnest(\(alerts.map(\.itemId))::text[], \(alerts.map(\.dueAt))::timestamptz[], \(alerts.map(\.alertId))::text[])
-                      AS a(item_id, due_at, alert_id)
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
             try await connection.query(
                 """
                 INSERT INTO worker_ticks_completed (tick_id, job_name, slot, alerts)
-                VALUES (\(tick.tickId), \(tick.jobName), \(tick.slot), \(alerts.count))
+                VALUES (\(tick.tickId), \(tick.jobName), \(tick.slot), \(alerts))
                 ON CONFLICT (tick_id) DO NOTHING
                 """, logger: logger)
-            try await JobEventStore.insert(completion.execution, on: connection, logger: logger)
+            try await JobEventStore.insert(execution, on: connection, logger: logger)
         }
     }
+}
+
+/// Whether each job query (by its text) has a payload column.
+private final class QueryShapes: Sendable {
+    let state = Mutex<[String: Bool]>([:])
 }

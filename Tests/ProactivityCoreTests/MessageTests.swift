@@ -14,20 +14,6 @@ import Testing
         #expect(try MessageCoding.decode(TickMessage.self, from: bytes) == tick)
     }
 
-    @Test func alertIdsDependOnJobItemAndDueTime() {
-        let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
-        let item = DueItem(itemId: "42", userId: "u1", title: "Standup", dueAt: slot.addingTimeInterval(600), payload: .object(["k": .number(1)]))
-        let alert = AlertMessage(item: item, job: BuiltInJobs.eventReminder, tick: tick, createdAt: slot)
-        #expect(alert.alertId == "event-reminder:42@2026-11-25T15:15:00.000Z")
-        #expect(!alert.late)
-        var moved = item
-        moved.dueAt = slot.addingTimeInterval(900)
-        #expect(AlertMessage(item: moved, job: BuiltInJobs.eventReminder, tick: tick, createdAt: slot).alertId != alert.alertId)
-        var missed = item
-        missed.dueAt = slot.addingTimeInterval(-60)
-        #expect(AlertMessage(item: missed, job: BuiltInJobs.eventReminder, tick: tick, createdAt: slot).late)
-    }
-
     @Test(arguments: [
         ("not json", "not a JSON object"),
         (#"{"tick_id":"x"}"#, "no schema_version"),

@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// Each message carries, as librdkafka's per-message opaque, a pointer to its token
 /// (batch and index), so a report finds its slot without allocating per message.
-/// The sender keeps the batch alive until every report has arrived.
+/// The batch keeps itself alive until every report has arrived, so a sender may stop
+/// waiting (a failed pipeline) without leaving librdkafka a dangling opaque.
 final class DeliveryBatch: Sendable {
     typealias Results = [Result<KafkaDeliveryReport, KafkaError>]
 
@@ -19,6 +20,8 @@ final class DeliveryBatch: Sendable {
         var results: [Result<KafkaDeliveryReport, KafkaError>?]
         var remaining: Int
         var continuation: CheckedContinuation<Results, Never>?
+        /// The batch itself while reports are outstanding (released by the last one).
+        var keepAlive: DeliveryBatch?
     }
 
     private let messages: [KafkaProducerMessage]
@@ -33,6 +36,7 @@ final class DeliveryBatch: Sendable {
         for index in messages.indices {
             (tokens + index).initialize(to: Token(batch: unmanaged, index: index))
         }
+        if !messages.isEmpty { state.withLock { $0.keepAlive = self } }
     }
 
     deinit {
@@ -50,14 +54,17 @@ final class DeliveryBatch: Sendable {
 
     /// Records several outcomes under one lock.
     private func complete(_ outcomes: [(Int, Result<KafkaDeliveryReport, KafkaError>)]) {
-        let finished: (CheckedContinuation<Results, Never>, Results)? = state.withLock { state in
+        let (finished, keepAlive): ((CheckedContinuation<Results, Never>, Results)?, DeliveryBatch?) = state.withLock { state in
             for (index, result) in outcomes { state.results[index] = result }
             state.remaining -= outcomes.count
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            guard state.remaining == 0 else { return (nil, nil) }
+            defer { state.keepAlive = nil }
+            guard let continuation = state.continuation else { return (nil, state.keepAlive) }
             state.continuation = nil
-            return (continuation, state.results.map { $0! })
+            return ((continuation, state.results.map { $0! }), state.keepAlive)
         }
         if let (continuation, results) = finished { continuation.resume(returning: results) }
+        _ = keepAlive  // released here, outside the lock
     }
 
     /// Waits until every message has its outcome.

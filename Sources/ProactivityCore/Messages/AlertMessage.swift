@@ -1,6 +1,8 @@
 import Foundation
 
-/// One reminder for one user about one due item: what notification services consume.
+/// One reminder for one user about one due item: what notification services consume
+/// (`topics/schemas/alert.schema.json`). The worker writes it with ``AlertWriter``;
+/// this type reads it back.
 ///
 /// `alertId` is derived from (job, item, due time): a re-sent alert carries the same
 /// id, so consumers drop duplicates by it; a changed due time makes a new alert.
@@ -19,23 +21,9 @@ public struct AlertMessage: Sendable, Hashable, Codable {
     public var tickId: String
     public var createdAt: Date
 
-    public init(item: DueItem, job: JobDefinition, tick: TickMessage, createdAt: Date) {
-        self.alertId = Self.id(job: job.name, itemId: item.itemId, dueAt: item.dueAt)
-        self.jobName = job.name
-        self.itemId = item.itemId
-        self.userId = item.userId
-        self.title = item.title
-        self.dueAt = item.dueAt
-        self.late = item.dueAt < tick.slot
-        self.severity = job.severity
-        self.payload = item.payload
-        self.tickId = tick.tickId
-        self.createdAt = createdAt
-    }
-
     /// The deterministic alert id: `job:item@due`.
     public static func id(job: String, itemId: String, dueAt: Date) -> String {
-        "\(job):\(itemId)@\(MessageCoding.timestamp(dueAt))"
+        "\(job):\(itemId)@\(Timestamp.format(dueAt))"
     }
 }
 
@@ -45,13 +33,15 @@ public struct DueItem: Sendable, Hashable {
     public var userId: String
     public var title: String
     public var dueAt: Date
-    public var payload: JSONValue?
+    /// The job's `payload` column as the JSON text PostgreSQL wrote (`jsonb::text`),
+    /// passed into the alert as it is.
+    public var payloadJSON: String?
 
-    public init(itemId: String, userId: String, title: String, dueAt: Date, payload: JSONValue? = nil) {
+    public init(itemId: String, userId: String, title: String, dueAt: Date, payloadJSON: String? = nil) {
         self.itemId = itemId
         self.userId = userId
         self.title = title
         self.dueAt = dueAt
-        self.payload = payload
+        self.payloadJSON = payloadJSON
     }
 }

@@ -58,9 +58,9 @@ public enum MessageCoding {
     /// The field every message has, read before the rest.
     private struct Envelope: Decodable { var schemaVersion: Int? }
 
-    /// `2026-11-25T15:05:00.000Z`.
+    /// `2026-11-25T15:05:00.000Z` (``Timestamp``).
     public static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        Timestamp.format(date)
     }
 
     /// Reads ISO 8601 with or without fractional seconds.

@@ -6,14 +6,16 @@ import ProactivityCore
 import ProactivityStore
 import ServiceLifecycle
 
-/// A member of the worker group: for each tick, runs the job's reminder query and
-/// publishes one alert per due item not alerted before, then records the outcome.
+/// A member of the worker group: for each tick, streams the job's reminder query and
+/// publishes one alert per due item not alerted before (``WindowPublisher``), then
+/// records the outcome. Ticks on different partitions run concurrently
+/// (``PartitionLanes``), those of one partition in order.
 ///
 /// Guarantees: a tick's offset is committed only after its alerts were acknowledged by
 /// the broker and its completion was committed in PostgreSQL (at-least-once). A tick
 /// completed before (duplicate, redelivery) is skipped; an item already alerted for the
-/// same due time is skipped. A worker that dies between publishing and recording makes
-/// the next owner publish again, with the same alert ids.
+/// same due time is skipped. A worker that dies between publishing a page and recording
+/// it makes the next owner publish that page again, with the same alert ids.
 public struct ReminderWorkerStage: Service {
     let catalog: JobCatalog
     let ticksTopic: String
@@ -33,8 +35,6 @@ public struct ReminderWorkerStage: Service {
     let databaseProbe: @Sendable () async -> String?
     let breaker: CircuitBreaker
     let shutdown: ShutdownReport
-    /// Alerts per producer batch.
-    let batchSize = 10_000
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
@@ -64,11 +64,9 @@ public struct ReminderWorkerStage: Service {
         try consumer.subscribe(topics: [ticksTopic])
         logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": "\(catalog.enabled.map(\.name))"])
         do {
-            for try await message in consumer.messages.cancelOnGracefulShutdown() {
-                // A tick abandoned by shutdown stays unmarked: its offset is not committed
-                // and the next owner runs it.
-                if await handle(message) { consumer.markProcessed(message) }
-            }
+            // A tick abandoned by shutdown stays unmarked: its offset is not committed
+            // and the next owner runs it.
+            try await PartitionLanes(consumer: consumer, logger: logger).run { message in await handle(message) }
         } catch {
             logger.critical("worker_consumer_failed", metadata: ["error": "\(error)"])
             try? await consumer.close()
@@ -173,102 +171,41 @@ public struct ReminderWorkerStage: Service {
 
     private func run(_ tick: TickMessage, job: JobDefinition, startedAt: Date) async throws {
         let started = ContinuousClock.now
-        if try await database({ try await store.isCompleted(tickId: tick.tickId) }) {
+        let database = DatabaseCalls(breaker: breaker, probe: databaseProbe)
+        if try await database.run({ try await store.isCompleted(tickId: tick.tickId) }) {
             metrics.tickSkipped(job.name, reason: "duplicate")
             logger.info("worker_tick_duplicate", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
             return
         }
-        let queryStarted = ContinuousClock.now
-        let items = try await database({ try await store.dueItems(job: job, tick: tick) }, jobSQL: true)
-        metrics.queryFinished(job.name, duration: ContinuousClock.now - queryStarted)
-        let fresh = try await database { try await store.unalerted(items, job: job.name) }
-        let createdAt = clock.now()
-        let alerts = fresh
-            .sorted { ($0.userId, $0.dueAt, $0.itemId) < ($1.userId, $1.dueAt, $1.itemId) }
-            .map { AlertMessage(item: $0, job: job, tick: tick, createdAt: createdAt) }
-        try await publish(alerts)
+        let publisher = WindowPublisher(store: store, producer: producer, alertsTopic: alertsTopic, database: database)
+        let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
+        metrics.queryFinished(job.name, duration: counts.query)
+        health.report("kafka", failing: nil)
         let execution = JobExecution(
             jobName: job.name, status: .success, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
             payload: [
-                "tick_id": .string(tick.tickId), "due": .number(Double(items.count)), "alerted": .number(Double(alerts.count)),
-                "already_alerted": .number(Double(items.count - alerts.count)),
-                "late": .number(Double(alerts.filter(\.late).count)), "shard": .number(Double(tick.shard)),
+                "tick_id": .string(tick.tickId), "due": .number(Double(counts.due)), "alerted": .number(Double(counts.alerted)),
+                "already_alerted": .number(Double(counts.due - counts.alerted)),
+                "late": .number(Double(counts.late)), "shard": .number(Double(tick.shard)),
                 "window_start": .string(MessageCoding.timestamp(tick.windowStart)),
                 "window_end": .string(MessageCoding.timestamp(tick.windowEnd)),
             ],
             tickId: tick.tickId)
-        try await database { try await store.complete(.init(tick: tick, alerts: alerts, execution: execution)) }
+        try await database.run { try await store.complete(tick, alerts: counts.alerted, execution: execution) }
         let duration = ContinuousClock.now - started
         metrics.jobFinished(job.name, status: "success", duration: duration, at: clock.now())
-        metrics.alertsPublished(job.name, count: alerts.count)
+        metrics.alertsPublished(job.name, count: counts.alerted)
+        if counts.alerted > 0 {
+            logger.info(
+                "worker_alert_dispatched",
+                metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "alerts": "\(counts.alerted)", "tick_id": "\(tick.tickId)"])
+        }
         logger.info("worker_job_event", metadata: ["job_name": "\(job.name)", "status": "success", "tick_id": "\(tick.tickId)"])
         logger.info(
             "worker_job_succeeded",
             metadata: [
                 "job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)",
-                "alerts": "\(alerts.count)", "due": "\(items.count)", "runtime_seconds": "\(duration)",
+                "alerts": "\(counts.alerted)", "due": "\(counts.due)", "runtime_seconds": "\(duration)",
             ])
-    }
-
-    /// Publishes alerts in batches; any failed delivery fails the tick (it is retried
-    /// whole: alerts already delivered are sent again with the same ids).
-    private func publish(_ alerts: [AlertMessage]) async throws {
-        for start in stride(from: 0, to: alerts.count, by: batchSize) {
-            let batch = alerts[start..<min(start + batchSize, alerts.count)]
-            let results = await producer.send(batch.map(Self.message(topic: alertsTopic)))
-            for (alert, result) in zip(batch, results) {
-                switch result {
-                case .success:
-                    logger.debug(
-                        "worker_alert_dispatched",
-                        metadata: ["job_name": "\(alert.jobName)", "severity": "\(alert.severity)", "alert_id": "\(alert.alertId)"])
-                case .failure(let error):
-                    throw TickFailure(dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)", kind: .of(error))
-                }
-            }
-            health.report("kafka", failing: nil)
-        }
-        if let first = alerts.first {
-            logger.info(
-                "worker_alert_dispatched",
-                metadata: ["job_name": "\(first.jobName)", "severity": "\(first.severity)", "alerts": "\(alerts.count)", "tick_id": "\(first.tickId)"])
-        }
-    }
-
-    /// The Kafka record of an alert: keyed by user (per-user order), id in a header.
-    static func message(topic: String) -> (AlertMessage) -> KafkaProducerMessage {
-        { alert in
-            KafkaProducerMessage(
-                topic: topic, key: Array(alert.userId.utf8), value: MessageCoding.encode(alert),
-                headers: [
-                    KafkaHeader(name: "alert-id", string: alert.alertId),
-                    KafkaHeader(name: "job-name", string: alert.jobName),
-                    KafkaHeader(name: "schema-version", string: String(alert.schemaVersion)),
-                    KafkaHeader(name: "content-type", string: "application/json"),
-                ])
-        }
-    }
-
-    /// Runs a database call, classifying its failure: an unreachable database opens the
-    /// circuit; with `jobSQL`, a statement error is the job's SQL failing (permanent).
-    /// A call that hangs because the server is down (the pool waits for a connection)
-    /// trips the breaker while it waits, and goes on once the server is back.
-    private func database<T>(_ body: () async throws -> T, jobSQL: Bool = false) async throws -> T {
-        let watchdog = Task { [breaker, databaseProbe] in
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(5))
-                if let reason = await databaseProbe() { breaker.trip("database", reason: reason) }
-            }
-        }
-        defer { watchdog.cancel() }
-        do {
-            return try await body()
-        } catch {
-            let kind: TickFailure.Kind =
-                if DatabaseError.isUnavailable(error) { .unavailable }
-                else if jobSQL && !DatabaseError.isTransient(error) { .permanent(.jobSQL) }
-                else { .transient }
-            throw TickFailure(dependency: "database", message: DatabaseError.describe(error), kind: kind)
-        }
     }
 }

@@ -1,0 +1,33 @@
+import ProactivityStore
+
+/// Runs the worker's database calls, turning their failures into ``TickFailure``s: an
+/// unreachable database (the circuit opens), a transient failure, or, for a job's own
+/// query, a permanent `job_sql` failure. A call that hangs because the server is down
+/// (the pool waits for a connection) trips the breaker while it waits, and goes on once
+/// the server is back.
+struct DatabaseCalls: Sendable {
+    let breaker: CircuitBreaker
+    /// Why the database does not answer a quick check, or `nil` when it does.
+    let probe: @Sendable () async -> String?
+
+    func run<T: Sendable>(jobSQL: Bool = false, _ body: () async throws -> T) async throws -> T {
+        let watchdog = Task { [breaker, probe] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(5))
+                if let reason = await probe() { breaker.trip("database", reason: reason) }
+            }
+        }
+        defer { watchdog.cancel() }
+        do {
+            return try await body()
+        } catch let failure as TickFailure {
+            throw failure
+        } catch {
+            let kind: TickFailure.Kind =
+                if DatabaseError.isUnavailable(error) { .unavailable }
+                else if jobSQL && !DatabaseError.isTransient(error) { .permanent(.jobSQL) }
+                else { .transient }
+            throw TickFailure(dependency: "database", message: DatabaseError.describe(error), kind: kind)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import AsyncAlgorithms
+import Foundation
+import Kafka
+import ProactivityCore
+import ProactivityStore
+
+/// Publishes the alerts of one tick's window as a pipeline of pages, so both cores work
+/// and memory holds a bounded number of pages whatever the window:
+///
+/// 1. **read**: the job's query streams its rows in due order, a page at a time;
+/// 2. **publish**: a page's items already in the ledger are dropped, the rest are
+///    written as alert JSON and handed to the producer (not waiting for delivery);
+/// 3. **record**: once the broker acknowledged a page, its alerts go into the ledger.
+///
+/// Up to `pagesInFlight` pages wait between 2 and 3, which keeps librdkafka's queue full.
+/// Any failure stops the pipeline and fails the tick: its next run skips the pages
+/// recorded, and re-sends the others with the same alert ids. Pages are published in
+/// order, so each user's alerts (one partition, keyed by user) stay in due order.
+struct WindowPublisher {
+    let store: ReminderStore
+    let producer: KafkaProducer
+    let alertsTopic: String
+    /// Classifies database failures (and trips the circuit breaker while waiting).
+    let database: DatabaseCalls
+    var pageSize = 2_000
+    var pagesInFlight = 8
+
+    /// What a run did.
+    struct Counts: Sendable {
+        var due = 0
+        var alerted = 0
+        var late = 0
+        /// From the query's start to its last row.
+        var query = Duration.zero
+
+        static func + (lhs: Counts, rhs: Counts) -> Counts {
+            Counts(due: lhs.due + rhs.due, alerted: lhs.alerted + rhs.alerted, late: lhs.late + rhs.late, query: lhs.query + rhs.query)
+        }
+    }
+
+    /// A page handed to the producer, waiting for its delivery reports.
+    private struct PendingPage: Sendable {
+        let alerts: [ReminderStore.SentAlert]
+        let late: Int
+        let deliveries: KafkaDeliveries
+    }
+
+    /// Runs the pipeline for `tick`.
+    /// - Throws: ``TickFailure`` for the first failure of any step.
+    func publish(job: JobDefinition, tick: TickMessage, writer: AlertWriter) async throws -> Counts {
+        let pages = AsyncThrowingChannel<[DueItem], any Error>()
+        let published = AsyncThrowingChannel<PendingPage, any Error>()
+        return try await withThrowingTaskGroup(of: Counts.self) { group in
+            group.addTask {
+                do {
+                    let started = ContinuousClock.now
+                    let due = try await database.run(jobSQL: true) {
+                        try await store.forEachDuePage(job: job, tick: tick, pageSize: pageSize) { page in
+                            await pages.send(page)
+                            try Task.checkCancellation()
+                        }
+                    }
+                    pages.finish()
+                    return Counts(due: due, query: ContinuousClock.now - started)
+                } catch {
+                    pages.fail(error)
+                    throw error
+                }
+            }
+            group.addTask {
+                defer { published.finish() }
+                for try await page in pages {
+                    let fresh = try await database.run { try await store.unalerted(page, job: job.name) }
+                    guard !fresh.isEmpty else { continue }
+                    await published.send(await enqueue(fresh, writer: writer))
+                }
+                return Counts()
+            }
+            group.addTask {
+                var counts = Counts()
+                for try await page in published.buffer(policy: .bounded(pagesInFlight)) {
+                    for (alert, result) in zip(page.alerts, await page.deliveries.results()) {
+                        if case .failure(let error) = result {
+                            throw TickFailure(dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)", kind: .of(error))
+                        }
+                    }
+                    try await database.run { try await store.recordSent(page.alerts, tick: tick) }
+                    counts.alerted += page.alerts.count
+                    counts.late += page.late
+                }
+                return counts
+            }
+            var total = Counts()
+            while let counts = try await group.next() { total = total + counts }
+            return total
+        }
+    }
+
+    /// Writes a page's alerts and hands them to the producer.
+    private func enqueue(_ items: [DueItem], writer: AlertWriter) async -> PendingPage {
+        let shared = [
+            KafkaHeader(name: "job-name", string: writer.jobName),
+            KafkaHeader(name: "schema-version", string: String(MessageCoding.schemaVersion)),
+            KafkaHeader(name: "content-type", string: "application/json"),
+        ]
+        var messages: [KafkaProducerMessage] = []
+        var alerts: [ReminderStore.SentAlert] = []
+        messages.reserveCapacity(items.count)
+        alerts.reserveCapacity(items.count)
+        var late = 0
+        for item in items {
+            let alertId = writer.alertId(for: item)
+            if writer.isLate(item) { late += 1 }
+            messages.append(
+                KafkaProducerMessage(
+                    topic: alertsTopic, key: Array(item.userId.utf8), value: writer.json(for: item, alertId: alertId),
+                    headers: [KafkaHeader(name: "alert-id", string: alertId)] + shared))
+            alerts.append(ReminderStore.SentAlert(itemId: item.itemId, dueAt: item.dueAt, alertId: alertId))
+        }
+        return PendingPage(alerts: alerts, late: late, deliveries: await producer.enqueue(messages))
+    }
+}

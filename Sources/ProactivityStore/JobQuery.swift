@@ -1,0 +1,61 @@
+import Foundation
+import PostgresNIO
+import ProactivityCore
+
+/// A job's reminder SQL wrapped for one run: the window bound (`:window_start` → `$1`,
+/// `:window_end` → `$2`), the standard columns cast to their types, only the users of
+/// the tick's shard (`$3` shards, `$4` this shard; shard = the first 28 bits of
+/// md5(user_id), a non-negative number, modulo the shard count: stable across processes
+/// and versions), and the rows **in due order**, so every user's alerts are published
+/// in due order whatever page they fall in. With an index on the due column the rows
+/// stream as PostgreSQL finds them (no sort before the first row).
+struct JobQuery {
+    /// The columns every job returns; `payload` (jsonb) is optional.
+    static let requiredColumns = ["item_id", "user_id", "title", "due_at"]
+
+    let job: JobDefinition
+
+    /// The job's SQL with the window placeholders bound.
+    var inner: String {
+        job.sql
+            .replacingOccurrences(of: ":window_start", with: "$1::timestamptz")
+            .replacingOccurrences(of: ":window_end", with: "$2::timestamptz")
+    }
+
+    /// A query that returns no rows, only the job's column names.
+    func shape(window: (start: Date, end: Date)) -> PostgresQuery {
+        var binds = PostgresBindings()
+        binds.append(window.start)
+        binds.append(window.end)
+        return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
+    }
+
+    /// The rows of one window and shard: item id, user id, title, due time, payload as
+    /// JSON text (NULL when the job has no payload column).
+    func rows(window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool) -> PostgresQuery {
+        // `::jsonb` validates a text or json payload column (a query whose payload is
+        // not JSON fails as the job's SQL) and costs nothing on jsonb.
+        let payload = hasPayload ? "due.payload::jsonb::text" : "NULL::text"
+        let sql = """
+            SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload)
+            FROM (\(inner)) AS due
+            WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int
+            ORDER BY due.due_at
+            """
+        var binds = PostgresBindings()
+        binds.append(window.start)
+        binds.append(window.end)
+        binds.append(shardCount)
+        binds.append(shard)
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+}
+
+/// A job's query does not return the standard columns.
+public struct JobQueryError: Error, CustomStringConvertible {
+    public let jobName: String
+    public let missingColumns: [String]
+    public var description: String {
+        "the query of job '\(jobName)' returns no column \(missingColumns.joined(separator: ", ")) (needs item_id, user_id, title, due_at; payload optional)"
+    }
+}
