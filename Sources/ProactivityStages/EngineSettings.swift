@@ -17,6 +17,8 @@ import ProactivityStore
 /// | `dlq.mirrorGroupId` | `DLQ_MIRROR_GROUP_ID` | `proactivity-dlq-mirror` |
 /// | `dlq.apiToken` | `DLQ_API_TOKEN` (secret) | none: the DLQ HTTP API is disabled |
 /// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
+/// | `worker.fetchWaitMs` | `WORKER_FETCH_WAIT_MS` | `10`: how long the ticks consumer's fetch may wait for data |
+/// | `worker.pageSize` | `WORKER_PAGE_SIZE` | `2000`: rows per page of a tick's window (read, published, recorded together) |
 /// | `dlq.autoReplay.enabled` | `DLQ_AUTO_REPLAY_ENABLED` | `false` |
 /// | `dlq.autoReplay.maxReplays` | `DLQ_AUTO_REPLAY_MAX_REPLAYS` | `3` |
 /// | `dlq.autoReplay.backoff` / `.interval` | `DLQ_AUTO_REPLAY_BACKOFF` / `_INTERVAL` | `5m` / `1m` |
@@ -36,6 +38,12 @@ public struct EngineSettings: Sendable {
     public var dlqAPIToken: String?
     /// Attempts for a tick whose failure is transient while the database answers.
     public var workerRetryAttempts: Int
+    /// The ticks consumer's `fetch.wait.max.ms`: brokers that answer a waiting fetch only
+    /// when it runs out (Tansu) add up to this much to every tick's latency; lower costs
+    /// an idle worker a little more CPU.
+    public var workerFetchWaitMilliseconds: Int
+    /// Rows per page of a tick's window: read, published and recorded together.
+    public var workerPageSize: Int
     /// The periodic reprocessing of transient dead letters; `nil` when off.
     public var autoReplay: AutoReplayPolicy?
     public var httpHost: String
@@ -132,6 +140,10 @@ public struct EngineSettings: Sendable {
         }
         let shutdownTimeout = duration("shutdown.timeout", "SHUTDOWN_TIMEOUT", default: "30s")
         let retryAttempts = count("worker.retryAttempts", "WORKER_RETRY_ATTEMPTS", default: 5)
+        let fetchWait = count("worker.fetchWaitMs", "WORKER_FETCH_WAIT_MS", default: 10)
+        let pageSizeText = config.string(forKey: "worker.pageSize", default: "2000")
+        let pageSize = Int(pageSizeText).flatMap { (1...100_000).contains($0) ? $0 : nil }
+        if pageSize == nil { problems.append("WORKER_PAGE_SIZE '\(pageSizeText)' must be a whole number from 1 to 100000") }
         let autoReplayEnabled = config.string(forKey: "dlq.autoReplay.enabled", default: "false")
         if !["true", "false"].contains(autoReplayEnabled) {
             problems.append("DLQ_AUTO_REPLAY_ENABLED '\(autoReplayEnabled)' must be true or false")
@@ -164,7 +176,7 @@ public struct EngineSettings: Sendable {
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
             mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
             dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true),
-            workerRetryAttempts: retryAttempts, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
+            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: .seconds(shutdownTimeout))
@@ -188,7 +200,7 @@ public struct EngineSettings: Sendable {
             ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
             ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"), ("http", "\(httpHost):\(httpPort)"),
-            ("worker.retryAttempts", String(workerRetryAttempts)),
+            ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)),
             ("dlq.autoReplay", autoReplay.map {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
             } ?? "off"),

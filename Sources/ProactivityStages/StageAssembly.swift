@@ -57,7 +57,8 @@ public struct StageAssembly: Sendable {
         }
         if stages.contains(.worker) {
             let workerConsumer = try KafkaConsumer(
-                configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID), logger: logger)
+                configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID, fetchWaitMax: .milliseconds(settings.workerFetchWaitMilliseconds)),
+                logger: logger)
             consumer = workerConsumer
             metrics.declareWorker(jobs: settings.jobs.enabled.map(\.name))
             metrics.declareFailureHandling(
@@ -71,7 +72,7 @@ public struct StageAssembly: Sendable {
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
                     consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
-                    retryAttempts: settings.workerRetryAttempts, shutdown: shutdown,
+                    retryAttempts: settings.workerRetryAttempts, pageSize: settings.workerPageSize, shutdown: shutdown,
                     databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, clock: clock,
                     metrics: metrics, health: health, logger: logger))
         }

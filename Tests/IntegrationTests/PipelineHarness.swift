@@ -123,10 +123,18 @@ struct PipelineHarness {
         }
     }
 
-    /// Every alert on the alerts topic so far. A sentinel record is written to each
-    /// partition first; reading until every sentinel arrived proves that everything
-    /// written before it was read (per-partition order), without relying on timing.
+    /// Every alert on the alerts topic so far, decoded, in the order of each partition.
     func alerts() async throws -> [(alert: AlertMessage, key: String?, headerID: String?)] {
+        try await alertRecords().map { record in
+            (try MessageCoding.decode(AlertMessage.self, from: record.value ?? []), record.keyString, record.headers.string(named: "alert-id"))
+        }
+    }
+
+    /// Every record on the alerts topic so far, as it is, in the order of each partition.
+    /// A sentinel record is written to each partition first; reading until every
+    /// sentinel arrived proves that everything written before it was read (per-partition
+    /// order), without relying on timing.
+    func alertRecords() async throws -> [KafkaConsumerMessage] {
         let run = UUID().uuidString
         let producer = try TestEnvironment.producer()
         for partition in 0..<Self.partitions {
@@ -135,7 +143,7 @@ struct PipelineHarness {
         }
         try await producer.close()
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("read"), topics: [alertsTopic])
-        var result: [(AlertMessage, String?, String?)] = []
+        var result: [KafkaConsumerMessage] = []
         var sentinels = 0
         for try await message in consumer.messages {
             consumer.markProcessed(message)
@@ -144,7 +152,7 @@ struct PipelineHarness {
                 if sentinels == Self.partitions { break }
                 continue
             }
-            result.append((try MessageCoding.decode(AlertMessage.self, from: message.value ?? []), message.keyString, message.headers.string(named: "alert-id")))
+            result.append(message)
         }
         try await consumer.close()
         return result

@@ -1,5 +1,7 @@
 /// The jobs the engine ships with. They are ordinary ``JobDefinition`` values: a jobs
-/// file can override any of them by name (e.g. to enable `daily-brief`).
+/// file can override any of them by name (e.g. to enable `daily-brief`). Their queries
+/// need no ORDER BY: the worker reads every job's rows in due order, which an index on
+/// the due column gives without a sort.
 public enum BuiltInJobs {
     /// Calendar events starting within the next 60 minutes, every 5 minutes.
     public static let eventReminder = JobDefinition(
@@ -9,7 +11,6 @@ public enum BuiltInJobs {
                    jsonb_build_object('kind', 'event', 'event_id', e.id) AS payload
             FROM events e
             WHERE e.starts_at >= :window_start AND e.starts_at < :window_end
-            ORDER BY e.user_id, e.starts_at
             """)
 
     /// Open tasks due within the next 90 minutes, every 5 minutes.
@@ -20,7 +21,6 @@ public enum BuiltInJobs {
                    jsonb_build_object('kind', 'task', 'task_id', t.id) AS payload
             FROM tasks t
             WHERE t.status = 'open' AND t.due_at >= :window_start AND t.due_at < :window_end
-            ORDER BY t.user_id, t.due_at
             """)
 
     /// One alert per user with the day's events and open tasks, daily at 07:00 UTC
@@ -43,7 +43,6 @@ public enum BuiltInJobs {
             FROM (SELECT user_id FROM day_events UNION SELECT user_id FROM day_tasks) u
             LEFT JOIN day_events e ON e.user_id = u.user_id
             LEFT JOIN day_tasks t ON t.user_id = u.user_id
-            ORDER BY u.user_id
             """)
 
     /// All built-in jobs.

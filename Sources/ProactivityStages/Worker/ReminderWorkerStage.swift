@@ -35,11 +35,13 @@ public struct ReminderWorkerStage: Service {
     let databaseProbe: @Sendable () async -> String?
     let breaker: CircuitBreaker
     let shutdown: ShutdownReport
+    /// Rows per page of a tick's window.
+    let pageSize: Int
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
         store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, retryAttempts: Int = 5,
-        shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?,
+        pageSize: Int = 2_000, shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?,
         clock: any EngineClock, metrics: EngineMetrics, health: HealthState, logger: Logger
     ) {
         self.catalog = catalog
@@ -51,6 +53,7 @@ public struct ReminderWorkerStage: Service {
         self.events = events
         self.deadLetters = deadLetters
         self.retryAttempts = retryAttempts
+        self.pageSize = pageSize
         self.databaseProbe = databaseProbe
         self.shutdown = shutdown
         self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger)
@@ -177,7 +180,7 @@ public struct ReminderWorkerStage: Service {
             logger.info("worker_tick_duplicate", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
             return
         }
-        let publisher = WindowPublisher(store: store, producer: producer, alertsTopic: alertsTopic, database: database)
+        let publisher = WindowPublisher(store: store, producer: producer, alertsTopic: alertsTopic, database: database, pageSize: pageSize)
         let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
         metrics.queryFinished(job.name, duration: counts.query)
         health.report("kafka", failing: nil)

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import Kafka
-import KafkaBaseline
 import Logging
 
 /// Runs the Kafka benchmark phases against one broker and collects the figures.
@@ -54,36 +53,8 @@ struct KafkaBenchmark {
             consume: consume, latency: latency)
     }
 
-    /// The same properties our producer uses, for the C loop.
-    private var baselineProperties: [String] {
-        var properties = [
-            "bootstrap.servers": configuration.bootstrapServers,
-            "client.id": "proactivity-bench-c",
-            "enable.idempotence": "true",
-            "linger.ms": "5",
-        ]
-        properties.merge(configuration.properties) { _, passedThrough in passedThrough }
-        return properties.map { "\($0.key)=\($0.value)" }
-    }
-
     private func produceWithC(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
-        let properties = baselineProperties
-        let (messages, size) = (self.messages, self.size)
-        let result = try await runOnThread { () throws -> kafka_baseline_result in
-            var result = kafka_baseline_result()
-            var error = [CChar](repeating: 0, count: 512)
-            let cStrings = properties.map { strdup($0) }
-            defer { cStrings.forEach { free($0) } }
-            let status = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { pointers in
-                kafka_baseline_produce(pointers.baseAddress, pointers.count, topic, messages, size, &result, &error, error.count)
-            }
-            guard status == 0, result.failed == 0 else {
-                let reason = status == 0 ? "\(result.failed) deliveries failed" : error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                throw KafkaError(code: .state, message: "C baseline: \(reason)")
-            }
-            return result
-        }
-        return .init(messages: messages, size: size, seconds: result.seconds)
+        try await BaselineProducer(configuration: configuration).produce(topic: topic, messages: messages, size: size)
     }
 
     private func produceWithSwift(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
@@ -182,12 +153,5 @@ extension Duration {
     var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
-/// Runs a blocking call on a thread of its own (the C baseline loop blocks for seconds).
-private func runOnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

@@ -6,128 +6,261 @@ import ProactivityCore
 import ProactivityStages
 import ProactivityStore
 
-/// `bench pipeline`: one tick whose window matches many rows, through a real worker.
+/// `bench pipeline`: reminder windows through real `proactivity worker` processes, read
+/// back by a separate consumer, next to a plain-C librdkafka produce loop in the same run.
 ///
-/// In a schema and topics of its own it seeds `total` events (of which `due` fall in one
-/// event-reminder window, spread over `users` users), publishes one tick, and measures
-/// the time from publishing the tick to receiving the last alert, alerts per second,
-/// the reminder query's time, and the process's peak memory.
+/// In a schema and topics of its own it seeds `total` events: `due` of them in one
+/// event-reminder window (spread over `users` users), `smallTicks` small windows of
+/// `smallDue` items, and, with `workers` > 1, two more windows for a sharded job. Phases:
+/// 1. the C loop produces `due` records of an alert's size (before and after phase 2);
+/// 2. one worker process: idle memory, then one tick for the big window (first alert,
+///    alerts/s, peak memory), then the small ticks one after another (tick → first
+///    alert, p50/p99);
+/// 3. with `workers` > 1: the sharded job's window through 1 worker, then another window
+///    through `workers` workers on one group.
 struct PipelineBenchmark {
     let settings: EngineSettings
     let total: Int
     let due: Int
     let users: Int
+    let smallTicks: Int
+    let smallDue: Int
+    let workers: Int
     let logger: Logger
     let progress: (String) -> Void
 
-    struct Report: Codable {
-        var dueItems: Int
-        var tableRows: Int
-        var users: Int
-        var alertsReceived: Int
-        var tickToLastAlertSeconds: Double
-        var alertsPerSecond: Double
-        var querySeconds: Double
-        var peakMemoryMegabytes: Double
-        var librdkafka: String
+    private let id = UUID().uuidString.prefix(8).lowercased()
+    /// The big window's slot; the sharded windows are 1 and 2 days before it, the small
+    /// ones 30 days before it, 3 hours apart; the other rows 2 days after it and later.
+    private let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 300).rounded(.down) * 300 + 86_400 * 30)
+
+    init(
+        settings: EngineSettings, total: Int, due: Int, users: Int, smallTicks: Int, smallDue: Int, workers: Int, logger: Logger,
+        progress: @escaping (String) -> Void
+    ) {
+        self.settings = settings
+        self.total = total
+        self.due = due
+        self.users = users
+        self.smallTicks = smallTicks
+        self.smallDue = smallDue
+        self.workers = workers
+        self.logger = logger
+        self.progress = progress
     }
 
-    func run() async throws -> Report {
-        let id = UUID().uuidString.prefix(8).lowercased()
+    func run() async throws -> PipelineBenchmarkReport {
+        guard let baseURL = ProcessInfo.processInfo.environment["POSTGRES_URL"] else {
+            throw BenchmarkFailure("POSTGRES_URL must be set in the environment (the worker processes read it)")
+        }
         let schema = "bench_\(id)"
-        var settings = settings
-        settings.ticksTopic = "bench-\(id)-ticks"
-        settings.alertsTopic = "bench-\(id)-alerts"
-        settings.workerGroupID = "bench-\(id)-workers"
-        settings.database.schema = schema
-        settings.httpPort = 0
-        let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 300).rounded(.down) * 300 + 86_400 * 30)
-
+        let ticksTopic = "bench-\(id)-ticks"
+        let alertsTopic = "bench-\(id)-alerts"
+        let baselineTopic = "bench-\(id)-c"
         let admin = try KafkaAdmin(configuration: settings.kafka, logger: logger)
         _ = try await admin.createTopics([
-            KafkaTopicSpecification(name: settings.ticksTopic, partitions: 1),
-            KafkaTopicSpecification(name: settings.alertsTopic, partitions: 12),
+            KafkaTopicSpecification(name: ticksTopic, partitions: 6),
+            KafkaTopicSpecification(name: alertsTopic, partitions: 12),
+            KafkaTopicSpecification(name: baselineTopic, partitions: 12),
         ])
         await admin.close()
 
-        let database = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
-        let setup = PostgresClient(configuration: self.settings.database.clientConfiguration, backgroundLogger: logger)
+        var database = settings.database
+        database.schema = schema
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let setup = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
+            group.addTask { await client.run() }
             group.addTask { await setup.run() }
             defer { group.cancelAll() }
             try await setup.query("CREATE SCHEMA \(unescaped: schema)")
-            defer { Task { try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE") } }
-            try await Migrator(
-                directory: try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
-                client: database, logger: logger
-            ).migrate()
-            progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
-            try await seed(database, slot: slot)
-
-            let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())
-            let queryStarted = ContinuousClock.now
-            let matched = try await ReminderStore(client: database, logger: logger).forEachDuePage(
-                job: BuiltInJobs.eventReminder, tick: tick, pageSize: 2_000) { _ in }
-            let querySeconds = (ContinuousClock.now - queryStarted).seconds
-            progress("reminder query: \(matched) rows in \(String(format: "%.3f", querySeconds)) s")
-
-            let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: logger)
-            let worker = Task { try await assembly.run() }
-            defer { worker.cancel() }
-            let consumer = try KafkaConsumer(
-                configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: "bench-\(id)-reader", sessionTimeout: .seconds(6)),
-                logger: logger)
-            try consumer.subscribe(topics: [settings.alertsTopic])
-            let expected = matched
-            let reader = Task { () throws -> (Int, ContinuousClock.Instant) in
-                var received = 0
-                var last = ContinuousClock.now
-                for try await message in consumer.messages {
-                    consumer.markProcessed(message)
-                    received += 1
-                    last = ContinuousClock.now
-                    if received == expected { break }
-                }
-                return (received, last)
+            do {
+                let report = try await measure(
+                    client: client, schemaURL: Self.url(baseURL, schema: schema), ticksTopic: ticksTopic, alertsTopic: alertsTopic,
+                    baselineTopic: baselineTopic)
+                try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                return report
+            } catch {
+                try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                throw error
             }
-            // Both the worker and the reader must have joined before the clock starts.
-            while consumer.assignment.isEmpty || assembly.health.readiness.checks["assignment"] != "ok" {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            progress("publishing one tick; waiting for \(expected) alerts…")
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
-            let started = ContinuousClock.now
-            _ = try await producer.send(
-                KafkaProducerMessage(topic: settings.ticksTopic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick)))
-            try await producer.close()
-            let (received, last) = try await reader.value
-            let elapsed = (last - started).seconds
-            try await consumer.close()
-            return Report(
-                dueItems: matched, tableRows: total, users: users, alertsReceived: received,
-                tickToLastAlertSeconds: elapsed, alertsPerSecond: Double(received) / elapsed, querySeconds: querySeconds,
-                peakMemoryMegabytes: Self.peakMemoryMegabytes(), librdkafka: KafkaLibrary.version)
         }
     }
 
-    /// Inserts `due` events inside the window after `slot` and the rest in later days.
-    private func seed(_ client: PostgresClient, slot: Date) async throws {
+    private func measure(
+        client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, baselineTopic: String
+    ) async throws -> PipelineBenchmarkReport {
+        try await Migrator(
+            directory: try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
+            client: client, logger: logger
+        ).migrate()
+        progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
+        try await seed(client)
+        let query = try await timeQuery(client)
+        progress("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")
+
+        let readerConsumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                kafka: settings.kafka, groupID: "bench-\(id)-reader", sessionTimeout: .seconds(6), fetchWaitMax: .milliseconds(Self.readerFetchWaitMs)),
+            logger: logger)
+        try readerConsumer.subscribe(topics: [alertsTopic])
+        let reader = AlertReader(consumer: readerConsumer)
+        let reading = Task { try await reader.run() }
+        defer { reading.cancel() }
+        let ticks = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka, linger: .zero), logger: logger)
+
+        let workerSettings = [
+            "POSTGRES_URL": schemaURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
+            "TOPICS_DLQ": "bench-\(id)-dlq", "WORKER_GROUP_ID": "bench-\(id)-workers", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+        ]
+        let recordSize = Self.alertRecordSize()
+        let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
+        progress("C baseline: \(due) records of \(recordSize) B…")
+        let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+
+        progress("starting a worker process…")
+        let worker = try WorkerProcess(settings: workerSettings)
+        try await worker.waitUntilReady()
+        try await eventually { !readerConsumer.assignment.isEmpty }
+        let idle = worker.memory.current
+        progress("worker ready (\(String(format: "%.0f", idle)) MB); one tick for \(due) items…")
+        reader.reset()
+        let started = ContinuousClock.now
+        try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())], to: ticksTopic, with: ticks)
+        let (first, last) = try await reader.wait(for: due, within: .seconds(600))
+        let peak = worker.memory.peak
+        let bigWindow = PipelineBenchmarkReport.Window(
+            alerts: due, firstAlertSeconds: (first - started).seconds, seconds: (last - started).seconds)
+
+        progress("\(smallTicks) small ticks of \(smallDue) items…")
+        var latencies: [Double] = []
+        for index in 0..<smallTicks {
+            reader.reset()
+            let tickStarted = ContinuousClock.now
+            try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: smallSlot(index), producedAt: Date())], to: ticksTopic, with: ticks)
+            let (first, _) = try await reader.wait(for: smallDue, within: .seconds(30))
+            latencies.append((first - tickStarted).seconds)
+        }
+        await worker.stop()
+        progress("C baseline again…")
+        let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+
+        var scaling: [PipelineBenchmarkReport.Scaling] = []
+        if workers > 1 {
+            for (count, window) in [(1, 1), (workers, 2)] {
+                progress("sharded job (\(workers) shards), \(due) items through \(count) worker process(es)…")
+                scaling.append(try await runSharded(workers: count, window: window, settings: workerSettings, ticksTopic: ticksTopic, reader: reader, producer: ticks))
+            }
+        }
+        try await ticks.close()
+        try await readerConsumer.close()
+        return PipelineBenchmarkReport(
+            dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
+            baseline: .init(before: before, after: after), window: bigWindow, workerIdleMegabytes: idle,
+            workerPeakMegabytes: peak, smallTicks: .init(latencies), readerFetchWaitMilliseconds: Self.readerFetchWaitMs,
+            scaling: scaling, librdkafka: KafkaLibrary.version)
+    }
+
+    /// The reader's own `fetch.wait.max.ms`, part of every latency measured.
+    static let readerFetchWaitMs = 5
+
+    private func runSharded(
+        workers count: Int, window: Int, settings workerSettings: [String: String], ticksTopic: String, reader: AlertReader,
+        producer: KafkaProducer
+    ) async throws -> PipelineBenchmarkReport.Scaling {
+        var job = BuiltInJobs.eventReminder
+        job.shards = workers
+        let jobsFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(id)-jobs.json")
+        try Data(#"{"jobs": [{"name": "event-reminder", "shards": \#(workers)}]}"#.utf8).write(to: jobsFile)
+        defer { try? FileManager.default.removeItem(at: jobsFile) }
+        var environment = workerSettings
+        environment["JOBS_FILE"] = jobsFile.path
+        environment["WORKER_GROUP_ID"] = "bench-\(id)-sharded-\(count)"
+        var processes: [WorkerProcess] = []
+        let last: ContinuousClock.Instant
+        let started: ContinuousClock.Instant
+        do {
+            for _ in 0..<count { processes.append(try WorkerProcess(settings: environment)) }
+            for process in processes { try await process.waitUntilReady() }
+            reader.reset()
+            let slot = slot.addingTimeInterval(-86_400 * Double(window))
+            started = ContinuousClock.now
+            try await publish((0..<workers).map { TickMessage(job: job, slot: slot, shard: $0, producedAt: Date()) }, to: ticksTopic, with: producer)
+            (_, last) = try await reader.wait(for: due, within: .seconds(600))
+        } catch {
+            for process in processes { await process.stop() }
+            throw error
+        }
+        for process in processes { await process.stop() }
+        let seconds = (last - started).seconds
+        return .init(workers: count, alerts: due, seconds: seconds, alertsPerSecond: Double(due) / seconds)
+    }
+
+    private func smallSlot(_ index: Int) -> Date { slot.addingTimeInterval(-86_400 * 30 + Double(index) * 10_800) }
+
+    /// Inserts the windows' items and the rest in later days.
+    private func seed(_ client: PostgresClient) async throws {
+        let windows = workers > 1 ? 3 : 1
+        let smallStart = windows * due
+        let small = smallTicks * smallDue
+        guard total >= smallStart + small else {
+            throw BenchmarkFailure("--rows must be at least \(smallStart + small) for these windows")
+        }
+        let smallBase = smallSlot(0)
         try await client.query(
             """
             INSERT INTO events (user_id, title, starts_at)
             SELECT 'user-' || (n % \(users)), 'Event ' || n,
-                   CASE WHEN n <= \(due) THEN \(slot) + (n % 3600) * interval '1 second'
+                   CASE WHEN n <= \(smallStart) THEN \(slot) - ((n - 1) / \(due)) * interval '1 day' + (n % 3600) * interval '1 second'
+                        WHEN n <= \(smallStart + small) THEN \(smallBase) + ((n - \(smallStart) - 1) / \(smallDue)) * interval '3 hours'
+                                                             + ((n - \(smallStart)) % 1800) * interval '1 second'
                         ELSE \(slot) + interval '2 days' + (n % 2000000) * interval '1 second' END
             FROM generate_series(1, \(total)) AS n
             """)
         try await client.query("ANALYZE events")
     }
 
-    /// The process's peak resident memory (worker and benchmark reader together).
-    static func peakMemoryMegabytes() -> Double {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_maxrss) / 1024
+    /// The big window's query alone, read to its end (no publishing).
+    private func timeQuery(_ client: PostgresClient) async throws -> (rows: Int, seconds: Double) {
+        let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())
+        let started = ContinuousClock.now
+        let rows = try await ReminderStore(client: client, logger: logger).forEachDuePage(
+            job: BuiltInJobs.eventReminder, tick: tick, pageSize: 2_000) { _ in }
+        guard rows == due else { throw BenchmarkFailure("the window holds \(rows) rows, not \(due)") }
+        return (rows, (ContinuousClock.now - started).seconds)
+    }
+
+    private func publish(_ ticks: [TickMessage], to topic: String, with producer: KafkaProducer) async throws {
+        for result in await producer.send(ticks.map {
+            KafkaProducerMessage(topic: topic, key: Array($0.partitionKey.utf8), value: MessageCoding.encode($0))
+        }) {
+            _ = try result.get()
+        }
+    }
+
+    /// The size of a typical benchmark alert: its value plus its headers.
+    private static func alertRecordSize() -> Int {
+        let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: Date(), producedAt: Date())
+        let writer = AlertWriter(job: BuiltInJobs.eventReminder, tick: tick, createdAt: Date())
+        let item = DueItem(
+            itemId: "123456", userId: "user-1234", title: "Event 123456", dueAt: Date(), payloadJSON: #"{"kind": "event", "event_id": 123456}"#)
+        let alertId = writer.alertId(for: item)
+        let headers = "alert-id".count + alertId.utf8.count + "job-name".count + writer.jobName.count + "schema-version".count + 1
+            + "content-type".count + "application/json".count
+        return writer.json(for: item, alertId: alertId).count + headers
+    }
+
+    private static func url(_ base: String, schema: String) -> String {
+        guard var components = URLComponents(string: base) else { return base }
+        components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: schema)]
+        return components.string ?? base
+    }
+
+    private func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the reader got no partitions within 60 s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 }

@@ -62,12 +62,20 @@ struct KafkaBenchCommand: AsyncParsableCommand {
 struct PipelineBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
-        abstract: "One tick whose window matches many rows, through a real worker: alerts/s, tick-to-last-alert, query time, peak memory.",
-        discussion: "Uses a schema and topics of its own (the schema is dropped afterwards). Needs POSTGRES_URL and KAFKA_BOOTSTRAP_SERVERS.")
+        abstract: "Reminder windows through real worker processes next to a plain-C produce loop: alerts/s, first alert, memory, latency.",
+        discussion: """
+            In a schema and topics of its own (dropped afterwards): seeds --rows events with --due of \
+            them in one event-reminder window; runs the C librdkafka loop with the same record size \
+            and producer settings; starts `proactivity worker` as a process of its own and reads its \
+            alerts with a separate consumer: one tick for the big window (alerts/s, first alert, the \
+            worker's idle and peak memory), then --small-ticks ticks of --small-due items (tick → \
+            first alert p50/p99); the C loop again; with --workers N > 1, a sharded window through \
+            1 worker and through N. Needs POSTGRES_URL and KAFKA_BOOTSTRAP_SERVERS.
+            """)
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Events due in the tick's window.")
+    @Option(help: "Events due in the big window.")
     var due = 100_000
 
     @Option(help: "Rows in the events table.")
@@ -76,27 +84,32 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Distinct users.")
     var users = 10_000
 
+    @Option(help: "Small windows, ticked one after another for the latency figures.")
+    var smallTicks = 50
+
+    @Option(help: "Items due in each small window.")
+    var smallDue = 20
+
+    @Option(help: "Worker processes for the sharded comparison (1: skip it).")
+    var workers = 1
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
     func validate() throws {
         guard due > 0, users > 0, rows >= due else { throw ValidationError("need --rows >= --due > 0 and --users > 0") }
+        guard (1...1_000).contains(smallTicks), (1...1_800).contains(smallDue) else {
+            throw ValidationError("--small-ticks must be 1…1000 and --small-due 1…1800")
+        }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1…16") }
     }
 
     func run() async throws {
         let (settings, logger) = try await engine.load(label: "proactivity.bench")
         let report = try await PipelineBenchmark(
-            settings: settings, total: rows, due: due, users: users, logger: logger, progress: { if !json { print($0) } }
+            settings: settings, total: rows, due: due, users: users, smallTicks: smallTicks, smallDue: smallDue, workers: workers,
+            logger: logger, progress: { if !json { print($0) } }
         ).run()
-        if json {
-            print(try benchmarkJSON(report))
-        } else {
-            print(
-                """
-                \(report.alertsReceived) alerts of \(report.dueItems) due (\(report.tableRows) rows, \(report.users) users)
-                tick to last alert: \(String(format: "%.2f", report.tickToLastAlertSeconds)) s, \(String(format: "%.0f", report.alertsPerSecond)) alerts/s
-                reminder query (with decoding): \(String(format: "%.3f", report.querySeconds)) s; peak memory \(String(format: "%.0f", report.peakMemoryMegabytes)) MB
-                """)
-        }
+        print(json ? try benchmarkJSON(report) : report.table())
     }
 }

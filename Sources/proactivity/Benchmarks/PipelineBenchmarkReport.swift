@@ -1,0 +1,121 @@
+import Foundation
+
+/// The figures of one `bench pipeline` run.
+struct PipelineBenchmarkReport: Codable {
+    /// The C produce loop before and after the worker's run (the machine drifts).
+    struct Baseline: Codable {
+        var before: KafkaBenchmarkReport.Throughput
+        var after: KafkaBenchmarkReport.Throughput
+        var meanMessagesPerSecond: Double
+
+        init(before: KafkaBenchmarkReport.Throughput, after: KafkaBenchmarkReport.Throughput) {
+            self.before = before
+            self.after = after
+            meanMessagesPerSecond = (before.messagesPerSecond + after.messagesPerSecond) / 2
+        }
+    }
+
+    /// One tick through the worker: from publishing the tick to the reader's alerts.
+    struct Window: Codable {
+        var alerts: Int
+        var firstAlertSeconds: Double
+        var seconds: Double
+        var alertsPerSecond: Double
+
+        init(alerts: Int, firstAlertSeconds: Double, seconds: Double) {
+            self.alerts = alerts
+            self.firstAlertSeconds = firstAlertSeconds
+            self.seconds = seconds
+            alertsPerSecond = seconds > 0 ? Double(alerts) / seconds : 0
+        }
+    }
+
+    /// Tick → first alert of small windows, in seconds.
+    struct Latency: Codable {
+        var ticks: Int
+        var p50: Double
+        var p99: Double
+        var max: Double
+
+        init(_ samples: [Double]) {
+            let sorted = samples.sorted()
+            func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[Int((Double(sorted.count - 1) * p).rounded())] }
+            ticks = sorted.count
+            p50 = percentile(0.5)
+            p99 = percentile(0.99)
+            max = sorted.last ?? 0
+        }
+    }
+
+    /// A sharded window through `workers` worker processes on one group.
+    struct Scaling: Codable {
+        var workers: Int
+        var alerts: Int
+        var seconds: Double
+        var alertsPerSecond: Double
+    }
+
+    var dueItems: Int
+    var tableRows: Int
+    var users: Int
+    var alertRecordBytes: Int
+    /// The big window's query alone, read to its end without publishing.
+    var querySeconds: Double
+    var baseline: Baseline
+    var window: Window
+    /// The worker's alerts/s divided by the C loop's (mean of before and after).
+    var ratioToBaseline: Double
+    var workerIdleMegabytes: Double
+    var workerPeakMegabytes: Double
+    var smallTicks: Latency
+    var readerFetchWaitMilliseconds: Int
+    var scaling: [Scaling]
+    var librdkafka: String
+
+    init(
+        dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, window: Window,
+        workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, readerFetchWaitMilliseconds: Int,
+        scaling: [Scaling], librdkafka: String
+    ) {
+        self.dueItems = dueItems
+        self.tableRows = tableRows
+        self.users = users
+        self.alertRecordBytes = alertRecordBytes
+        self.querySeconds = querySeconds
+        self.baseline = baseline
+        self.window = window
+        ratioToBaseline = baseline.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baseline.meanMessagesPerSecond : 0
+        self.workerIdleMegabytes = workerIdleMegabytes
+        self.workerPeakMegabytes = workerPeakMegabytes
+        self.smallTicks = smallTicks
+        self.readerFetchWaitMilliseconds = readerFetchWaitMilliseconds
+        self.scaling = scaling
+        self.librdkafka = librdkafka
+    }
+
+    /// The figures for a person.
+    func table() -> String {
+        func number(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+        var lines = [
+            "window: \(dueItems) items due in \(tableRows) rows, \(users) users; alert records of \(alertRecordBytes) B; librdkafka \(librdkafka)",
+            "",
+            "                         alerts/s   first alert   total",
+            "C produce loop (before)  \(number(baseline.before.messagesPerSecond).padding(9))  —             \(number(baseline.before.seconds, 2)) s",
+            "proactivity worker       \(number(window.alertsPerSecond).padding(9))  \((number(window.firstAlertSeconds * 1000) + " ms").padding(12))  \(number(window.seconds, 2)) s",
+            "C produce loop (after)   \(number(baseline.after.messagesPerSecond).padding(9))  —             \(number(baseline.after.seconds, 2)) s",
+            "worker / C (mean)        \(number(ratioToBaseline, 2))",
+            "",
+            "reminder query alone: \(number(querySeconds, 3)) s",
+            "worker memory: \(number(workerIdleMegabytes)) MB idle, \(number(workerPeakMegabytes)) MB peak",
+            "small windows: tick → first alert p50 \(number(smallTicks.p50 * 1000, 1)) ms, p99 \(number(smallTicks.p99 * 1000, 1)) ms, max \(number(smallTicks.max * 1000, 1)) ms over \(smallTicks.ticks) ticks (the reader's fetch wait of \(readerFetchWaitMilliseconds) ms included)",
+        ]
+        for run in scaling {
+            lines.append("sharded window through \(run.workers) worker(s): \(number(run.alertsPerSecond)) alerts/s (\(number(run.seconds, 2)) s)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Kafka
+import PostgresNIO
+import ProactivityCore
+import ProactivityStages
+import Testing
+
+/// The worker's paged pipeline: a window streamed in pages, each published and then
+/// recorded; what a kill between pages, page boundaries and hostile text do to it.
+@Suite(.timeLimit(.minutes(4)))
+struct StreamingWindowTests {
+    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+
+    /// A `proactivity worker` process is killed (SIGKILL) after two pages were recorded
+    /// and later pages published but not recorded; its replacement completes the tick:
+    /// every item alerted, the recorded pages not sent again, duplicates with their ids.
+    @Test func aWorkerKilledBetweenPagesIsReplacedWithACompleteAlertSet() async throws {
+        try await PipelineHarness.with { harness in
+            let items = 3_000
+            try await harness.execute(
+                """
+                INSERT INTO events (user_id, title, starts_at)
+                SELECT 'user-' || (n % 50), 'Event ' || n, \(slot) + (n % 3000) * interval '1 second' FROM generate_series(1, \(items)) n
+                """)
+            // Recording a page fails as an outage once two pages are recorded, until cleared.
+            try await harness.execute("CREATE TABLE fault (on_ boolean)")
+            try await harness.execute("INSERT INTO fault VALUES (true)")
+            try await harness.execute(
+                """
+                CREATE FUNCTION fail_third_page() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM fault) AND (SELECT count(*) FROM worker_alerts_sent) >= 1000 THEN
+                    RAISE EXCEPTION 'injected outage' USING ERRCODE = '08006';
+                  END IF;
+                  RETURN NULL;
+                END $$
+                """)
+            try await harness.execute(
+                "CREATE TRIGGER fail_third_page BEFORE INSERT ON worker_alerts_sent FOR EACH STATEMENT EXECUTE FUNCTION fail_third_page()")
+            let ticks = [TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)]
+            try await harness.publish(ticks)
+
+            let environment = try harness.environment(extra: ["WORKER_PAGE_SIZE": "500", "LOG_LEVEL": "critical"])
+            let first = try ProactivityProcess(["worker"], environment: environment)
+            try await eventually(within: .seconds(60), "two pages recorded and later ones published") {
+                guard try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == 1000 else { return false }
+                return try await harness.alertRecords().count > 1000
+            }
+            first.signal(SIGKILL)
+            _ = try await first.waitForExit(within: .seconds(10))
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0, "killed mid-tick")
+            let beforeReplacement = try await harness.alertRecords().count
+
+            try await harness.execute("DELETE FROM fault")
+            try await harness.withWorker(environment: ["WORKER_PAGE_SIZE": "500"]) { _ in
+                try await harness.waitForCompletion(of: ticks, within: .seconds(90))
+            }
+
+            let alerts = try await harness.alerts()
+            let ids = Set(alerts.map(\.alert.alertId))
+            #expect(ids.count == items, "every due item alerted")
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == items)
+            #expect(alerts.count - beforeReplacement <= items - 1000, "the two recorded pages were not sent again")
+            let duplicates = alerts.count - ids.count
+            #expect(duplicates > 0, "published-but-unrecorded pages were sent again")
+            for (id, copies) in Dictionary(grouping: alerts, by: \.alert.alertId) where copies.count > 1 {
+                #expect(Set(copies.map { "\($0.alert.itemId)@\($0.alert.dueAt)" }).count == 1, "duplicates of \(id) share their item")
+            }
+        }
+    }
+
+    /// Each user's alerts arrive in due order, also when they fall in different pages and
+    /// whatever order the job's SQL returns.
+    @Test func eachUsersAlertsStayInDueOrderAcrossPageBoundaries() async throws {
+        try await PipelineHarness.with { harness in
+            // 10 users × 60 items, interleaved in due order: every user is in every page.
+            try await harness.execute(
+                """
+                INSERT INTO events (user_id, title, starts_at)
+                SELECT 'user-' || (n % 10), 'Event ' || n, \(slot) + n * interval '5 seconds' FROM generate_series(1, 600) n
+                """)
+            // The job's own SQL returns its rows backwards: the engine still publishes in due order.
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [{"name": "event-reminder", "sql": "SELECT e.id::text AS item_id, e.user_id, e.title, e.starts_at AS due_at FROM events e WHERE e.starts_at >= :window_start AND e.starts_at < :window_end ORDER BY e.starts_at DESC"}]}
+                """#)
+            let ticks = [TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)]
+            try await harness.withWorker(jobsFile: jobs, environment: ["WORKER_PAGE_SIZE": "50"]) { _ in
+                try await harness.publish(ticks)
+                try await harness.waitForCompletion(of: ticks)
+            }
+            let alerts = try await harness.alerts()
+            #expect(alerts.count == 600)
+            let byUser = Dictionary(grouping: alerts, by: \.alert.userId)
+            #expect(byUser.count == 10)
+            for (user, alerts) in byUser {
+                let due = alerts.map(\.alert.dueAt)
+                #expect(due == due.sorted() && Set(due).count == due.count, "\(user)'s alerts in due order")
+            }
+        }
+    }
+
+    /// Alerts whose text carries quotes, backslashes, control characters, emoji and line
+    /// separators, and a payload of every JSON kind, are valid JSON matching
+    /// `topics/schemas/alert.schema.json` for an independent validator (Python's jsonschema).
+    @Test func hostileStringsGiveAlertsThatMatchTheSchema() async throws {
+        try await PipelineHarness.with { harness in
+            let hostile = [
+                #"quote " and backslash \ and slash /"#, "new\nline\r\ttab", "bell \u{7} esc \u{1B} unit \u{1F} del \u{7F}",
+                "emoji 🎉👩‍👩‍👧 e\u{301}", "separators \u{2028}\u{2029}", "</script><script>alert(1)</script>", "{\"json\": [1]}",
+                String(repeating: "long ", count: 2000),
+            ]
+            try await harness.execute("CREATE TABLE notes (id text, user_id text, title text, due_at timestamptz, extra jsonb)")
+            for (index, text) in hostile.enumerated() {
+                let payload = #"{"text": "\#(text.unicodeScalars.map { $0.value < 0x20 || $0 == "\"" || $0 == "\\" ? String(format: "\\u%04x", $0.value) : String($0) }.joined())", "n": 1.5e3, "list": [true, null, {"nested": "\\\""}]}"#
+                try await harness.execute(
+                    "INSERT INTO notes VALUES (\(text + " id"), \(text + " user"), \(text), \(slot.addingTimeInterval(Double(index) * 60)), \(payload)::jsonb)")
+            }
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [{"name": "notes", "every": "5m", "window": "1h", "severity": "warning",
+                           "sql": "SELECT id AS item_id, user_id, title, due_at, extra AS payload FROM notes WHERE due_at >= :window_start AND due_at < :window_end"}]}
+                """#)
+            let settings = try await harness.settings(jobsFile: jobs)
+            let ticks = [TickMessage(job: settings.jobs.job(named: "notes")!, slot: slot, producedAt: slot)]
+            try await harness.withWorker(jobsFile: jobs) { _ in
+                try await harness.publish(ticks)
+                try await harness.waitForCompletion(of: ticks)
+            }
+            let records = try await harness.alertRecords()
+            #expect(records.count == hostile.count)
+            let decoded = try records.map { try MessageCoding.decode(AlertMessage.self, from: $0.value ?? []) }
+            #expect(Set(decoded.map(\.title)) == Set(hostile))
+            #expect(Set(decoded.map(\.userId)) == Set(hostile.map { $0 + " user" }))
+            let problems = try SchemaValidator.problems(
+                of: records.map { $0.value ?? [] }, schema: PipelineHarness.repositoryRoot.appendingPathComponent("topics/schemas/alert.schema.json"))
+            #expect(problems.isEmpty, "\(problems)")
+        }
+    }
+}
+
+/// Validates JSON documents against a JSON Schema with Python's `jsonschema` (installed
+/// into `.local/python` by `scripts/stack`), strict JSON parsing and format checks on.
+enum SchemaValidator {
+    /// - Returns: one line per document that is not strict JSON or breaks the schema.
+    static func problems(of documents: [[UInt8]], schema: URL) throws -> [String] {
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("documents-\(UUID().uuidString).bin")
+        // One document per line: strict JSON text never contains a raw newline.
+        try Data(documents.map { $0 + [0x0A] }.joined()).write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let script = """
+            import json, sys
+            from jsonschema import Draft202012Validator
+            schema = json.load(open(sys.argv[1]))
+            validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            for number, line in enumerate(open(sys.argv[2], 'rb').read().split(b'\\n')[:-1]):
+                try:
+                    document = json.loads(line.decode('utf-8', errors='strict'))
+                except Exception as error:
+                    print(f'document {number}: not strict JSON: {error}')
+                    continue
+                for error in validator.iter_errors(document):
+                    print(f'document {number}: {error.message}')
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, schema.path, input.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PYTHONPATH"] = PipelineHarness.repositoryRoot.appendingPathComponent(".local/python").path
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus != 0 { return ["the validator failed: \(text)"] }
+        return text.split(separator: "\n").map(String.init)
+    }
+}
