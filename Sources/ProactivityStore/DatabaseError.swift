@@ -1,7 +1,8 @@
 import PostgresNIO
+import ProactivityCore
 
-/// Turns database errors into text a person can act on, and tells transient failures
-/// (worth retrying) from permanent ones.
+/// Turns database errors into text a person can act on, and into the signals that
+/// ``FailureClassifier`` classifies.
 public enum DatabaseError {
     /// PostgreSQL's message and SQLSTATE when the server answered, otherwise the
     /// client-side reason. (`PSQLError`'s own description is deliberately vague.)
@@ -17,31 +18,22 @@ public enum DatabaseError {
         return "\(error.code)"
     }
 
-    /// Whether retrying may succeed: lost or refused connections, timeouts, and the
-    /// server's transient classes (08 connection, 40 rollback, 53 resources, 57 operator
-    /// intervention, 58 system). SQL errors in a job's query are permanent.
-    public static func isTransient(_ error: Error) -> Bool {
+    /// What identifies a database failure, for ``FailureClassifier``: the SQLSTATE when
+    /// the server answered, otherwise unreachable (no connection, refused, lost, timed
+    /// out); a job query without its standard columns.
+    /// - Parameter inJobQuery: the failure came from running a job's own SQL.
+    public static func signal(_ error: Error, inJobQuery: Bool = false) -> FailureSignal {
         if let transaction = error as? PostgresTransactionError {
-            return isTransient(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error)
+            return signal(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error, inJobQuery: inJobQuery)
         }
-        if error is JobQueryError { return false }
-        guard let error = error as? PSQLError else { return true }
-        if let state = error.serverInfo?[.sqlState] {
-            return ["08", "40", "53", "57", "58"].contains(String(state.prefix(2)))
-        }
-        return true
+        if error is JobQueryError { return .jobQueryShape }
+        guard let error = error as? PSQLError else { return .other }
+        guard let state = error.serverInfo?[.sqlState] else { return .databaseUnreachable }
+        return .sqlState(state, inJobQuery: inJobQuery)
     }
 
-    /// Whether the database itself is unreachable (no connection, refused, lost, the
-    /// server shutting down or starting up), as opposed to a statement that failed on a
-    /// server that answered. Callers wait for an unreachable database without spending a
-    /// retry budget (a circuit breaker) rather than failing messages.
-    public static func isUnavailable(_ error: Error) -> Bool {
-        if let transaction = error as? PostgresTransactionError {
-            return isUnavailable(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error)
-        }
-        guard let error = error as? PSQLError else { return false }
-        guard let state = error.serverInfo?[.sqlState] else { return true }
-        return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+    /// How a database failure is handled (``FailureClassifier``).
+    public static func kind(of error: Error, inJobQuery: Bool = false) -> FailureKind {
+        FailureClassifier.classify(signal(error, inJobQuery: inJobQuery))
     }
 }

@@ -80,7 +80,10 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
         }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
-        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        // JIT compiles a reminder query for hundreds of milliseconds before its first row
+        // (its cost estimate counts every ledger lookup): not worth it for our queries.
+        configuration.options.additionalStartupParameters = [("jit", "off")]
+        if let schema { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
         return configuration
     }
 }

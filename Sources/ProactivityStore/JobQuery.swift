@@ -30,15 +30,25 @@ struct JobQuery {
         return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
     }
 
-    /// The rows of one window and shard: item id, user id, title, due time, payload as
-    /// JSON text (NULL when the job has no payload column).
+    /// The rows of one window and shard, each with whether the ledger has its alert
+    /// already: item id, user id, title, due time, payload as JSON text (NULL when the
+    /// job has none), sent. Title and payload of sent rows are not read (NULL): they are
+    /// only counted. The ledger lookup is a per-row probe of its primary key (a LATERAL
+    /// with LIMIT cannot become a hash of the whole ledger), so rows still stream in due
+    /// order whatever the ledger's size.
     func rows(window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool) -> PostgresQuery {
         // `::jsonb` validates a text or json payload column (a query whose payload is
         // not JSON fails as the job's SQL) and costs nothing on jsonb.
         let payload = hasPayload ? "due.payload::jsonb::text" : "NULL::text"
         let sql = """
-            SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload)
+            SELECT due.item_id::text, due.user_id::text,
+                   CASE WHEN ledger.sent THEN NULL ELSE due.title::text END, due.due_at::timestamptz,
+                   CASE WHEN ledger.sent THEN NULL ELSE \(payload) END, ledger.sent IS NOT NULL
             FROM (\(inner)) AS due
+            LEFT JOIN LATERAL (
+                SELECT true AS sent FROM worker_alerts_sent s
+                WHERE s.job_name = $5 AND s.item_id = due.item_id::text AND s.due_at = due.due_at::timestamptz LIMIT 1
+            ) AS ledger ON true
             WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int
             ORDER BY due.due_at
             """
@@ -47,6 +57,7 @@ struct JobQuery {
         binds.append(window.end)
         binds.append(shardCount)
         binds.append(shard)
+        binds.append(job.name)
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 }

@@ -4,9 +4,9 @@ import PostgresNIO
 import ProactivityCore
 import Synchronization
 
-/// The worker's database work for one tick: stream the job's query in pages, find which
-/// items of a page were alerted already, record a page's alerts once the broker has
-/// them, and record the tick as completed with its audit row.
+/// The worker's database work for one tick: stream the job's query (minus what the
+/// ledger has) in pages, record a page's alerts once the broker has them, and record the
+/// tick as completed with its audit row.
 public struct ReminderStore: Sendable {
     private let client: PostgresClient
     private let logger: Logger
@@ -25,12 +25,13 @@ public struct ReminderStore: Sendable {
         return false
     }
 
-    /// Runs a job's query for a tick's window and shard and hands its rows over in pages
-    /// of up to `pageSize`, in due order, as PostgreSQL returns them: the first page
-    /// leaves while the query still runs, and memory holds one page (PostgresNIO stops
-    /// reading from the server while `body` is busy).
+    /// Runs a job's query for a tick's window and shard and hands the items not alerted
+    /// before over in pages of up to `pageSize`, in due order, as PostgreSQL returns them:
+    /// the first page leaves while the query still runs, and memory holds one page
+    /// (PostgresNIO stops reading from the server while `body` is busy). Items the ledger
+    /// has (same job, item and due time) are counted, not handed over.
     ///
-    /// - Returns: the number of rows.
+    /// - Returns: the rows of the window, alerted before or not.
     /// - Throws: ``JobQueryError`` when the query lacks a standard column; database errors.
     @discardableResult
     public func forEachDuePage(
@@ -44,18 +45,16 @@ public struct ReminderStore: Sendable {
         var page: [DueItem] = []
         page.reserveCapacity(pageSize)
         var total = 0
-        for try await (itemId, userId, title, dueAt, payload) in rows.decode((String, String, String, Date, String?).self) {
-            page.append(DueItem(itemId: itemId, userId: userId, title: title, dueAt: dueAt, payloadJSON: payload))
+        for try await (itemId, userId, title, dueAt, payload, sent) in rows.decode((String, String, String?, Date, String?, Bool).self) {
+            total += 1
+            guard !sent else { continue }
+            page.append(DueItem(itemId: itemId, userId: userId, title: title ?? "", dueAt: dueAt, payloadJSON: payload))
             if page.count == pageSize {
-                total += page.count
                 try await body(page)
                 page.removeAll(keepingCapacity: true)
             }
         }
-        if !page.isEmpty {
-            total += page.count
-            try await body(page)
-        }
+        if !page.isEmpty { try await body(page) }
         return total
     }
 
@@ -73,38 +72,26 @@ public struct ReminderStore: Sendable {
         return hasPayload
     }
 
-    /// The subset of `items` not alerted before (same job, item and due time).
-    public func unalerted(_ items: [DueItem], job: String) async throws -> [DueItem] {
-        guard !items.isEmpty else { return [] }
-        let rows = try await client.query(
-            """
-            SELECT s.item_id, s.due_at FROM worker_alerts_sent s
-            JOIN unnest(\(items.map(\.itemId))::text[], \(items.map(\.dueAt))::timestamptz[]) AS i(item_id, due_at)
-              ON s.item_id = i.item_id AND s.due_at = i.due_at
-            WHERE s.job_name = \(job)
-            """)
-        var sent = Set<AlertKey>()
-        for try await (itemId, dueAt) in rows.decode((String, Date).self) { sent.insert(AlertKey(itemId: itemId, dueAt: dueAt)) }
-        return items.filter { !sent.contains(AlertKey(itemId: $0.itemId, dueAt: $0.dueAt)) }
-    }
-
-    private struct AlertKey: Hashable {
-        let itemId: String
-        let dueAt: Date
-    }
-
     /// Records alerts as sent (after the broker acknowledged them), one statement per
     /// page: a later run of the tick skips them.
+    ///
+    /// The page's commit does not wait for its WAL to reach disk (`synchronous_commit`
+    /// off): the tick's completion, committed synchronously after the last page, flushes
+    /// it. A server crash before that can lose page rows of an uncompleted tick, whose
+    /// next run then re-sends those alerts with the same ids: what at-least-once allows.
     public func recordSent(_ alerts: [SentAlert], tick: TickMessage) async throws {
         guard !alerts.isEmpty else { return }
-        try await client.query(
-            """
-            INSERT INTO worker_alerts_sent (job_name, item_id, due_at, alert_id, tick_id)
-            SELECT \(tick.jobName), a.item_id, a.due_at, a.alert_id, \(tick.tickId)
-            FROM unnest(\(alerts.map(\.itemId))::text[], \(alerts.map(\.dueAt))::timestamptz[], \(alerts.map(\.alertId))::text[])
-              AS a(item_id, due_at, alert_id)
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, alert_id, tick_id)
+                SELECT \(tick.jobName), a.item_id, a.due_at, a.alert_id, \(tick.tickId)
+                FROM unnest(\(alerts.map(\.itemId))::text[], \(alerts.map(\.dueAt))::timestamptz[], \(alerts.map(\.alertId))::text[])
+                  AS a(item_id, due_at, alert_id)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
     }
 
     /// An alert the broker acknowledged: what the ledger keeps of it.

@@ -1,3 +1,4 @@
+import ProactivityCore
 import ProactivityStore
 
 /// Runs the worker's database calls, turning their failures into ``TickFailure``s: an
@@ -23,11 +24,8 @@ struct DatabaseCalls: Sendable {
         } catch let failure as TickFailure {
             throw failure
         } catch {
-            let kind: TickFailure.Kind =
-                if DatabaseError.isUnavailable(error) { .unavailable }
-                else if jobSQL && !DatabaseError.isTransient(error) { .permanent(.jobSQL) }
-                else { .transient }
-            throw TickFailure(dependency: "database", message: DatabaseError.describe(error), kind: kind)
+            throw TickFailure(
+                dependency: "database", message: DatabaseError.describe(error), kind: DatabaseError.kind(of: error, inJobQuery: jobSQL))
         }
     }
 }

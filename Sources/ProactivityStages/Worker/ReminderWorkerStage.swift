@@ -103,13 +103,10 @@ public struct ReminderWorkerStage: Service {
                 message, jobName: tick.jobName, failure: .unknownJob, reason: "no job named '\(tick.jobName)' in this worker's catalog")
         }
         var firstFailure: Date?
-        var attempts = 0
-        var transientAttempts = 0
-        var backoff = Backoff()
+        var policy = RetryPolicy(transientAttempts: retryAttempts)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let startedAt = clock.now()
             let started = ContinuousClock.now
-            attempts += 1
             let failure: TickFailure
             do {
                 try await run(tick, job: job, startedAt: startedAt)
@@ -121,25 +118,25 @@ public struct ReminderWorkerStage: Service {
                 failure = TickFailure(dependency: "worker", message: "\(error)", kind: .transient)
             }
             firstFailure = firstFailure ?? startedAt
-            switch failure.kind {
-            case .unavailable:
+            let delay: Double
+            switch policy.decide(after: failure.kind) {
+            case .waitForDependency(let seconds):
                 // Wait for the dependency without spending the budget.
                 breaker.trip(failure.dependency, reason: failure.message)
-            case .transient where transientAttempts + 1 < retryAttempts:
-                transientAttempts += 1
-            case .transient, .permanent:
+                delay = seconds
+            case .retry(let seconds):
+                delay = seconds
+            case .deadLetter(let failureClass):
                 breaker.reset()
-                let failureClass = if case .permanent(let failureClass) = failure.kind { failureClass } else { FailureClass.transient }
                 return await deadLetter(
-                    message, tick: tick, job: job, failure: failureClass, reason: failure.message, attempts: attempts,
+                    message, tick: tick, job: job, failure: failureClass, reason: failure.message, attempts: policy.attempts,
                     firstFailure: firstFailure ?? startedAt, startedAt: startedAt, duration: ContinuousClock.now - started)
             }
             metrics.retried(stage: "worker")
-            let delay = backoff.next()
             logger.warning(
                 "worker_job_retrying",
                 metadata: [
-                    "job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "attempt": "\(attempts)",
+                    "job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "attempt": "\(policy.attempts)",
                     "retry_in_seconds": "\(delay)",
                 ])
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }

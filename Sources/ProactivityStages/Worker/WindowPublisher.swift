@@ -7,12 +7,14 @@ import ProactivityStore
 /// Publishes the alerts of one tick's window as a pipeline of pages, so both cores work
 /// and memory holds a bounded number of pages whatever the window:
 ///
-/// 1. **read**: the job's query streams its rows in due order, a page at a time;
-/// 2. **publish**: a page's items already in the ledger are dropped, the rest are
-///    written as alert JSON and handed to the producer (not waiting for delivery);
+/// 1. **read**: the job's query streams its rows in due order, minus the items the
+///    ledger has, a page at a time;
+/// 2. **publish**: a page's alerts are written as JSON and handed to the producer (not
+///    waiting for delivery);
 /// 3. **record**: once the broker acknowledged a page, its alerts go into the ledger.
 ///
-/// Up to `pagesInFlight` pages wait between 2 and 3, which keeps librdkafka's queue full.
+/// Up to `pagesInFlight` pages wait between 2 and 3, which keeps librdkafka's queue full,
+/// and up to `concurrentRecords` ledger writes run at once.
 /// Any failure stops the pipeline and fails the tick: its next run skips the pages
 /// recorded, and re-sends the others with the same alert ids. Pages are published in
 /// order, so each user's alerts (one partition, keyed by user) stay in due order.
@@ -23,7 +25,10 @@ struct WindowPublisher {
     /// Classifies database failures (and trips the circuit breaker while waiting).
     let database: DatabaseCalls
     var pageSize = 2_000
+    /// Pages handed to the producer whose delivery is not yet awaited.
     var pagesInFlight = 8
+    /// Pages whose ledger rows are being written at once.
+    var concurrentRecords = 4
 
     /// What a run did.
     struct Counts: Sendable {
@@ -70,25 +75,36 @@ struct WindowPublisher {
             group.addTask {
                 defer { published.finish() }
                 for try await page in pages {
-                    let fresh = try await database.run { try await store.unalerted(page, job: job.name) }
-                    guard !fresh.isEmpty else { continue }
-                    await published.send(await enqueue(fresh, writer: writer))
+                    await published.send(await enqueue(page, writer: writer))
                 }
                 return Counts()
             }
             group.addTask {
-                var counts = Counts()
-                for try await page in published.buffer(policy: .bounded(pagesInFlight)) {
-                    for (alert, result) in zip(page.alerts, await page.deliveries.results()) {
-                        if case .failure(let error) = result {
-                            throw TickFailure(dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)", kind: .of(error))
+                // Deliveries are awaited in order; ledger writes run `concurrentRecords` at a time.
+                try await withThrowingTaskGroup(of: Counts.self) { records in
+                    var counts = Counts()
+                    var running = 0
+                    for try await page in published.buffer(policy: .bounded(pagesInFlight)) {
+                        for (alert, result) in zip(page.alerts, await page.deliveries.results()) {
+                            if case .failure(let error) = result {
+                                throw TickFailure(
+                                    dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)",
+                                    kind: FailureClassifier.classify(.kafka(error)))
+                            }
                         }
+                        if running == concurrentRecords, let done = try await records.next() {
+                            counts = counts + done
+                            running -= 1
+                        }
+                        records.addTask {
+                            try await database.run { try await store.recordSent(page.alerts, tick: tick) }
+                            return Counts(alerted: page.alerts.count, late: page.late)
+                        }
+                        running += 1
                     }
-                    try await database.run { try await store.recordSent(page.alerts, tick: tick) }
-                    counts.alerted += page.alerts.count
-                    counts.late += page.late
+                    while let done = try await records.next() { counts = counts + done }
+                    return counts
                 }
-                return counts
             }
             var total = Counts()
             while let counts = try await group.next() { total = total + counts }
