@@ -32,6 +32,14 @@ public enum DatabaseError {
         return .sqlState(state, inJobQuery: inJobQuery)
     }
 
+    /// The SQLSTATE of a statement the server refused, also inside a transaction.
+    public static func sqlState(of error: Error) -> String? {
+        if let transaction = error as? PostgresTransactionError {
+            return sqlState(of: transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error)
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
     /// How a database failure is handled (``FailureClassifier``).
     public static func kind(of error: Error, inJobQuery: Bool = false) -> FailureKind {
         FailureClassifier.classify(signal(error, inJobQuery: inJobQuery))

@@ -81,29 +81,42 @@ public struct ReminderStore: Sendable {
     /// next run then re-sends those alerts with the same ids: what at-least-once allows.
     public func recordSent(_ alerts: [SentAlert], tick: TickMessage) async throws {
         guard !alerts.isEmpty else { return }
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, alert_id, tick_id)
-                SELECT \(tick.jobName), a.item_id, a.due_at, a.alert_id, \(tick.tickId)
-                FROM unnest(\(alerts.map(\.itemId))::text[], \(alerts.map(\.dueAt))::timestamptz[], \(alerts.map(\.alertId))::text[])
-                  AS a(item_id, due_at, alert_id)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
+        do {
+            try await insert(alerts, tick: tick, onConflict: "")
+        } catch where DatabaseError.sqlState(of: error) == "23505" {
+            // Rows another run recorded meanwhile (a redelivered tick), or a job returning
+            // an item twice: the slower statement that skips them, only then.
+            try await insert(alerts, tick: tick, onConflict: "ON CONFLICT DO NOTHING")
         }
     }
 
-    /// An alert the broker acknowledged: what the ledger keeps of it.
+    private func insert(_ alerts: [SentAlert], tick: TickMessage, onConflict: String) async throws {
+        var binds = PostgresBindings()
+        binds.append(tick.jobName)
+        binds.append(tick.tickId)
+        binds.append(alerts.map(\.itemId))
+        binds.append(alerts.map(\.dueAt))
+        let insert = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
+                SELECT $1, a.item_id, a.due_at, $2 FROM unnest($3::text[], $4::timestamptz[]) AS a(item_id, due_at)
+                \(onConflict)
+                """, binds: binds)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
+            try await connection.query(insert, logger: logger)
+        }
+    }
+
+    /// An alert the broker acknowledged: what the ledger keeps of it (its id is
+    /// `job:item@due`, ``AlertMessage/id(job:itemId:dueAt:)``).
     public struct SentAlert: Sendable {
         public var itemId: String
         public var dueAt: Date
-        public var alertId: String
 
-        public init(itemId: String, dueAt: Date, alertId: String) {
+        public init(itemId: String, dueAt: Date) {
             self.itemId = itemId
             self.dueAt = dueAt
-            self.alertId = alertId
         }
     }
 

@@ -8,7 +8,10 @@ import Testing
     func alert(_ item: DueItem, job: JobDefinition = BuiltInJobs.eventReminder) throws -> (AlertMessage, String) {
         let tick = TickMessage(job: job, slot: slot, producedAt: slot)
         let writer = AlertWriter(job: job, tick: tick, createdAt: slot.addingTimeInterval(1.5))
-        let bytes = writer.json(for: item, alertId: writer.alertId(for: item))
+        let written = writer.write(item)
+        #expect(written.id == Array(AlertMessage.id(job: job.name, itemId: item.itemId, dueAt: item.dueAt).utf8))
+        #expect(written.late == (item.dueAt < slot))
+        let bytes = written.json
         return (try MessageCoding.decode(AlertMessage.self, from: bytes), String(decoding: bytes, as: UTF8.self))
     }
 

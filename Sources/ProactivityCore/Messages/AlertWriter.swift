@@ -10,7 +10,12 @@ public struct AlertWriter: Sendable {
     public let tickId: String
     /// Items due before the slot are `late` (caught up after downtime).
     public let slot: Date
+    /// What every alert of the tick shares, as JSON text.
     private let createdAt: [UInt8]
+    private let jobNameBytes: [UInt8]
+    private let jobNameJSON: [UInt8]
+    private let severityJSON: [UInt8]
+    private let tickIdJSON: [UInt8]
 
     /// Prepares the alerts of `tick` for `job`, created at `createdAt`.
     public init(job: JobDefinition, tick: TickMessage, createdAt: Date) {
@@ -18,66 +23,67 @@ public struct AlertWriter: Sendable {
         severity = job.severity
         tickId = tick.tickId
         slot = tick.slot
-        var created: [UInt8] = []
-        Timestamp.append(createdAt, to: &created)
-        self.createdAt = created
+        func json(_ write: (inout JSONWriter) -> Void) -> [UInt8] {
+            var writer = JSONWriter(capacity: 64)
+            write(&writer)
+            return writer.bytes
+        }
+        self.createdAt = json { $0.timestamp(createdAt) }
+        jobNameBytes = Array(job.name.utf8)
+        jobNameJSON = json { $0.string(job.name) }
+        severityJSON = json { $0.string(job.severity) }
+        tickIdJSON = json { $0.string(tick.tickId) }
     }
 
-    /// The deterministic id of the alert for `item` (``AlertMessage/id(job:itemId:dueAt:)``).
-    public func alertId(for item: DueItem) -> String {
-        AlertMessage.id(job: jobName, itemId: item.itemId, dueAt: item.dueAt)
+    /// One alert, written.
+    public struct Written: Sendable {
+        /// The alert id (``AlertMessage/id(job:itemId:dueAt:)``), UTF-8.
+        public let id: [UInt8]
+        /// The alert's JSON (schema `alert.schema.json`, version ``MessageCoding/schemaVersion``).
+        public let json: [UInt8]
+        /// The item was due before the tick's slot.
+        public let late: Bool
     }
 
-    /// Whether `item` was due before the tick's slot.
-    public func isLate(_ item: DueItem) -> Bool { item.dueAt < slot }
+    /// Writes the alert for `item`: its id once, its JSON straight into one buffer.
+    public func write(_ item: DueItem) -> Written {
+        var idBytes: [UInt8] = []
+        idBytes.reserveCapacity(jobNameBytes.count + item.itemId.utf8.count + 26)
+        idBytes.append(contentsOf: jobNameBytes)
+        idBytes.append(UInt8(ascii: ":"))
+        idBytes.append(contentsOf: item.itemId.utf8)
+        idBytes.append(UInt8(ascii: "@"))
+        Timestamp.append(item.dueAt, to: &idBytes)
+        let late = item.dueAt < slot
 
-    /// The alert's JSON (schema `alert.schema.json`, version ``MessageCoding/schemaVersion``).
-    public func json(for item: DueItem, alertId: String) -> [UInt8] {
-        var writer = JSONWriter(capacity: 256 + item.title.utf8.count + (item.payloadJSON?.utf8.count ?? 0))
-        writer.raw("{")
-        writer.key("alert_id")
-        writer.string(alertId)
-        writer.raw(",")
-        writer.key("created_at")
-        writer.raw("\"")
+        var writer = JSONWriter(capacity: 192 + 2 * idBytes.count + item.title.utf8.count + (item.payloadJSON?.utf8.count ?? 0))
+        writer.raw("{\"alert_id\":")
+        writer.string(utf8: idBytes)
+        writer.raw(",\"created_at\":")
         writer.rawJSON(createdAt)
-        writer.raw("\",")
-        writer.key("due_at")
-        var due: [UInt8] = []
-        due.reserveCapacity(24)
-        Timestamp.append(item.dueAt, to: &due)
-        writer.raw("\"")
-        writer.rawJSON(due)
-        writer.raw("\",")
-        writer.key("item_id")
+        writer.raw(",\"due_at\":")
+        writer.timestamp(item.dueAt)
+        writer.raw(",\"item_id\":")
         writer.string(item.itemId)
-        writer.raw(",")
-        writer.key("job_name")
-        writer.string(jobName)
-        writer.raw(",")
-        writer.key("late")
-        writer.bool(isLate(item))
+        writer.raw(",\"job_name\":")
+        writer.rawJSON(jobNameJSON)
+        writer.raw(",\"late\":")
+        writer.bool(late)
         if let payload = item.payloadJSON {
-            writer.raw(",")
-            writer.key("payload")
+            writer.raw(",\"payload\":")
             writer.rawJSON(payload.utf8)
         }
-        writer.raw(",")
-        writer.key("schema_version")
+        writer.raw(",\"schema_version\":")
         writer.int(MessageCoding.schemaVersion)
-        writer.raw(",")
-        writer.key("severity")
-        writer.string(severity)
-        writer.raw(",")
-        writer.key("tick_id")
-        writer.string(tickId)
-        writer.raw(",")
-        writer.key("title")
+        writer.raw(",\"severity\":")
+        writer.rawJSON(severityJSON)
+        writer.raw(",\"tick_id\":")
+        writer.rawJSON(tickIdJSON)
+        writer.raw(",\"title\":")
         writer.string(item.title)
-        writer.raw(",")
-        writer.key("user_id")
+        writer.raw(",\"user_id\":")
         writer.string(item.userId)
         writer.raw("}")
-        return writer.bytes
+        return Written(id: idBytes, json: writer.bytes, late: late)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes JSON text straight into bytes: the hot path's encoder (no `Codable`, no
 /// intermediate values). The caller lays out objects and arrays; the writer gets every
 /// string's escaping right.
@@ -58,6 +60,19 @@ public struct JSONWriter: Sendable {
     public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { appendQuoted($0) }
+    }
+
+    /// Appends a string given as UTF-8 bytes (valid UTF-8, e.g. made of Swift strings),
+    /// quoted and escaped as ``string(_:)`` does.
+    public mutating func string(utf8: [UInt8]) {
+        utf8.withUnsafeBufferPointer { appendQuoted($0) }
+    }
+
+    /// Appends a timestamp (``Timestamp``), quoted.
+    public mutating func timestamp(_ date: Date) {
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     private mutating func appendQuoted(_ utf8: UnsafeBufferPointer<UInt8>) {

@@ -8,9 +8,8 @@ import ProactivityStore
 /// and memory holds a bounded number of pages whatever the window:
 ///
 /// 1. **read**: the job's query streams its rows in due order, minus the items the
-///    ledger has, a page at a time;
-/// 2. **publish**: a page's alerts are written as JSON and handed to the producer (not
-///    waiting for delivery);
+///    ledger has, a page at a time, and the page's alerts are written as JSON;
+/// 2. **publish**: a page's alerts are handed to the producer (not waiting for delivery);
 /// 3. **record**: once the broker acknowledged a page, its alerts go into the ledger.
 ///
 /// Up to `pagesInFlight` pages wait between 2 and 3, which keeps librdkafka's queue full,
@@ -53,7 +52,7 @@ struct WindowPublisher {
     /// Runs the pipeline for `tick`.
     /// - Throws: ``TickFailure`` for the first failure of any step.
     func publish(job: JobDefinition, tick: TickMessage, writer: AlertWriter) async throws -> Counts {
-        let pages = AsyncThrowingChannel<[DueItem], any Error>()
+        let pages = AsyncThrowingChannel<EncodedPage, any Error>()
         let published = AsyncThrowingChannel<PendingPage, any Error>()
         return try await withThrowingTaskGroup(of: Counts.self) { group in
             group.addTask {
@@ -61,7 +60,7 @@ struct WindowPublisher {
                     let started = ContinuousClock.now
                     let due = try await database.run(jobSQL: true) {
                         try await store.forEachDuePage(job: job, tick: tick, pageSize: pageSize) { page in
-                            await pages.send(page)
+                            await pages.send(encode(page, writer: writer))
                             try Task.checkCancellation()
                         }
                     }
@@ -75,7 +74,8 @@ struct WindowPublisher {
             group.addTask {
                 defer { published.finish() }
                 for try await page in pages {
-                    await published.send(await enqueue(page, writer: writer))
+                    let deliveries = await producer.enqueue(page.messages)
+                    await published.send(PendingPage(alerts: page.alerts, late: page.late, deliveries: deliveries))
                 }
                 return Counts()
             }
@@ -87,8 +87,9 @@ struct WindowPublisher {
                     for try await page in published.buffer(policy: .bounded(pagesInFlight)) {
                         for (alert, result) in zip(page.alerts, await page.deliveries.results()) {
                             if case .failure(let error) = result {
+                                let id = AlertMessage.id(job: job.name, itemId: alert.itemId, dueAt: alert.dueAt)
                                 throw TickFailure(
-                                    dependency: "kafka", message: "alert \(alert.alertId) not delivered: \(error)",
+                                    dependency: "kafka", message: "alert \(id) not delivered: \(error)",
                                     kind: FailureClassifier.classify(.kafka(error)))
                             }
                         }
@@ -112,27 +113,33 @@ struct WindowPublisher {
         }
     }
 
-    /// Writes a page's alerts and hands them to the producer.
-    private func enqueue(_ items: [DueItem], writer: AlertWriter) async -> PendingPage {
-        let shared = [
-            KafkaHeader(name: "job-name", string: writer.jobName),
-            KafkaHeader(name: "schema-version", string: String(MessageCoding.schemaVersion)),
-            KafkaHeader(name: "content-type", string: "application/json"),
-        ]
+    /// A page's alerts, written, ready for the producer.
+    private struct EncodedPage: Sendable {
+        let messages: [KafkaProducerMessage]
+        let alerts: [ReminderStore.SentAlert]
+        let late: Int
+    }
+
+    /// Writes a page's alerts (in the reading task, while the producer sends the page
+    /// before: encoding and sending overlap).
+    private func encode(_ items: [DueItem], writer: AlertWriter) -> EncodedPage {
+        let jobName = KafkaHeader(name: "job-name", string: writer.jobName)
+        let schemaVersion = KafkaHeader(name: "schema-version", string: String(MessageCoding.schemaVersion))
+        let contentType = KafkaHeader(name: "content-type", string: "application/json")
         var messages: [KafkaProducerMessage] = []
         var alerts: [ReminderStore.SentAlert] = []
         messages.reserveCapacity(items.count)
         alerts.reserveCapacity(items.count)
         var late = 0
         for item in items {
-            let alertId = writer.alertId(for: item)
-            if writer.isLate(item) { late += 1 }
+            let alert = writer.write(item)
+            if alert.late { late += 1 }
             messages.append(
                 KafkaProducerMessage(
-                    topic: alertsTopic, key: Array(item.userId.utf8), value: writer.json(for: item, alertId: alertId),
-                    headers: [KafkaHeader(name: "alert-id", string: alertId)] + shared))
-            alerts.append(ReminderStore.SentAlert(itemId: item.itemId, dueAt: item.dueAt, alertId: alertId))
+                    topic: alertsTopic, key: Array(item.userId.utf8), value: alert.json,
+                    headers: [KafkaHeader(name: "alert-id", value: alert.id), jobName, schemaVersion, contentType]))
+            alerts.append(ReminderStore.SentAlert(itemId: item.itemId, dueAt: item.dueAt))
         }
-        return PendingPage(alerts: alerts, late: late, deliveries: await producer.enqueue(messages))
+        return EncodedPage(messages: messages, alerts: alerts, late: late)
     }
 }

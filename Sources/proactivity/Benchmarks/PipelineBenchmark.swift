@@ -244,10 +244,10 @@ struct PipelineBenchmark {
         let writer = AlertWriter(job: BuiltInJobs.eventReminder, tick: tick, createdAt: Date())
         let item = DueItem(
             itemId: "123456", userId: "user-1234", title: "Event 123456", dueAt: Date(), payloadJSON: #"{"kind": "event", "event_id": 123456}"#)
-        let alertId = writer.alertId(for: item)
-        let headers = "alert-id".count + alertId.utf8.count + "job-name".count + writer.jobName.count + "schema-version".count + 1
+        let alert = writer.write(item)
+        let headers = "alert-id".count + alert.id.count + "job-name".count + writer.jobName.count + "schema-version".count + 1
             + "content-type".count + "application/json".count
-        return writer.json(for: item, alertId: alertId).count + headers
+        return alert.json.count + headers
     }
 
     private static func url(_ base: String, schema: String) -> String {
