@@ -27,7 +27,7 @@ struct WindowPublisher {
     /// Pages handed to the producer whose delivery is not yet awaited.
     var pagesInFlight = 8
     /// Pages whose ledger rows are being written at once.
-    var concurrentRecords = 4
+    var concurrentRecords = 2
 
     /// What a run did.
     struct Counts: Sendable {
