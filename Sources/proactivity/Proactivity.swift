@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#else
+@preconcurrency import Darwin
+#endif
 
 /// The `proactivity` command: every stage and tool of the engine is a subcommand.
 @main
@@ -17,4 +22,12 @@ struct Proactivity: AsyncParsableCommand {
             AlertsCommand.self, StatusCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
         ]
     )
+
+    /// Runs the command with standard output line-buffered: each line reaches a pipe or
+    /// a file as it is printed (`scripts/demo | tee demo.log`, benchmark progress), not
+    /// when a block fills or the process ends.
+    static func main() async {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        await main(nil)
+    }
 }

@@ -100,6 +100,36 @@ struct StreamingWindowTests {
         }
     }
 
+    /// A tick whose query takes long (here: it sleeps) does not hold up a tick of another
+    /// job on another partition: the small tick completes while the big one still runs.
+    @Test func aLongTickDoesNotHoldUpATickOnAnotherPartition() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.execute(
+                "INSERT INTO tasks (user_id, title, due_at, status) SELECT 'user-' || n, 'Task ' || n, \(slot) + n * interval '1 minute', 'open' FROM generate_series(1, 20) n")
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [{"name": "slow", "every": "5m", "window": "1h",
+                           "sql": "SELECT 'x' AS item_id, 'u' AS user_id, 't' AS title, :window_start AS due_at FROM pg_sleep(10) WHERE :window_end IS NOT NULL"}]}
+                """#)
+            let settings = try await harness.settings(jobsFile: jobs)
+            let slow = TickMessage(job: settings.jobs.job(named: "slow")!, slot: slot, producedAt: slot)
+            let small = TickMessage(job: BuiltInJobs.taskReminder, slot: slot, producedAt: slot)
+            try await harness.withWorker(jobsFile: jobs) { _ in
+                let producer = try TestEnvironment.producer()
+                for (tick, partition) in [(slow, Int32(0)), (small, Int32(1))] {
+                    _ = try await producer.send(
+                        KafkaProducerMessage(topic: harness.ticksTopic, partition: partition, value: MessageCoding.encode(tick)))
+                }
+                try await producer.close()
+                try await harness.waitForCompletion(of: [small], within: .seconds(15))
+                #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed WHERE tick_id = \(slow.tickId)") == 0,
+                        "the slow tick was still running")
+                try await harness.waitForCompletion(of: [slow], within: .seconds(60))
+            }
+            #expect(try await harness.alerts().filter { $0.alert.jobName == "task-reminder" }.count == 20)
+        }
+    }
+
     /// Alerts whose text carries quotes, backslashes, control characters, emoji and line
     /// separators, and a payload of every JSON kind, are valid JSON matching
     /// `topics/schemas/alert.schema.json` for an independent validator (Python's jsonschema).

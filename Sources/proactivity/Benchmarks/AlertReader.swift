@@ -9,6 +9,8 @@ final class AlertReader: Sendable {
         var received = 0
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
+        /// When each job's first alert arrived.
+        var firstOfJob: [String: ContinuousClock.Instant] = [:]
     }
 
     private let consumer: KafkaConsumer
@@ -21,13 +23,18 @@ final class AlertReader: Sendable {
         for try await message in consumer.messages {
             let now = ContinuousClock.now
             consumer.markProcessed(message)
+            let job = message.headers.string(named: "job-name") ?? ""
             phase.withLock { phase in
                 phase.received += 1
                 if phase.first == nil { phase.first = now }
+                if phase.firstOfJob[job] == nil { phase.firstOfJob[job] = now }
                 phase.last = now
             }
         }
     }
+
+    /// When the first alert of `job` arrived since the last reset, if one did.
+    func firstArrival(ofJob job: String) -> ContinuousClock.Instant? { phase.withLock { $0.firstOfJob[job] } }
 
     /// Starts counting afresh.
     func reset() { phase.withLock { $0 = Phase() } }

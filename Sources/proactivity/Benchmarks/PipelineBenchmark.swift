@@ -14,8 +14,9 @@ import ProactivityStore
 /// `smallDue` items, and, with `workers` > 1, two more windows for a sharded job. Phases:
 /// 1. the C loop produces `due` records of an alert's size (before and after phase 2);
 /// 2. one worker process: idle memory, then one tick for the big window (first alert,
-///    alerts/s, peak memory), then the small ticks one after another (tick → first
-///    alert, p50/p99);
+///    alerts/s, peak memory) and, once its alerts flow, a 20-item tick of another job on
+///    another partition (tick → first alert), then the small ticks one after another
+///    (tick → first alert, p50/p99);
 /// 3. with `workers` > 1: the sharded job's window through 1 worker, then another window
 ///    through `workers` workers on one group.
 struct PipelineBenchmark {
@@ -126,11 +127,19 @@ struct PipelineBenchmark {
         progress("worker ready (\(String(format: "%.0f", idle)) MB); one tick for \(due) items…")
         reader.reset()
         let started = ContinuousClock.now
-        try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())], to: ticksTopic, with: ticks)
-        let (first, last) = try await reader.wait(for: due, within: .seconds(600))
+        try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())], to: ticksTopic, partition: 0, with: ticks)
+        // Once the big window flows, a small tick of another job on another partition.
+        while reader.firstArrival(ofJob: BuiltInJobs.eventReminder.name) == nil { try await Task.sleep(for: .milliseconds(1)) }
+        let concurrentStarted = ContinuousClock.now
+        try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: slot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
+        let (first, last) = try await reader.wait(for: due + Self.concurrentTasks, within: .seconds(600))
         let peak = worker.memory.peak
+        guard let concurrentFirst = reader.firstArrival(ofJob: BuiltInJobs.taskReminder.name) else {
+            throw BenchmarkFailure("the concurrent small tick sent no alert")
+        }
         let bigWindow = PipelineBenchmarkReport.Window(
             alerts: due, firstAlertSeconds: (first - started).seconds, seconds: (last - started).seconds)
+        let concurrentSeconds = (concurrentFirst - concurrentStarted).seconds
 
         progress("\(smallTicks) small ticks of \(smallDue) items…")
         var latencies: [Double] = []
@@ -157,12 +166,15 @@ struct PipelineBenchmark {
         return PipelineBenchmarkReport(
             dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
             baseline: .init(before: before, after: after), window: bigWindow, workerIdleMegabytes: idle,
-            workerPeakMegabytes: peak, smallTicks: .init(latencies), readerFetchWaitMilliseconds: Self.readerFetchWaitMs,
+            workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTickSeconds: concurrentSeconds,
+            readerFetchWaitMilliseconds: Self.readerFetchWaitMs,
             scaling: scaling, librdkafka: KafkaLibrary.version)
     }
 
     /// The reader's own `fetch.wait.max.ms`, part of every latency measured.
     static let readerFetchWaitMs = 5
+    /// Open tasks due in the task-reminder window: the small tick sent while the big window runs.
+    static let concurrentTasks = 20
 
     private func runSharded(
         workers count: Int, window: Int, settings workerSettings: [String: String], ticksTopic: String, reader: AlertReader,
@@ -217,6 +229,11 @@ struct PipelineBenchmark {
                         ELSE \(slot) + interval '2 days' + (n % 2000000) * interval '1 second' END
             FROM generate_series(1, \(total)) AS n
             """)
+        try await client.query(
+            """
+            INSERT INTO tasks (user_id, title, due_at, status)
+            SELECT 'user-' || n, 'Task ' || n, \(slot) + n * interval '1 minute', 'open' FROM generate_series(1, \(Self.concurrentTasks)) AS n
+            """)
         try await client.query("ANALYZE events")
     }
 
@@ -230,9 +247,9 @@ struct PipelineBenchmark {
         return (rows, (ContinuousClock.now - started).seconds)
     }
 
-    private func publish(_ ticks: [TickMessage], to topic: String, with producer: KafkaProducer) async throws {
+    private func publish(_ ticks: [TickMessage], to topic: String, partition: Int32? = nil, with producer: KafkaProducer) async throws {
         for result in await producer.send(ticks.map {
-            KafkaProducerMessage(topic: topic, key: Array($0.partitionKey.utf8), value: MessageCoding.encode($0))
+            KafkaProducerMessage(topic: topic, partition: partition, key: Array($0.partitionKey.utf8), value: MessageCoding.encode($0))
         }) {
             _ = try result.get()
         }
