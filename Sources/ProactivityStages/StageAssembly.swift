@@ -7,6 +7,7 @@ import PostgresNIO
 import ProactivityCore
 import ProactivityStore
 import ServiceLifecycle
+import Synchronization
 
 /// Wires the stages of one process: which stages run, their Kafka clients, the database
 /// pool, readiness checks and the HTTP endpoints, as one `ServiceGroup` (services stop
@@ -24,6 +25,8 @@ public struct StageAssembly: Sendable {
     public let database: PostgresClient
     /// What the last graceful shutdown left undone.
     public let shutdown = ShutdownReport()
+    /// The running service group, so that ``stop()`` can shut it down gracefully.
+    private let running = RunningGroup()
     let services: [any Service]
     let deadLetterAPI: DeadLetterAPI?
     let logger: Logger
@@ -149,7 +152,9 @@ public struct StageAssembly: Sendable {
                 "stage": "\(health.stage)", "http": "\(settings.httpHost):\(settings.httpPort)",
                 "librdkafka": "\(KafkaLibrary.version)", "jobs": "\(settings.jobs.enabled.map(\.name))",
             ])
-        try await ServiceGroup(configuration: configuration).run()
+        let group = ServiceGroup(configuration: configuration)
+        if running.set(group) { await group.triggerGracefulShutdown() }
+        try await group.run()
         guard let elapsed = shutdown.elapsed else { return }
         let abandoned = shutdown.abandonedWork
         if elapsed >= shutdownLimit {
@@ -160,5 +165,32 @@ public struct StageAssembly: Sendable {
         logger.notice(
             "stage_stopped",
             metadata: ["stage": "\(health.stage)", "shutdown_seconds": "\(elapsed)", "abandoned": "\(abandoned)"])
+    }
+
+    /// Shuts the running stages down gracefully, as SIGTERM does (``run(shutdownLimit:exitWhenStuck:onServerRunning:)``
+    /// then returns); does nothing when they are not running yet.
+    public func stop() async {
+        await running.stop()?.triggerGracefulShutdown()
+    }
+}
+
+/// The service group of a running ``StageAssembly``, and whether a stop came before it.
+private final class RunningGroup: Sendable {
+    private let state = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
+
+    /// Records the group. - Returns: whether a stop was requested already.
+    func set(_ group: ServiceGroup) -> Bool {
+        state.withLock { state in
+            state.group = group
+            return state.stopRequested
+        }
+    }
+
+    /// Records a stop. - Returns: the group to shut down, if it exists yet.
+    func stop() -> ServiceGroup? {
+        state.withLock { state in
+            state.stopRequested = true
+            return state.group
+        }
     }
 }

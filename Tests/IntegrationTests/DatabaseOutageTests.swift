@@ -32,7 +32,7 @@ struct DatabaseOutageTests {
                 "WORKER_RETRY_ATTEMPTS": "1",
             ])
             let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: TestEnvironment.logger)
-            group.addTask { try await assembly.run() }
+            let running = Task { try await assembly.run() }
             try await eventually("ready") { assembly.health.readiness.ready }
 
             try database.expectSuccess("pg-stop")
@@ -61,6 +61,8 @@ struct DatabaseOutageTests {
             var dead = -1
             for try await count in try await client.query("SELECT count(*)::int FROM worker_dlq").decode(Int.self) { dead = count }
             #expect(dead == 0, "no DLQ rows for a transient failure")
+            await assembly.stop()
+            try await running.value
         }
     }
 }

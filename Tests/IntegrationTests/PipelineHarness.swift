@@ -83,8 +83,16 @@ struct PipelineHarness {
             stages: stages, settings: try await settings(jobsFile: jobsFile, extra: environment), logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await assembly.run(shutdownLimit: .seconds(10)) }
-            defer { group.cancelAll() }
-            return try await body(assembly)
+            do {
+                let result = try await body(assembly)
+                // Stop as SIGTERM does: cancelling would be ServiceLifecycle's hard stop.
+                await assembly.stop()
+                try await group.waitForAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
         }
     }
 
