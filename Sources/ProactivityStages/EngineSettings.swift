@@ -133,7 +133,7 @@ public struct EngineSettings: Sendable {
         func duration(_ key: ConfigKey, _ variable: String, default value: String) -> TimeInterval {
             let text = config.string(forKey: key, default: value)
             guard let seconds = DurationText.seconds(text) else {
-                problems.append("\(variable) '\(text)' is not a duration (30s, 5m, 1h)")
+                problems.append("\(variable) '\(text)' is not a duration from 1s to 100 years (30s, 5m, 1h)")
                 return TimeInterval(DurationText.seconds(value) ?? 60)
             }
             return TimeInterval(seconds)

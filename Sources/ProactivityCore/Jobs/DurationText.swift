@@ -1,12 +1,18 @@
 /// Durations as people write them in configuration: `90s`, `5m`, `1h30m`, `2d`.
 public enum DurationText {
-    /// Parses a duration into whole seconds; `nil` when malformed or not positive.
+    /// The longest duration read: 100 years. Longer ones are refused rather than
+    /// overflowing the date and time arithmetic they feed.
+    public static let maximumSeconds = 3_155_760_000
+
+    /// Parses a duration into whole seconds; `nil` when malformed, not positive, or
+    /// longer than ``maximumSeconds``. Never traps, whatever the text.
     public static func seconds(_ text: String) -> Int? {
         var total = 0
         var number = ""
         for character in text.trimmingCharacters(in: .whitespaces) {
-            if character.isNumber {
+            if character.isASCII, character.isNumber {
                 number.append(character)
+                guard number.count <= 12 else { return nil }
                 continue
             }
             let unit: Int
@@ -18,7 +24,10 @@ public enum DurationText {
             default: return nil
             }
             guard let value = Int(number) else { return nil }
-            total += value * unit
+            let (part, overflow) = value.multipliedReportingOverflow(by: unit)
+            guard !overflow, part <= maximumSeconds else { return nil }
+            total += part
+            guard total <= maximumSeconds else { return nil }
             number = ""
         }
         guard number.isEmpty, total > 0 else { return nil }

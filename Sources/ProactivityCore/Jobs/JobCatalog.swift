@@ -114,7 +114,7 @@ private struct JobsFile: Decodable {
             func seconds(_ text: String?, _ field: String) -> Int? {
                 guard let text else { return nil }
                 guard let value = DurationText.seconds(text) else {
-                    problems.append("\(label): \(field) '\(text)' is not a duration like 90s, 5m, 1h30m or 2d")
+                    problems.append("\(label): \(field) '\(text)' is not a duration from 1s to 100 years like 90s, 5m, 1h30m or 2d")
                     return nil
                 }
                 return value

@@ -141,7 +141,7 @@ struct DLQCommand: AsyncParsableCommand {
         @Flag(help: "Really delete (without it, only count).") var confirm = false
 
         func validate() throws {
-            guard DurationText.seconds(olderThan) != nil else { throw ValidationError("--older-than takes a duration like 30d or 12h") }
+            guard DurationText.seconds(olderThan) != nil else { throw ValidationError("--older-than takes a duration like 30d or 12h, at most 100 years") }
         }
 
         func run() async throws {

@@ -16,7 +16,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        guard DurationText.seconds(period) != nil else { throw ValidationError("--period must be a duration like 24h or 7d") }
+        guard DurationText.seconds(period) != nil else { throw ValidationError("--period must be a duration like 24h or 7d, at most 100 years") }
     }
 
     func run() async throws {
