@@ -64,9 +64,9 @@ public struct Migrator: Sendable {
     }
 
     /// Applied and pending migrations.
+    /// Reads only: a database never migrated has every migration pending.
     public func status() async throws -> [Status] {
-        try await ensureTable()
-        let applied = try await appliedChecksums()
+        let applied = try await tableExists() ? try await appliedChecksums() : [:]
         var lines: [Status] = []
         for migration in migrations {
             let record = applied[migration.version]
@@ -87,10 +87,15 @@ public struct Migrator: Sendable {
     ///   (that file is rolled back; earlier ones stay applied).
     @discardableResult
     public func migrate() async throws -> [String] {
-        try await ensureTable()
-        return try await client.withConnection { connection in
+        try await client.withConnection { connection in
+            // The lock comes first: two runs creating the table at once collide.
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                    """, logger: logger)
                 let applied = try await apply(on: connection)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
@@ -130,12 +135,12 @@ public struct Migrator: Sendable {
         return appliedNow
     }
 
-    private func ensureTable() async throws {
-        try await client.query(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """)
+    /// Whether `schema_migrations` exists in the connection's schema (search path).
+    private func tableExists() async throws -> Bool {
+        for try await exists in try await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL").decode(Bool.self) {
+            return exists
+        }
+        return false
     }
 
     private func appliedChecksums(on connection: PostgresConnection? = nil) async throws -> [String: (checksum: String, appliedAt: Date)] {

@@ -27,6 +27,9 @@ struct MigrationTests {
         try await withEmptySchema { client, folder in
             let migrator = try Migrator(directory: folder, client: client, logger: TestEnvironment.logger)
             #expect(try await migrator.status().allSatisfy { $0.appliedAt == nil })
+            #expect(try await count(client, "SELECT count(*)::int FROM pg_tables WHERE schemaname = current_schema()") == 0,
+                    "status reads only: it created nothing")
+            // Both start on a schema without schema_migrations: the table itself is raced for.
             async let first = migrator.migrate()
             async let second = migrator.migrate()
             let applied = try await first + second
@@ -53,6 +56,13 @@ struct MigrationTests {
                 "\(error)".contains("0001_worker_tables was changed after it was applied")
             }
             #expect(try await changed.status().first?.changed == true)
+            let cli = try await ProactivityProcess.run(
+                ["migrate", "--status"],
+                environment: [
+                    "POSTGRES_URL": try TestEnvironment.variable("POSTGRES_URL") + "?schema=\(try schema(client))",
+                    "PROACTIVITY_MIGRATIONS_DIR": folder.path,
+                ])
+            #expect(cli.status == 1 && cli.output.contains("FILE CHANGED"), "drift exits non-zero: \(cli.output)")
 
             try "CREATE TABLE half_done (id int);\nTHIS IS NOT SQL;".write(
                 to: folder.appendingPathComponent("0999_broken.sql"), atomically: true, encoding: .utf8)
@@ -68,5 +78,15 @@ struct MigrationTests {
             ).decode(Int.self) { leftovers = count }
             #expect(leftovers == 0, "a failed migration leaves nothing behind")
         }
+    }
+
+    private func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {
+        for try await value in try await client.query(query).decode(Int.self) { return value }
+        return 0
+    }
+
+    private func schema(_ client: PostgresClient) async throws -> String {
+        for try await name in try await client.query("SELECT current_schema()").decode(String.self) { return name }
+        return "public"
     }
 }

@@ -14,7 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Flag(help: "List applied and pending migrations instead of applying them.")
+    @Flag(help: "List applied and pending migrations instead of applying them (changes nothing; exits 1 when an applied file changed or is missing).")
     var status = false
 
     func run() async throws {
@@ -23,10 +23,15 @@ struct MigrateCommand: AsyncParsableCommand {
         try await withDatabase(settings, logger: logger) { client in
             let migrator = try Migrator(directory: directory, client: client, logger: logger)
             if status {
-                for line in try await migrator.status() {
+                let lines = try await migrator.status()
+                for line in lines {
                     let state =
                         line.missingFile ? "applied, file missing" : line.changed ? "applied, FILE CHANGED" : line.appliedAt == nil ? "pending" : "applied"
                     print("\(line.version.padding(toLength: 32, withPad: " ", startingAt: 0)) \(state)")
+                }
+                if lines.contains(where: { $0.changed || $0.missingFile }) {
+                    FileHandle.standardError.write(Data("error: applied migrations differ from the files (see above)\n".utf8))
+                    throw ExitCode(1)
                 }
                 return
             }
