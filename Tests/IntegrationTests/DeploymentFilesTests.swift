@@ -51,6 +51,29 @@ struct DeploymentFilesTests {
         }
     }
 
+    /// Safe defaults: nothing published beyond loopback, no shipped secrets, limits and
+    /// restart policies on every long-running service.
+    @Test func theComposeFileKeepsPortsOnLoopbackRequiresItsSecretsAndLimitsEveryService() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("docker-compose.yml"), encoding: .utf8)
+        for (name, service) in try services {
+            for port in service["ports"] as? [String] ?? [] {
+                #expect(port.hasPrefix("127.0.0.1:"), "\(name) publishes \(port) beyond loopback")
+            }
+            #expect(service["mem_limit"] != nil, "\(name) has a memory limit")
+            let restart = service["restart"] as? String
+            if ["migrate", "topics"].contains(name) {
+                #expect(restart == "no", "\(name) runs once")
+            } else {
+                #expect(restart == "unless-stopped", "\(name) restarts on failure")
+            }
+        }
+        #expect(text.contains("DLQ_API_TOKEN: ${DLQ_API_TOKEN:?"), "the API token has no default")
+        #expect(!text.contains("change-me"))
+        let grafana = try #require(try services["grafana"]?["environment"] as? [String: Any])
+        #expect(grafana["GF_SECURITY_ADMIN_PASSWORD"] as? String == "${GRAFANA_ADMIN_PASSWORD:?set GRAFANA_ADMIN_PASSWORD}")
+        #expect(grafana["GF_AUTH_ANONYMOUS_ENABLED"] as? String == "false")
+    }
+
     @Test func everyEngineServiceRunsARealSubcommandWithValidFlags() throws {
         let engine = try engineServices
         #expect(Set(engine.keys) == ["migrate", "topics", "tick", "worker", "dlq-mirror"])
