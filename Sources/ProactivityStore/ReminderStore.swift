@@ -45,10 +45,20 @@ public struct ReminderStore: Sendable {
         var page: [DueItem] = []
         page.reserveCapacity(pageSize)
         var total = 0
-        for try await (itemId, userId, title, dueAt, payload, sent) in rows.decode((String, String, String?, Date, String?, Bool).self) {
+        // Cell by cell rather than as one tuple (a generic tuple type costs a metadata
+        // lookup per row); rows the ledger has are counted without decoding the rest.
+        for try await row in rows {
+            var cells = row.makeIterator()
+            guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
+                let payload = cells.next(), let sent = cells.next()
+            else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
             total += 1
-            guard !sent else { continue }
-            page.append(DueItem(itemId: itemId, userId: userId, title: title ?? "", dueAt: dueAt, payloadJSON: payload))
+            guard try !sent.decode(Bool.self) else { continue }
+            page.append(
+                DueItem(
+                    itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
+                    title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
+                    payloadJSON: try payload.decode(String?.self)))
             if page.count == pageSize {
                 try await body(page)
                 page.removeAll(keepingCapacity: true)
