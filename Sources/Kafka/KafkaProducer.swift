@@ -74,7 +74,7 @@ public final class KafkaProducer: Sendable {
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 let error = err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)")
-                batch.complete(index, .failure(error))
+                batch.fail(index, error)
             }
         }
         return KafkaDeliveries(batch: batch)
@@ -153,6 +153,13 @@ public struct KafkaDeliveries: Sendable {
     /// - Returns: one result per message, in the order given.
     public func results() async -> [Result<KafkaDeliveryReport, KafkaError>] {
         await batch.results()
+    }
+
+    /// Waits until every message is delivered or failed (cheaper than ``results()`` when
+    /// only failures matter: no report is built per message).
+    /// - Returns: the error of each message that failed, by its index in the batch.
+    public func failures() async -> [Int: KafkaError] {
+        await batch.failures()
     }
 }
 

@@ -5,7 +5,9 @@ import Synchronization
 /// sender when the last one arrives.
 ///
 /// Each message carries, as librdkafka's per-message opaque, a pointer to its token
-/// (batch and index), so a report finds its slot without allocating per message.
+/// (batch and index), so a report finds its slot without allocating per message, and a
+/// report is kept compactly (partition and offset, or the error): the hot path asks
+/// only for the failures, and full reports are built on request.
 /// The batch keeps itself alive until every report has arrived, so a sender may stop
 /// waiting (a failed pipeline) without leaving librdkafka a dangling opaque.
 final class DeliveryBatch: Sendable {
@@ -16,66 +18,114 @@ final class DeliveryBatch: Sendable {
         let index: Int
     }
 
+    /// Where a delivered message was written.
+    private struct Position {
+        var partition: Int32 = -1
+        var offset: Int64 = -1
+    }
+
+    /// A message's outcome, as a report brings it.
+    enum Outcome {
+        case delivered(partition: Int32, offset: Int64)
+        case failed(KafkaError)
+    }
+
     private struct State {
-        var results: [Result<KafkaDeliveryReport, KafkaError>?]
+        var positions: [Position]
+        var failures: [Int: KafkaError] = [:]
         var remaining: Int
-        var continuation: CheckedContinuation<Results, Never>?
+        var waiters: [CheckedContinuation<Void, Never>] = []
         /// The batch itself while reports are outstanding (released by the last one).
         var keepAlive: DeliveryBatch?
     }
 
-    private let messages: [KafkaProducerMessage]
+    private let count: Int
+    /// The topic of every message, when they share one (the usual case), else of each.
+    private let topic: String?
+    private let topics: [String]
     private nonisolated(unsafe) let tokens: UnsafeMutablePointer<Token>
     private let state: Mutex<State>
 
     init(messages: [KafkaProducerMessage]) {
-        self.messages = messages
-        self.tokens = .allocate(capacity: max(messages.count, 1))
-        self.state = Mutex(State(results: Array(repeating: nil, count: messages.count), remaining: messages.count))
+        count = messages.count
+        let first = messages.first?.topic
+        if messages.allSatisfy({ $0.topic == first }) {
+            topic = first
+            topics = []
+        } else {
+            topic = nil
+            topics = messages.map(\.topic)
+        }
+        tokens = .allocate(capacity: max(messages.count, 1))
+        state = Mutex(State(positions: Array(repeating: Position(), count: messages.count), remaining: messages.count))
         let unmanaged = Unmanaged.passUnretained(self)
-        for index in messages.indices {
+        for index in 0..<count {
             (tokens + index).initialize(to: Token(batch: unmanaged, index: index))
         }
-        if !messages.isEmpty { state.withLock { $0.keepAlive = self } }
+        if count > 0 { state.withLock { $0.keepAlive = self } }
     }
 
     deinit {
-        tokens.deinitialize(count: messages.count)
+        tokens.deinitialize(count: count)
         tokens.deallocate()
     }
+
+    private func topic(of index: Int) -> String { topic ?? topics[index] }
 
     /// The opaque pointer to pass with message `index`.
     func opaque(for index: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(tokens + index) }
 
-    /// Records the outcome of message `index`.
-    func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
-        complete([(index, result)])
+    /// Records that message `index` could not even be queued.
+    func fail(_ index: Int, _ error: KafkaError) {
+        complete([(index, .failed(error))])
     }
 
     /// Records several outcomes under one lock.
-    private func complete(_ outcomes: [(Int, Result<KafkaDeliveryReport, KafkaError>)]) {
-        let (finished, keepAlive): ((CheckedContinuation<Results, Never>, Results)?, DeliveryBatch?) = state.withLock { state in
-            for (index, result) in outcomes { state.results[index] = result }
+    private func complete(_ outcomes: [(Int, Outcome)]) {
+        let (waiters, keepAlive): ([CheckedContinuation<Void, Never>], DeliveryBatch?) = state.withLock { state in
+            for (index, outcome) in outcomes {
+                switch outcome {
+                case .delivered(let partition, let offset): state.positions[index] = Position(partition: partition, offset: offset)
+                case .failed(let error): state.failures[index] = error
+                }
+            }
             state.remaining -= outcomes.count
-            guard state.remaining == 0 else { return (nil, nil) }
-            defer { state.keepAlive = nil }
-            guard let continuation = state.continuation else { return (nil, state.keepAlive) }
-            state.continuation = nil
-            return ((continuation, state.results.map { $0! }), state.keepAlive)
+            guard state.remaining == 0 else { return ([], nil) }
+            defer {
+                state.waiters = []
+                state.keepAlive = nil
+            }
+            return (state.waiters, state.keepAlive)
         }
-        if let (continuation, results) = finished { continuation.resume(returning: results) }
+        waiters.forEach { $0.resume() }
         _ = keepAlive  // released here, outside the lock
     }
 
     /// Waits until every message has its outcome.
-    func results() async -> Results {
+    private func waitForAll() async {
         await withCheckedContinuation { continuation in
-            let ready: Results? = state.withLock { state in
-                guard state.remaining > 0 else { return state.results.map { $0! } }
-                state.continuation = continuation
-                return nil
+            let done = state.withLock { state in
+                guard state.remaining > 0 else { return true }
+                state.waiters.append(continuation)
+                return false
             }
-            if let ready { continuation.resume(returning: ready) }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Waits for every outcome. - Returns: the failed messages' errors, by index.
+    func failures() async -> [Int: KafkaError] {
+        await waitForAll()
+        return state.withLock { $0.failures }
+    }
+
+    /// Waits for every outcome. - Returns: one result per message, in order.
+    func results() async -> Results {
+        await waitForAll()
+        let (positions, failures) = state.withLock { ($0.positions, $0.failures) }
+        return positions.indices.map { index in
+            if let error = failures[index] { return .failure(error) }
+            return .success(KafkaDeliveryReport(topic: topic(of: index), partition: positions[index].partition, offset: positions[index].offset))
         }
     }
 
@@ -83,7 +133,7 @@ final class DeliveryBatch: Sendable {
     /// to their batches, taking each batch's lock once per run of its messages.
     static func deliver(event: OpaquePointer, fatal: () -> KafkaError) {
         var current: DeliveryBatch?
-        var outcomes: [(Int, Result<KafkaDeliveryReport, KafkaError>)] = []
+        var outcomes: [(Int, Outcome)] = []
         while let message = rd_kafka_event_message_next(event) {
             guard let opaque = message.pointee._private else { continue }
             let token = opaque.assumingMemoryBound(to: Token.self).pointee
@@ -98,15 +148,10 @@ final class DeliveryBatch: Sendable {
         if let current, !outcomes.isEmpty { current.complete(outcomes) }
     }
 
-    private func outcome(
-        of message: UnsafePointer<rd_kafka_message_t>, index: Int, fatal: () -> KafkaError
-    ) -> Result<KafkaDeliveryReport, KafkaError> {
+    private func outcome(of message: UnsafePointer<rd_kafka_message_t>, index: Int, fatal: () -> KafkaError) -> Outcome {
         let err = message.pointee.err
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            return .success(
-                KafkaDeliveryReport(topic: messages[index].topic, partition: message.pointee.partition, offset: message.pointee.offset))
-        }
-        if err == RD_KAFKA_RESP_ERR__FATAL { return .failure(fatal()) }
-        return .failure(KafkaError(err, context: "delivery to \(messages[index].topic) failed"))
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return .delivered(partition: message.pointee.partition, offset: message.pointee.offset) }
+        if err == RD_KAFKA_RESP_ERR__FATAL { return .failed(fatal()) }
+        return .failed(KafkaError(err, context: "delivery to \(topic(of: index)) failed"))
     }
 }

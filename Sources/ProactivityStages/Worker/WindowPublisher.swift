@@ -85,13 +85,12 @@ struct WindowPublisher {
                     var counts = Counts()
                     var running = 0
                     for try await page in published.buffer(policy: .bounded(pagesInFlight)) {
-                        for (alert, result) in zip(page.alerts, await page.deliveries.results()) {
-                            if case .failure(let error) = result {
-                                let id = AlertMessage.id(job: job.name, itemId: alert.itemId, dueAt: alert.dueAt)
-                                throw TickFailure(
-                                    dependency: "kafka", message: "alert \(id) not delivered: \(error)",
-                                    kind: FailureClassifier.classify(.kafka(error)))
-                            }
+                        if let (index, error) = await page.deliveries.failures().min(by: { $0.key < $1.key }) {
+                            let alert = page.alerts[index]
+                            let id = AlertMessage.id(job: job.name, itemId: alert.itemId, dueAt: alert.dueAt)
+                            throw TickFailure(
+                                dependency: "kafka", message: "alert \(id) not delivered: \(error)",
+                                kind: FailureClassifier.classify(.kafka(error)))
                         }
                         if running == concurrentRecords, let done = try await records.next() {
                             counts = counts + done
