@@ -36,6 +36,24 @@ import Testing
         #expect(on.autoReplay == AutoReplayPolicy(maxReplays: 3, backoff: 600, interval: 60))
     }
 
+    @Test func theWorkersHotPathSettingsAreValidatedWithDefaults() async throws {
+        await #expect {
+            _ = try await EngineSettings.load(environment: [
+                "POSTGRES_URL": "postgres://a@b/c", "WORKER_PAGE_SIZE": "0", "WORKER_FETCH_WAIT_MS": "soon",
+            ])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("WORKER_PAGE_SIZE '0'") && text.contains("WORKER_FETCH_WAIT_MS 'soon'")
+        }
+        let defaults = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c"])
+        #expect(defaults.workerPageSize == 2000 && defaults.workerFetchWaitMilliseconds == 10)
+        let set = try await EngineSettings.load(environment: [
+            "POSTGRES_URL": "postgres://a@b/c", "WORKER_PAGE_SIZE": "500", "WORKER_FETCH_WAIT_MS": "5",
+        ])
+        #expect(set.workerPageSize == 500 && set.workerFetchWaitMilliseconds == 5)
+        #expect(set.redactedLines.contains { $0 == ("worker.pageSize", "500") })
+    }
+
     @Test func aBadJobDefinitionIsRejectedAtStart() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("jobs") + ".json")
         try Data(#"{"jobs": [{"name": "x", "every": "5m", "window": "1h", "sql": "SELECT 1"}]}"#.utf8).write(to: file)
