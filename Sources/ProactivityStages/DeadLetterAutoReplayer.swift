@@ -52,7 +52,7 @@ public struct DeadLetterAutoReplayer: Service {
             let page = try await store.list(filter)
             let due = page.filter {
                 policy.isDue(
-                    errorClass: $0.errorClass, processed: $0.processedAt != nil, replays: $0.totalReplays, createdAt: $0.createdAt, now: now)
+                    errorClass: $0.errorClass, processed: $0.processedAt != nil, replays: $0.totalReplays ?? Int.max, createdAt: $0.createdAt, now: now)
             }
             if !due.isEmpty {
                 let outcome = try await replayer.replay(due, force: false, dryRun: false)

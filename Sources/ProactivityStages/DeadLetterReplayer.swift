@@ -4,21 +4,29 @@ import Logging
 import Observability
 import ProactivityCore
 import ProactivityStore
+import Synchronization
 
 /// Replays `worker_dlq` rows: republishes each row's original key, value and headers
 /// to its original topic with `dlq.replay.id` and `dlq.replay.count` (replays of the
 /// original message so far, across failures) headers, then
 /// increments `retry_count` and sets `processed_at`. A row replayed before is skipped
-/// unless forced, so replaying is idempotent.
+/// unless forced, so replaying is idempotent; rows are claimed before they are
+/// published, so concurrent replays (CLI, HTTP, automatic) publish a row once.
+///
+/// A record's origin is what someone wrote into the DLQ topic: only rows whose origin is
+/// one of `allowedTopics` (the engine's own input topics) are replayed, so a forged
+/// record cannot be replayed into, say, the alerts topic.
 public struct DeadLetterReplayer: Sendable {
     let store: DeadLetterStore
     let producer: KafkaProducer
+    let allowedTopics: Set<String>
     let metrics: EngineMetrics
     let logger: Logger
 
-    public init(store: DeadLetterStore, producer: KafkaProducer, metrics: EngineMetrics, logger: Logger) {
+    public init(store: DeadLetterStore, producer: KafkaProducer, allowedTopics: Set<String>, metrics: EngineMetrics, logger: Logger) {
         self.store = store
         self.producer = producer
+        self.allowedTopics = allowedTopics
         self.metrics = metrics
         self.logger = logger
     }
@@ -45,6 +53,9 @@ public struct DeadLetterReplayer: Sendable {
         for row in rows {
             if row.processedAt != nil && !force {
                 outcome.skipped.append(.init(id: row.id, reason: "already replayed (retry_count \(row.retryCount)); use force to replay again"))
+            } else if let topic = row.originTopic, !allowedTopics.contains(topic) {
+                outcome.skipped.append(
+                    .init(id: row.id, reason: "its origin topic '\(topic)' is not a replay target (DLQ_REPLAY_TOPICS: \(allowedTopics.sorted().joined(separator: ", ")))"))
             } else if row.originTopic == nil {
                 outcome.skipped.append(.init(id: row.id, reason: "the record has no origin topic"))
             } else {
@@ -57,17 +68,28 @@ public struct DeadLetterReplayer: Sendable {
         }
         for start in stride(from: 0, to: eligible.count, by: 500) {
             let batch = Array(eligible[start..<min(start + 500, eligible.count)])
-            let results = await producer.send(batch.map(Self.message))
-            for (row, result) in zip(batch, results) {
-                switch result {
-                case .success:
-                    let count = try await store.markReplayed(id: row.id)
-                    outcome.replayed.append(row.id)
-                    logger.info("dlq_replayed", metadata: ["dlq_id": "\(row.id)", "retry_count": "\(count)", "job_name": "\(row.jobName ?? "unknown")"])
-                case .failure(let error):
-                    outcome.failed.append(.init(id: row.id, reason: "\(error)"))
+            let failures = Failures()
+            let (producer, byID) = (self.producer, Dictionary(uniqueKeysWithValues: batch.map { ($0.id, $0) }))
+            let (claimed, retryCounts) = try await store.replayClaimed(ids: batch.map(\.id), force: force) { claimed in
+                let rows = claimed.compactMap { byID[$0] }
+                var published: [Int64] = []
+                for (row, result) in zip(rows, await producer.send(rows.map(Self.message))) {
+                    switch result {
+                    case .success: published.append(row.id)
+                    case .failure(let error): failures.add(.init(id: row.id, reason: "\(error)"))
+                    }
                 }
+                return published
             }
+            for row in batch where !claimed.contains(row.id) {
+                outcome.skipped.append(.init(id: row.id, reason: "replayed or being replayed by another request meanwhile"))
+            }
+            for row in batch {
+                guard let count = retryCounts[row.id] else { continue }
+                outcome.replayed.append(row.id)
+                logger.info("dlq_replayed", metadata: ["dlq_id": "\(row.id)", "retry_count": "\(count)", "job_name": "\(row.jobName ?? "unknown")"])
+            }
+            outcome.failed += failures.all
             progress(start + batch.count, eligible.count)
         }
         metrics.replayed(result: "replayed", count: outcome.replayed.count)
@@ -76,13 +98,21 @@ public struct DeadLetterReplayer: Sendable {
         return outcome
     }
 
+    /// Rows whose publishing failed, collected inside the claim.
+    private final class Failures: Sendable {
+        private let state = Mutex<[Outcome.Skipped]>([])
+        var all: [Outcome.Skipped] { state.withLock { $0 } }
+        func add(_ failure: Outcome.Skipped) { state.withLock { $0.append(failure) } }
+    }
+
     /// The original record, with replay headers instead of the DLQ context.
     static func message(_ row: DeadLetterRow) -> KafkaProducerMessage {
         var headers = row.headers
             .filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) }
             .map { KafkaHeader(name: $0.name, value: $0.value.flatMap { Data(base64Encoded: $0) }.map { Array($0) }) }
         headers.append(KafkaHeader(name: DeadLetter.Header.replayID, string: String(row.id)))
-        headers.append(KafkaHeader(name: DeadLetter.Header.replayCount, string: String(row.totalReplays + 1)))
+        // An unreadable count stays unreadable, so the automatic replay's budget stays spent.
+        headers.append(KafkaHeader(name: DeadLetter.Header.replayCount, string: row.totalReplays.map { String($0 + 1) } ?? "unknown"))
         return KafkaProducerMessage(topic: row.originTopic ?? "", key: row.key, value: row.value, headers: headers)
     }
 }

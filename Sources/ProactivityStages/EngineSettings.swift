@@ -16,6 +16,7 @@ import ProactivityStore
 /// | `worker.groupId` | `WORKER_GROUP_ID` | `proactivity-workers` |
 /// | `dlq.mirrorGroupId` | `DLQ_MIRROR_GROUP_ID` | `proactivity-dlq-mirror` |
 /// | `dlq.apiToken` | `DLQ_API_TOKEN` (secret) | none: the DLQ HTTP API is disabled |
+/// | `dlq.replayTopics` | `DLQ_REPLAY_TOPICS` | the ticks topic: the only topics replay may publish to (comma-separated) |
 /// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
 /// | `worker.fetchWaitMs` | `WORKER_FETCH_WAIT_MS` | `10`: how long the ticks consumer's fetch may wait for data |
 /// | `worker.pageSize` | `WORKER_PAGE_SIZE` | `2000`: rows per page of a tick's window (read, published, recorded together) |
@@ -36,6 +37,9 @@ public struct EngineSettings: Sendable {
     public var workerGroupID: String
     public var mirrorGroupID: String
     public var dlqAPIToken: String?
+    /// The topics replay may publish to: the engine's own input topics. A DLQ record
+    /// naming another origin (a forged record naming the alerts topic) is not replayed.
+    public var replayTopics: Set<String>
     /// Attempts for a tick whose failure is transient while the database answers.
     public var workerRetryAttempts: Int
     /// The ticks consumer's `fetch.wait.max.ms`: brokers that answer a waiting fetch only
@@ -167,15 +171,21 @@ public struct EngineSettings: Sendable {
             }
         }
 
+        let ticksTopic = config.string(forKey: "topics.ticks", default: "proactivity.ticks")
+        let replayTopics = Set(
+            config.string(forKey: "dlq.replayTopics", default: ticksTopic).split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        if replayTopics.isEmpty { problems.append("DLQ_REPLAY_TOPICS names no topic (default: the ticks topic)") }
+
         guard problems.isEmpty, let database, let timeZone else { throw Invalid(problems: problems) }
         return EngineSettings(
             kafka: kafka, database: database,
-            ticksTopic: config.string(forKey: "topics.ticks", default: "proactivity.ticks"),
+            ticksTopic: ticksTopic,
             alertsTopic: config.string(forKey: "topics.alerts", default: "proactivity.alerts"),
             dlqTopic: config.string(forKey: "topics.dlq", default: "proactivity.dlq"),
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
             mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
-            dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true),
+            dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true), replayTopics: replayTopics,
             workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
@@ -199,7 +209,8 @@ public struct EngineSettings: Sendable {
             ("postgres.url", database.description),
             ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
-            ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"), ("http", "\(httpHost):\(httpPort)"),
+            ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"),
+            ("dlq.replayTopics", replayTopics.sorted().joined(separator: ",")), ("http", "\(httpHost):\(httpPort)"),
             ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)),
             ("dlq.autoReplay", autoReplay.map {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"

@@ -90,7 +90,8 @@ public struct StageAssembly: Sendable {
                     topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health,
                     shutdown: shutdown, logger: logger))
             let replayProducer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
-            let replayer = DeadLetterReplayer(store: store, producer: replayProducer, metrics: metrics, logger: logger)
+            let replayer = DeadLetterReplayer(
+                store: store, producer: replayProducer, allowedTopics: settings.replayTopics, metrics: metrics, logger: logger)
             deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken)
             if let policy = settings.autoReplay {
                 services.append(DeadLetterAutoReplayer(policy: policy, store: store, replayer: replayer, logger: logger))

@@ -37,15 +37,15 @@ public struct DeadLetterRow: Sendable, Codable {
     public var processedAt: Date?
 
     /// How often the original message had been replayed when it failed into this row
-    /// (its `dlq.replay.count` header; 0 for a first failure).
-    public var earlierReplays: Int {
-        headers.last { $0.name == DeadLetter.Header.replayCount }
-            .flatMap { $0.value }.flatMap { Data(base64Encoded: $0) }
-            .flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+    /// (its `dlq.replay.count` header; 0 for a first failure); `nil` when the header is
+    /// not a plain count (``DeadLetter/replayCount(_:)``): the budget counts as spent.
+    public var earlierReplays: Int? {
+        guard let header = headers.last(where: { $0.name == DeadLetter.Header.replayCount }) else { return 0 }
+        return DeadLetter.replayCount(header.value.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
 
-    /// Replays of the original message so far, this row's included.
-    public var totalReplays: Int { earlierReplays + retryCount }
+    /// Replays of the original message so far, this row's included; `nil` when unknown.
+    public var totalReplays: Int? { earlierReplays.map { $0 + retryCount } }
 }
 
 /// Unprocessed dead letters of one job and error class.
@@ -209,15 +209,42 @@ public struct DeadLetterStore: Sendable {
         return result
     }
 
-    /// Marks a row replayed: `retry_count + 1`, `processed_at = now()`.
-    /// - Returns: the new retry count.
-    public func markReplayed(id: Int64) async throws -> Int {
-        for try await count in try await client.query(
-            "UPDATE worker_dlq SET retry_count = retry_count + 1, processed_at = now() WHERE id = \(id) RETURNING retry_count"
-        ).decode(Int.self) {
-            return count
+    /// Replays rows under a claim: in one transaction, locks the rows among `ids` that no
+    /// other replay holds (`FOR UPDATE SKIP LOCKED`) and, unless `force`, that are not
+    /// processed; hands their ids to `publish`; marks the ids it returns replayed
+    /// (`retry_count + 1`, `processed_at = now()`); commits. Two replays of one row at
+    /// the same moment publish it once; a crash before the commit leaves the row
+    /// unprocessed (its record may have been published: replay is at-least-once).
+    /// - Returns: the ids claimed, and the new retry count of each row marked replayed.
+    public func replayClaimed(
+        ids: [Int64], force: Bool, _ publish: @escaping @Sendable ([Int64]) async throws -> [Int64]
+    ) async throws -> (claimed: [Int64], retryCounts: [Int64: Int]) {
+        try await client.withTransaction(logger: logger) { connection in
+            var claimed: [Int64] = []
+            for try await id in try await connection.query(
+                """
+                SELECT id FROM worker_dlq
+                WHERE id = ANY(\(ids)::bigint[]) AND (\(force) OR processed_at IS NULL)
+                ORDER BY id FOR UPDATE SKIP LOCKED
+                """, logger: logger
+            ).decode(Int64.self) {
+                claimed.append(id)
+            }
+            guard !claimed.isEmpty else { return ([], [:]) }
+            let published = try await publish(claimed)
+            var retryCounts: [Int64: Int] = [:]
+            if !published.isEmpty {
+                for try await (id, count) in try await connection.query(
+                    """
+                    UPDATE worker_dlq SET retry_count = retry_count + 1, processed_at = now()
+                    WHERE id = ANY(\(published)::bigint[]) RETURNING id, retry_count
+                    """, logger: logger
+                ).decode((Int64, Int).self) {
+                    retryCounts[id] = count
+                }
+            }
+            return (claimed, retryCounts)
         }
-        return 0
     }
 
     /// Deletes processed rows older than `cutoff`; with `dryRun`, only counts them.

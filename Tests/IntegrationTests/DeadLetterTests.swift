@@ -71,7 +71,8 @@ struct DeadLetterTests {
                 try await harness.execute("CREATE TABLE invoices (id int, user_id text, title text, due_at timestamptz)")
                 let store = DeadLetterStore(client: harness.client, logger: harness.logger)
                 let producer = try TestEnvironment.producer()
-                let replayer = DeadLetterReplayer(store: store, producer: producer, metrics: assembly.metrics, logger: harness.logger)
+                let replayer = DeadLetterReplayer(
+                    store: store, producer: producer, allowedTopics: [harness.ticksTopic], metrics: assembly.metrics, logger: harness.logger)
                 let first = try await replayer.replay([sql], force: false, dryRun: false)
                 #expect(first.replayed == [sql.id])
                 let brokenTick = TickMessage(job: broken, slot: slot, producedAt: slot)

@@ -143,14 +143,20 @@ struct PipelineHarness {
     /// sentinel arrived proves that everything written before it was read (per-partition
     /// order), without relying on timing.
     func alertRecords() async throws -> [KafkaConsumerMessage] {
+        try await records(in: alertsTopic)
+    }
+
+    /// Every record of one of this harness's topics (``partitions`` partitions), read
+    /// up to sentinels as ``alertRecords()`` does.
+    func records(in topic: String) async throws -> [KafkaConsumerMessage] {
         let run = UUID().uuidString
         let producer = try TestEnvironment.producer()
         for partition in 0..<Self.partitions {
             _ = try await producer.send(
-                KafkaProducerMessage(topic: alertsTopic, partition: partition, value: Array("sentinel".utf8), headers: [KafkaHeader(name: "sentinel", string: run)]))
+                KafkaProducerMessage(topic: topic, partition: partition, value: Array("sentinel".utf8), headers: [KafkaHeader(name: "sentinel", string: run)]))
         }
         try await producer.close()
-        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("read"), topics: [alertsTopic])
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("read"), topics: [topic])
         var result: [KafkaConsumerMessage] = []
         var sentinels = 0
         for try await message in consumer.messages {

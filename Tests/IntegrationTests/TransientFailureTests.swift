@@ -66,7 +66,7 @@ struct TransientFailureTests {
                     return rows.allSatisfy { $0.processedAt != nil && $0.retryCount == 1 }
                 }
                 let rows = try await store.list(DeadLetterFilter(errorClass: "transient"))
-                #expect(rows.map(\.earlierReplays) == Array(0..<rows.count), "each failure of a replay carries the replay count")
+                #expect(rows.map { $0.earlierReplays ?? -1 } == Array(0..<rows.count), "each failure of a replay carries the replay count")
                 #expect(try await harness.alerts().map(\.alert.userId) == ["bob"])
                 let metrics = assembly.metrics.render()
                 #expect(metrics.contains(#"proactivity_dlq_messages_total{stage="worker",reason="transient"} \#(rows.count)"#))
@@ -88,7 +88,9 @@ struct TransientFailureTests {
                 // The routine runs every second: several more runs must leave the last row alone.
                 let replayer = DeadLetterAutoReplayer(
                     policy: AutoReplayPolicy(maxReplays: 1, backoff: 1, interval: 1), store: store,
-                    replayer: DeadLetterReplayer(store: store, producer: try TestEnvironment.producer(), metrics: assembly.metrics, logger: harness.logger),
+                    replayer: DeadLetterReplayer(
+                        store: store, producer: try TestEnvironment.producer(), allowedTopics: [harness.ticksTopic], metrics: assembly.metrics,
+                        logger: harness.logger),
                     logger: harness.logger)
                 #expect(try await replayer.replayDueRows(now: Date().addingTimeInterval(86_400)).isEmpty)
                 let rows = try await store.list(DeadLetterFilter(errorClass: "transient"))

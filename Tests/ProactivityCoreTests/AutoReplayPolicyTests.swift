@@ -36,3 +36,14 @@ struct AutoReplayPolicyTests {
         #expect(!policy.isDue(errorClass: "transient", processed: false, replays: 3, createdAt: written, now: muchLater))
     }
 }
+
+@Suite struct ReplayCountTests {
+    @Test(arguments: [
+        (String?.none, Int?.some(0)), ("0", 0), ("3", 3), ("1000000", 1_000_000),
+        ("-5", nil), ("+3", nil), ("", nil), ("3.0", nil), (" 3", nil), ("٣", nil), ("1000001", nil),
+        ("99999999999999999999999", nil), ("unknown", nil),
+    ])
+    func replayCountsAreReadStrictly(text: String?, count: Int?) {
+        #expect(DeadLetter.replayCount(text) == count)
+    }
+}

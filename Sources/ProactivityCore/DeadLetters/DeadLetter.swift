@@ -71,6 +71,17 @@ public struct DeadLetter: Sendable, Hashable {
         public static let replayCount = "dlq.replay.count"
     }
 
+    /// Reads a `dlq.replay.count` header strictly: no header is 0 replays; digits only
+    /// (at most 1,000,000) are the count; anything else (negative, signed, not a number,
+    /// forged) is `nil`, which callers treat as every replay budget spent.
+    public static func replayCount(_ text: String?) -> Int? {
+        guard let text else { return 0 }
+        guard !text.isEmpty, text.count <= 7, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let count = Int(text),
+            count <= 1_000_000
+        else { return nil }
+        return count
+    }
+
     /// The context as (name, value) headers.
     public var headers: [(name: String, value: String)] {
         var headers: [(String, String)] = [

@@ -119,7 +119,7 @@ struct DLQCommand: AsyncParsableCommand {
             try await withDatabase(settings, logger: logger) { client in
                 let store = DeadLetterStore(client: client, logger: logger)
                 let rows = try await store.list(filter)
-                let replayer = DeadLetterReplayer(store: store, producer: producer, metrics: EngineMetrics(), logger: logger)
+                let replayer = DeadLetterReplayer(store: store, producer: producer, allowedTopics: settings.replayTopics, metrics: EngineMetrics(), logger: logger)
                 let outcome = try await replayer.replay(rows, force: force, dryRun: dryRun) { done, total in
                     FileHandle.standardError.write(Data("replayed \(done)/\(total)\n".utf8))
                 }
