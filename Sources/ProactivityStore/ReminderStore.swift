@@ -39,40 +39,47 @@ public struct ReminderStore: Sendable {
     ) async throws -> Int {
         let query = JobQuery(job: job)
         let window = (start: tick.windowStart, end: tick.windowEnd)
-        let hasPayload = try await hasPayloadColumn(query, window: window)
-        let rows = try await client.query(
-            query.rows(window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload), logger: logger)
-        var page: [DueItem] = []
-        page.reserveCapacity(pageSize)
-        var total = 0
-        // Cell by cell rather than as one tuple (a generic tuple type costs a metadata
-        // lookup per row); rows the ledger has are counted without decoding the rest.
-        for try await row in rows {
-            var cells = row.makeIterator()
-            guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
-                let payload = cells.next(), let sent = cells.next()
-            else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
-            total += 1
-            guard try !sent.decode(Bool.self) else { continue }
-            page.append(
-                DueItem(
-                    itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
-                    title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
-                    payloadJSON: try payload.decode(String?.self)))
-            if page.count == pageSize {
-                try await body(page)
-                page.removeAll(keepingCapacity: true)
+        // The job's SQL is outside code: it runs read-only (a volatile function cannot
+        // change data) and within its statement timeout.
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
+            try await connection.query(
+                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true)", logger: logger)
+            let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
+            let rows = try await connection.query(
+                query.rows(window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload), logger: logger)
+            var page: [DueItem] = []
+            page.reserveCapacity(pageSize)
+            var total = 0
+            // Cell by cell rather than as one tuple (a generic tuple type costs a metadata
+            // lookup per row); rows the ledger has are counted without decoding the rest.
+            for try await row in rows {
+                var cells = row.makeIterator()
+                guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
+                    let payload = cells.next(), let sent = cells.next()
+                else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
+                total += 1
+                guard try !sent.decode(Bool.self) else { continue }
+                page.append(
+                    DueItem(
+                        itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
+                        title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
+                        payloadJSON: try payload.decode(String?.self)))
+                if page.count == pageSize {
+                    try await body(page)
+                    page.removeAll(keepingCapacity: true)
+                }
             }
+            if !page.isEmpty { try await body(page) }
+            return total
         }
-        if !page.isEmpty { try await body(page) }
-        return total
     }
 
     /// Whether a job's query has a `payload` column, checking the standard ones; learned
     /// once per query text (a `LIMIT 0` run) and remembered.
-    private func hasPayloadColumn(_ query: JobQuery, window: (start: Date, end: Date)) async throws -> Bool {
+    private func hasPayloadColumn(_ query: JobQuery, window: (start: Date, end: Date), on connection: PostgresConnection) async throws -> Bool {
         if let known = shapes.state.withLock({ $0[query.job.sql] }) { return known }
-        let rows = try await client.query(query.shape(window: window), logger: logger)
+        let rows = try await connection.query(query.shape(window: window), logger: logger)
         let columns = Set(rows.columns.map(\.name))
         for try await _ in rows {}
         let missing = JobQuery.requiredColumns.filter { !columns.contains($0) }

@@ -78,3 +78,42 @@ struct ReplayTrustTests {
         }
     }
 }
+
+/// A job's SQL is outside code: it cannot change data, and it cannot run forever.
+@Suite(.timeLimit(.minutes(2)))
+struct JobSQLBoundsTests {
+    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+
+    @Test func aJobQueryThatWritesFailsAsJobSQLAndOneTooSlowTimesOut() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.execute(
+                "INSERT INTO events (user_id, title, starts_at) SELECT 'user-' || n, 'Event ' || n, \(slot) + n * interval '1 minute' FROM generate_series(1, 5) n")
+            try await harness.execute(
+                "CREATE FUNCTION forget_events() RETURNS int LANGUAGE sql VOLATILE AS $$ DELETE FROM events RETURNING 1 $$")
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [
+                  {"name": "writer", "every": "5m", "window": "1h",
+                   "sql": "SELECT e.id::text AS item_id, e.user_id, e.title, e.starts_at AS due_at FROM events e, forget_events() f WHERE e.starts_at >= :window_start AND e.starts_at < :window_end"},
+                  {"name": "sleeper", "every": "5m", "window": "1h", "statement_timeout": "1s",
+                   "sql": "SELECT 'x' AS item_id, 'u' AS user_id, 't' AS title, :window_start AS due_at FROM pg_sleep(5) WHERE :window_end IS NOT NULL"}
+                ]}
+                """#)
+            let settings = try await harness.settings(jobsFile: jobs)
+            let ticks = ["writer", "sleeper"].map { TickMessage(job: settings.jobs.job(named: $0)!, slot: slot, producedAt: slot) }
+            try await harness.withWorker(stages: [.worker, .mirror], jobsFile: jobs, environment: ["WORKER_RETRY_ATTEMPTS": "1"]) { _ in
+                try await harness.publish(ticks)
+                try await eventually(within: .seconds(60), "both ticks dead-lettered") {
+                    try await harness.count("SELECT count(*)::int FROM worker_dlq") == 2
+                }
+            }
+            #expect(try await harness.count("SELECT count(*)::int FROM events") == 5, "the job's query changed nothing")
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM worker_dlq WHERE job_name = 'writer' AND error_class = 'job_sql' AND error_message LIKE '%read-only%'") == 1)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM worker_dlq WHERE job_name = 'sleeper' AND error_class = 'transient' AND error_message LIKE '%statement timeout%'") == 1)
+        }
+    }
+}

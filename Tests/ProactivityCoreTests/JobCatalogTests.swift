@@ -48,6 +48,26 @@ import Testing
         }
     }
 
+    @Test func unknownFieldsAndNamesGivenTwiceAreRefusedAndTimeoutsRead() throws {
+        let json = """
+            {"jobs": [
+              {"name": "event-reminder", "shard": 4},
+              {"name": "event-reminder", "window": "2h"},
+              {"name": "task-reminder", "statement_timeout": "forever"}
+            ], "job": []}
+            """
+        #expect {
+            _ = try JobCatalog(overlay: Data(json.utf8))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("job 'event-reminder': unknown field 'shard'") && text.contains("unknown field 'job' at the top")
+                && text.contains("job 'event-reminder' appears more than once") && text.contains("statement_timeout 'forever'")
+        }
+        let catalog = try JobCatalog(overlay: Data(#"{"jobs": [{"name": "task-reminder", "statement_timeout": "30s"}]}"#.utf8))
+        #expect(catalog.job(named: "task-reminder")?.statementTimeoutSeconds == 30)
+        #expect(catalog.job(named: "event-reminder")?.statementTimeoutSeconds == 300)
+    }
+
     @Test func sqlWithoutTheWindowIsRejected() {
         let json = #"{"jobs": [{"name": "x", "every": "5m", "window": "1h", "sql": "SELECT 1"}]}"#
         #expect(throws: JobCatalog.InvalidCatalog.self) { try JobCatalog(overlay: Data(json.utf8)) }

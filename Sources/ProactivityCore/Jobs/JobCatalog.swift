@@ -12,7 +12,8 @@ import Foundation
 /// ```
 /// An entry named like a built-in changes only the fields it gives; a new job needs a
 /// schedule (`every` or `cron`), a `window` and `sql`. Other fields: `catch_up_grace`,
-/// `shards`, `enabled`, `severity`, `timezone` (cron only; default: the engine's zone).
+/// `shards`, `enabled`, `severity`, `statement_timeout` (default 5m), `timezone` (cron
+/// only; default: the engine's zone). Unknown fields and a name given twice are refused.
 public struct JobCatalog: Sendable {
     /// Every job, enabled or not, by name order.
     public let jobs: [JobDefinition]
@@ -65,7 +66,11 @@ public struct JobCatalog: Sendable {
             throw InvalidCatalog(problems: ["the jobs file is not valid: \(Self.describe(error))"])
         }
         var jobs = JobCatalog(builtInsIn: timeZone).jobs
-        var problems: [String] = []
+        var problems = JobsFile.unknownFields(in: json)
+        let names = file.jobs.map(\.name)
+        for name in Set(names).sorted() where names.filter({ $0 == name }).count > 1 {
+            problems.append("job '\(name)' appears more than once in the jobs file")
+        }
         for entry in file.jobs {
             let base = jobs.firstIndex { $0.name == entry.name }
             switch entry.apply(to: base.map { jobs[$0] }, defaultTimeZone: timeZone) {
@@ -96,6 +101,25 @@ public struct JobCatalog: Sendable {
 private struct JobsFile: Decodable {
     var jobs: [Entry]
 
+    /// The fields an entry may have.
+    static let fields: Set<String> = [
+        "name", "every", "cron", "timezone", "window", "catch_up_grace", "shards", "enabled", "severity", "statement_timeout", "sql",
+    ]
+
+    /// Every field the file has that nothing reads (a misspelt `shard` would otherwise
+    /// be ignored in silence).
+    static func unknownFields(in json: Data) -> [String] {
+        guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return [] }
+        var problems = root.keys.filter { $0 != "jobs" }.sorted().map { "unknown field '\($0)' at the top of the jobs file (only \"jobs\")" }
+        for (index, entry) in (root["jobs"] as? [[String: Any]] ?? []).enumerated() {
+            let label = (entry["name"] as? String).map { "job '\($0)'" } ?? "jobs[\(index)]"
+            for field in entry.keys.sorted() where !fields.contains(field) {
+                problems.append("\(label): unknown field '\(field)' (known: \(fields.sorted().joined(separator: ", ")))")
+            }
+        }
+        return problems
+    }
+
     struct Entry: Decodable {
         var name: String
         var every: String?
@@ -106,6 +130,7 @@ private struct JobsFile: Decodable {
         var shards: Int?
         var enabled: Bool?
         var severity: String?
+        var statement_timeout: String?
         var sql: String?
 
         func apply(to base: JobDefinition?, defaultTimeZone: TimeZone) -> Result<JobDefinition, JobCatalog.InvalidCatalog> {
@@ -141,6 +166,7 @@ private struct JobsFile: Decodable {
             let window = seconds(window, "window") ?? base?.windowSeconds
             let grace: Int? = catch_up_grace == "0" ? 0 : seconds(catch_up_grace, "catch_up_grace")
             let sql = sql ?? base?.sql
+            let statementTimeout = seconds(statement_timeout, "statement_timeout")
             if schedule == nil { problems.append("\(label): needs a schedule (every or cron)") }
             if window == nil { problems.append("\(label): needs a window") }
             if sql == nil { problems.append("\(label): needs sql") }
@@ -152,7 +178,8 @@ private struct JobsFile: Decodable {
                     name: name, schedule: schedule, windowSeconds: window,
                     catchUpGraceSeconds: grace ?? base?.catchUpGraceSeconds ?? 1800,
                     shards: shards ?? base?.shards ?? 1, enabled: enabled ?? base?.enabled ?? true,
-                    severity: severity ?? base?.severity ?? "info", sql: sql))
+                    severity: severity ?? base?.severity ?? "info",
+                    statementTimeoutSeconds: statementTimeout ?? base?.statementTimeoutSeconds ?? 300, sql: sql))
         }
     }
 }

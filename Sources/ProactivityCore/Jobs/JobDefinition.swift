@@ -23,13 +23,16 @@ public struct JobDefinition: Sendable, Hashable {
     public var enabled: Bool
     /// Severity carried by the job's alerts and logs (`info`, `warning`, `critical`).
     public var severity: String
+    /// How long the job's query may run (PostgreSQL `statement_timeout`), streaming its
+    /// whole window included; past it the run fails as transient and is retried.
+    public var statementTimeoutSeconds: Int
     /// The reminder query.
     public var sql: String
 
     /// Creates a job; call ``validate()`` before use.
     public init(
         name: String, schedule: Schedule, windowSeconds: Int, catchUpGraceSeconds: Int = 1800, shards: Int = 1,
-        enabled: Bool = true, severity: String = "info", sql: String
+        enabled: Bool = true, severity: String = "info", statementTimeoutSeconds: Int = 300, sql: String
     ) {
         self.name = name
         self.schedule = schedule
@@ -38,6 +41,7 @@ public struct JobDefinition: Sendable, Hashable {
         self.shards = shards
         self.enabled = enabled
         self.severity = severity
+        self.statementTimeoutSeconds = statementTimeoutSeconds
         self.sql = sql
     }
 
