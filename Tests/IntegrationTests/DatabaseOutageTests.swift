@@ -11,7 +11,7 @@ struct DatabaseOutageTests {
         let database = StackScript(prefix: "outage")
         try database.expectSuccess("pg-start")
         defer { database.remove() }
-        let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+        let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
         let client = PostgresClient(configuration: try DatabaseSettings(url: database.url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let ticks = TestEnvironment.unique("ticks")
         let alerts = TestEnvironment.unique("alerts")

@@ -9,7 +9,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(4)))
 struct DeadLetterTests {
-    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+    let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 
     func rows(_ harness: PipelineHarness) async throws -> [DeadLetterRow] {
         try await DeadLetterStore(client: harness.client, logger: harness.logger).list(DeadLetterFilter(limit: 1000))

@@ -113,7 +113,7 @@ struct DeploymentFilesTests {
 
     @Test func everyMetricTheDashboardAndRulesQueryIsExportedAndMetricsPassPromtool() async throws {
         try await PipelineHarness.with { harness in
-            let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+            let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
             try await harness.execute("INSERT INTO events (user_id, title, starts_at) VALUES ('alice', 'Standup', \(slot.addingTimeInterval(600)))")
             let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
             let environment = ["KAFKA_STATISTICS_INTERVAL_MS": "500"]

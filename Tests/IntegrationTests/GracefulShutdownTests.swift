@@ -5,7 +5,7 @@ import Testing
 /// SIGTERM to a real `proactivity worker` process in the middle of a run.
 @Suite(.timeLimit(.minutes(4)))
 struct GracefulShutdownTests {
-    let slot = MessageCoding.parseTimestamp("2030-01-07T00:00:00Z")!
+    let slot = MessageCoding.parseTimestamp("2020-01-06T00:00:00Z")!
 
     @Test func aWorkerStoppedMidRunExitsZeroAndNoAlertIsLostOrDuplicated() async throws {
         try await PipelineHarness.with { harness in

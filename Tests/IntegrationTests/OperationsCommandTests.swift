@@ -9,7 +9,7 @@ import Testing
 /// as the real binary.
 @Suite(.timeLimit(.minutes(4)))
 struct OperationsCommandTests {
-    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+    let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 
     func poisonTick(_ harness: PipelineHarness) async throws {
         let producer = try TestEnvironment.producer()

@@ -11,7 +11,7 @@ import Testing
 @Suite(.timeLimit(.minutes(4)))
 struct PipelineTests {
     /// A fixed slot far from the real clock: the worker only uses the tick's window.
-    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+    let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 
     func tick(_ job: JobDefinition, at slot: Date, shard: Int = 0) -> TickMessage {
         TickMessage(job: job, slot: slot, shard: shard, producedAt: slot)
@@ -38,7 +38,7 @@ struct PipelineTests {
 
                 let alerts = try await harness.alerts()
                 #expect(alerts.map(\.alert.alertId).sorted() == [
-                    "event-reminder:1@2030-01-07T10:30:00.000Z", "task-reminder:10@2030-01-07T11:20:00.000Z",
+                    "event-reminder:1@2020-01-06T10:30:00.000Z", "task-reminder:10@2020-01-06T11:20:00.000Z",
                 ])
                 for (alert, key, headerID) in alerts {
                     #expect(key == "alice")
@@ -61,7 +61,7 @@ struct PipelineTests {
                 try await harness.waitForCompletion(of: moved)
                 let after = try await harness.alerts().map(\.alert.alertId)
                 #expect(after.count == 3)
-                #expect(after.contains("event-reminder:1@2030-01-07T10:45:00.000Z"))
+                #expect(after.contains("event-reminder:1@2020-01-06T10:45:00.000Z"))
 
                 // Audit rows: one success per run, with the alert counts.
                 #expect(try await harness.count("SELECT count(*)::int FROM worker_job_events WHERE status = 'success'") == 5)
@@ -184,7 +184,7 @@ struct PipelineTests {
 struct DailyBriefTests {
     @Test func theBriefSendsOneAlertPerUserWithTheDaysEventsAndTasks() async throws {
         try await PipelineHarness.with { harness in
-            let slot = MessageCoding.parseTimestamp("2030-01-07T07:00:00Z")!
+            let slot = MessageCoding.parseTimestamp("2020-01-06T07:00:00Z")!
             let at = { (hours: Double) in slot.addingTimeInterval(hours * 3600) }
             try await harness.execute(
                 "INSERT INTO events (user_id, title, starts_at) VALUES ('alice', 'Standup', \(at(2))), ('alice', 'Lunch', \(at(5))), ('bob', 'Tomorrow', \(at(30)))")
@@ -202,7 +202,7 @@ struct DailyBriefTests {
             let alerts = try await harness.alerts().map(\.alert).sorted { $0.userId < $1.userId }
             #expect(alerts.map(\.userId) == ["alice", "bob"])
             #expect(alerts.map(\.title) == ["Your day: 2 events, 0 tasks", "Your day: 0 events, 1 tasks"])
-            #expect(alerts[0].alertId == "daily-brief:brief:alice@2030-01-07T07:00:00.000Z")
+            #expect(alerts[0].alertId == "daily-brief:brief:alice@2020-01-06T07:00:00.000Z")
             guard case .object(let payload) = alerts[0].payload, case .array(let events) = payload["events"] else {
                 Issue.record("the brief's payload lists the events")
                 return

@@ -9,7 +9,7 @@ import Testing
 /// recorded; what a kill between pages, page boundaries and hostile text do to it.
 @Suite(.timeLimit(.minutes(4)))
 struct StreamingWindowTests {
-    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+    let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 
     /// A `proactivity worker` process is killed (SIGKILL) after two pages were recorded
     /// and later pages published but not recorded; its replacement completes the tick:

@@ -9,7 +9,7 @@ import Testing
 /// the budget, then dead-lettered as `transient`, where automatic replay picks them up.
 @Suite(.timeLimit(.minutes(3)))
 struct TransientFailureTests {
-    let slot = MessageCoding.parseTimestamp("2030-01-07T10:00:00Z")!
+    let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 
     /// A job whose query fails with a serialization failure (SQLSTATE 40001, transient)
     /// while `flaky_switch.failing` is true.

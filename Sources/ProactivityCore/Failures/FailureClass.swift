@@ -7,6 +7,9 @@ public enum FailureClass: String, Sendable, CaseIterable, Codable {
     case unknownSchemaVersion = "unknown_schema_version"
     /// A tick for a job this worker does not know.
     case unknownJob = "unknown_job"
+    /// A tick that is not one of its job's: a malformed id, a slot off the schedule or
+    /// too far ahead, another shard count.
+    case invalidTick = "invalid_tick"
     /// The job's SQL failed (syntax, missing table, wrong columns…).
     case jobSQL = "job_sql"
     /// A message larger than the broker accepts.

@@ -91,16 +91,23 @@ public struct ReminderWorkerStage: Service {
     /// filling the DLQ, and nothing is skipped.
     /// - Returns: whether the tick is finished with (`false`: abandoned by shutdown).
     func handle(_ message: KafkaConsumerMessage) async -> Bool {
-        let tick: TickMessage
+        let decoded: TickMessage
         do {
-            tick = try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
+            decoded = try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
         } catch {
             let failure: FailureClass = error.isUnknownVersion ? .unknownSchemaVersion : .undecodable
             return await deadLetters.publish(message, jobName: message.headers.string(named: "job-name"), failure: failure, reason: "\(error)")
         }
-        guard let job = catalog.job(named: tick.jobName) else {
+        guard let job = catalog.job(named: decoded.jobName) else {
             return await deadLetters.publish(
-                message, jobName: tick.jobName, failure: .unknownJob, reason: "no job named '\(tick.jobName)' in this worker's catalog")
+                message, jobName: String(decoded.jobName.prefix(200)), failure: .unknownJob,
+                reason: "no job named '\(decoded.jobName.prefix(200))' in this worker's catalog")
+        }
+        let tick: TickMessage
+        do {
+            tick = try decoded.validated(for: job, now: clock.now())
+        } catch {
+            return await deadLetters.publish(message, jobName: job.name, failure: .invalidTick, reason: error.description)
         }
         var firstFailure: Date?
         var policy = RetryPolicy(transientAttempts: retryAttempts)

@@ -31,9 +31,10 @@ struct PipelineBenchmark {
     let progress: (String) -> Void
 
     private let id = UUID().uuidString.prefix(8).lowercased()
-    /// The big window's slot; the sharded windows are 1 and 2 days before it, the small
-    /// ones 30 days before it, 3 hours apart; the other rows 2 days after it and later.
-    private let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 300).rounded(.down) * 300 + 86_400 * 30)
+    /// The big window's slot, a past one (workers refuse slots ahead of their clock);
+    /// the sharded windows are 1 and 2 days before it, the small ones 30 days before it,
+    /// 3 hours apart; the other rows 2 days after it and later.
+    private let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 300).rounded(.down) * 300 - 86_400 * 60)
 
     init(
         settings: EngineSettings, total: Int, due: Int, users: Int, smallTicks: Int, smallDue: Int, workers: Int, logger: Logger,
