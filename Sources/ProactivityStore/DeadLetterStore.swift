@@ -123,21 +123,57 @@ public struct DeadLetterStore: Sendable {
     }
 
     /// Mirrors one DLQ record; a record mirrored before (same DLQ coordinates) is left alone.
+    ///
+    /// Every record gets a row, whatever its headers carry: text is made storable
+    /// (``DeadLetter/sanitized()``), and when PostgreSQL still refuses the row for its
+    /// content (SQLSTATE class 22 data, 23 integrity, 42 syntax or access, 54 limits) it is
+    /// stored again without its JSON payload, then with its coordinates and raw bytes
+    /// only, the refusal noted in `error_message`. Other failures (an unreachable
+    /// database) are thrown for the caller to retry.
     /// - Returns: whether a row was inserted.
     @discardableResult
     public func mirror(_ record: Record) async throws -> Bool {
-        let letter = record.letter
-        let headers = String(decoding: try JSONEncoder().encode(record.headers), as: UTF8.self)
+        var refusal: String?
+        for shape in [RowShape.full, .withoutPayload, .bare] {
+            do {
+                return try await insert(record, shape: shape, refusal: refusal)
+            } catch where Self.isRecordsFault(error) && shape != .bare {
+                refusal = DatabaseError.describe(error)
+                logger.warning("dlq_mirror_record_refused", metadata: ["dlq_offset": "\(record.offset)", "error": "\(refusal ?? "")"])
+            }
+        }
+        return false
+    }
+
+    /// How much of a record a row keeps.
+    private enum RowShape { case full, withoutPayload, bare }
+
+    /// Whether PostgreSQL refused the row for what it contains.
+    static func isRecordsFault(_ error: Error) -> Bool {
+        guard let state = DatabaseError.sqlState(of: error) else { return false }
+        return ["22", "23", "42", "54"].contains(String(state.prefix(2)))
+    }
+
+    private func insert(_ record: Record, shape: RowShape, refusal: String?) async throws -> Bool {
+        let letter = shape == .bare ? nil : record.letter?.sanitized()
+        // Names made storable, values in base64: this JSON always casts, so even the bare
+        // row keeps every header (replay needs them).
+        let headers = String(
+            decoding: try JSONEncoder().encode(
+                record.headers.map { DeadLetterRow.Header(name: DeadLetter.storable($0.name, limit: 1000), value: $0.value) }),
+            as: UTF8.self)
         // The seed's `payload` column keeps the value when it is JSON (for operators' queries).
-        let payload = record.value.flatMap { bytes in
+        let payload = shape != .full ? nil : record.value.flatMap { bytes in
             (try? JSONSerialization.jsonObject(with: Data(bytes))) != nil ? String(decoding: bytes, as: UTF8.self) : nil
         }
+        let errorMessage = refusal.map { "the record's context could not be stored as it was (\($0)); its raw key, value and headers are kept" }
+            ?? letter?.errorMessage
         let rows = try await client.query(
             """
             INSERT INTO worker_dlq (job_name, payload, error_message, scheduled_for, dlq_topic, dlq_partition, dlq_offset,
                 origin_topic, origin_partition, origin_offset, origin_timestamp, message_key, message_value, headers, stage,
                 consumer_group, error_class, attempts, first_failure_at, last_failure_at, correlation_id)
-            VALUES (\(letter?.jobName), \(payload)::jsonb, \(letter?.errorMessage), \(letter?.originTimestamp), \(record.topic),
+            VALUES (\(letter?.jobName), \(payload)::jsonb, \(errorMessage), \(letter?.originTimestamp), \(record.topic),
                 \(record.partition), \(record.offset), \(letter?.originTopic), \(letter?.originPartition), \(letter?.originOffset),
                 \(letter?.originTimestamp), \(record.key.map { Data($0) }), \(record.value.map { Data($0) }), \(headers)::jsonb,
                 \(letter?.stage), \(letter?.consumerGroup), \(letter?.errorClass.rawValue), \(letter?.attempts),

@@ -47,3 +47,11 @@ struct AutoReplayPolicyTests {
         #expect(DeadLetter.replayCount(text) == count)
     }
 }
+
+@Suite struct StorableTextTests {
+    @Test func nulIsReplacedAndLengthBounded() {
+        #expect(DeadLetter.storable("a\u{0}b", limit: 10) == "a\u{FFFD}b")
+        #expect(DeadLetter.storable(String(repeating: "x", count: 500), limit: 200).count == 200)
+        #expect(DeadLetter.storable("short", limit: 200) == "short")
+    }
+}

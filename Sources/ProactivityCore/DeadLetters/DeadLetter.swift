@@ -114,3 +114,27 @@ public struct DeadLetter: Sendable, Hashable {
             correlationId: headers[Header.correlationId] ?? "")
     }
 }
+
+extension DeadLetter {
+    /// The context with every text made storable: NUL characters (PostgreSQL text
+    /// refuses them) replaced by U+FFFD, each field cut to a bounded length (an index
+    /// entry has a size limit), counts clamped. The headers are whatever someone wrote
+    /// into the DLQ topic; the raw record is kept as bytes anyway.
+    public func sanitized() -> DeadLetter {
+        var copy = self
+        copy.originTopic = Self.storable(originTopic, limit: 255)
+        copy.consumerGroup = Self.storable(consumerGroup, limit: 255)
+        copy.stage = Self.storable(stage, limit: 100)
+        copy.jobName = jobName.map { Self.storable($0, limit: 200) }
+        copy.errorMessage = Self.storable(errorMessage, limit: 2000)
+        copy.correlationId = Self.storable(correlationId, limit: 500)
+        copy.attempts = min(max(attempts, 0), Int(Int32.max))
+        return copy
+    }
+
+    /// `text` without NUL characters, at most `limit` characters long (marked with `…`).
+    public static func storable(_ text: String, limit: Int) -> String {
+        let clean = text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        return clean.count <= limit ? clean : String(clean.prefix(limit - 1)) + "…"
+    }
+}
