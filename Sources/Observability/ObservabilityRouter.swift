@@ -18,8 +18,8 @@ public enum ObservabilityRouter {
     }
 
     /// A router with the three endpoints; stages may add routes to it.
-    public static func make(health: HealthState, metrics: EngineMetrics) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func make(health: HealthState, metrics: EngineMetrics) -> Router<EngineRequestContext> {
+        let router = Router(context: EngineRequestContext.self)
         router.get("/healthz") { _, _ in Health(status: "ok", stage: health.stage, jobs: health.jobs) }
         router.get("/readyz") { _, _ in
             let readiness = health.readiness
@@ -36,7 +36,7 @@ public enum ObservabilityRouter {
 
     /// The application serving `router` on `host:port` (a swift-service-lifecycle Service).
     public static func application(
-        router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger,
+        router: Router<EngineRequestContext>, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(

@@ -175,6 +175,10 @@ public struct EngineSettings: Sendable {
         let replayTopics = Set(
             config.string(forKey: "dlq.replayTopics", default: ticksTopic).split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let apiToken = config.string(forKey: "dlq.apiToken", isSecret: true)
+        if let apiToken, apiToken.trimmingCharacters(in: .whitespaces).isEmpty {
+            problems.append("DLQ_API_TOKEN is empty: unset it to disable the DLQ API, or set a long random token")
+        }
         if replayTopics.isEmpty { problems.append("DLQ_REPLAY_TOPICS names no topic (default: the ticks topic)") }
 
         guard problems.isEmpty, let database, let timeZone else { throw Invalid(problems: problems) }
@@ -185,7 +189,7 @@ public struct EngineSettings: Sendable {
             dlqTopic: config.string(forKey: "topics.dlq", default: "proactivity.dlq"),
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
             mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
-            dlqAPIToken: config.string(forKey: "dlq.apiToken", isSecret: true), replayTopics: replayTopics,
+            dlqAPIToken: apiToken, replayTopics: replayTopics,
             workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,

@@ -92,7 +92,7 @@ public struct StageAssembly: Sendable {
             let replayProducer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
             let replayer = DeadLetterReplayer(
                 store: store, producer: replayProducer, allowedTopics: settings.replayTopics, metrics: metrics, logger: logger)
-            deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken)
+            deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken, logger: logger)
             if let policy = settings.autoReplay {
                 services.append(DeadLetterAutoReplayer(policy: policy, store: store, replayer: replayer, logger: logger))
             }
@@ -111,7 +111,7 @@ public struct StageAssembly: Sendable {
     }
 
     /// The HTTP endpoints (`/healthz`, `/readyz`, `/metrics`) of this process.
-    public var router: Router<BasicRequestContext> {
+    public var router: Router<EngineRequestContext> {
         let router = ObservabilityRouter.make(health: health, metrics: metrics)
         deadLetterAPI?.register(on: router)
         return router

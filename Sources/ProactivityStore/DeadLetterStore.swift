@@ -208,26 +208,17 @@ public struct DeadLetterStore: Sendable {
         return groups
     }
 
-    /// Rows matching a filter, oldest first.
+    /// Rows matching a filter, oldest first, at most `filter.limit`, after `filter.afterID`.
     public func list(_ filter: DeadLetterFilter) async throws -> [DeadLetterRow] {
-        let pattern = filter.errorText.map { "%\($0)%" }
         let rows = try await client.query(
-            """
-            SELECT id, job_name, error_class, error_message, stage, origin_topic, origin_partition, origin_offset,
-                   dlq_topic, dlq_partition, dlq_offset, message_key, message_value, headers::text, attempts, retry_count,
-                   correlation_id, created_at, processed_at
-            FROM worker_dlq
-            WHERE (\(filter.ids)::bigint[] IS NULL OR id = ANY(\(filter.ids)::bigint[]))
-              AND (\(filter.job)::text IS NULL OR job_name = \(filter.job))
-              AND (\(filter.afterID)::bigint IS NULL OR id > \(filter.afterID))
-              AND (\(filter.errorClass)::text IS NULL OR error_class = \(filter.errorClass))
-              AND (\(pattern)::text IS NULL OR error_message ILIKE \(pattern) OR error_class ILIKE \(pattern))
-              AND (\(filter.since)::timestamptz IS NULL OR created_at >= \(filter.since))
-              AND (\(filter.until)::timestamptz IS NULL OR created_at < \(filter.until))
-              AND (\(filter.processed)::boolean IS NULL OR (processed_at IS NOT NULL) = \(filter.processed))
-            ORDER BY id
-            LIMIT \(filter.limit)
-            """)
+            selection(
+                filter,
+                columns: """
+                    id, job_name, error_class, error_message, stage, origin_topic, origin_partition, origin_offset,
+                    dlq_topic, dlq_partition, dlq_offset, message_key, message_value, headers::text, attempts, retry_count,
+                    correlation_id, created_at, processed_at
+                    """,
+                tail: "ORDER BY id LIMIT \(filter.limit)"))
         var result: [DeadLetterRow] = []
         for try await row in rows {
             let cells = try row.decode(
@@ -243,6 +234,35 @@ public struct DeadLetterStore: Sendable {
                     correlationId: cells.16, createdAt: cells.17, processedAt: cells.18))
         }
         return result
+    }
+
+    /// How many rows match a filter, whatever its cursor and limit.
+    public func count(_ filter: DeadLetterFilter) async throws -> Int {
+        var filter = filter
+        filter.afterID = nil
+        for try await count in try await client.query(selection(filter, columns: "count(*)::int", tail: "")).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
+    /// `SELECT columns FROM worker_dlq WHERE <the filter> tail`; only `columns` and
+    /// `tail` are SQL text (ours), every value is bound.
+    private func selection(_ filter: DeadLetterFilter, columns: String, tail: String) -> PostgresQuery {
+        let pattern = filter.errorText.map { "%\($0)%" }
+        return """
+            SELECT \(unescaped: columns)
+            FROM worker_dlq
+            WHERE (\(filter.ids)::bigint[] IS NULL OR id = ANY(\(filter.ids)::bigint[]))
+              AND (\(filter.job)::text IS NULL OR job_name = \(filter.job))
+              AND (\(filter.afterID)::bigint IS NULL OR id > \(filter.afterID))
+              AND (\(filter.errorClass)::text IS NULL OR error_class = \(filter.errorClass))
+              AND (\(pattern)::text IS NULL OR error_message ILIKE \(pattern) OR error_class ILIKE \(pattern))
+              AND (\(filter.since)::timestamptz IS NULL OR created_at >= \(filter.since))
+              AND (\(filter.until)::timestamptz IS NULL OR created_at < \(filter.until))
+              AND (\(filter.processed)::boolean IS NULL OR (processed_at IS NOT NULL) = \(filter.processed))
+            \(unescaped: tail)
+            """
     }
 
     /// Replays rows under a claim: in one transaction, locks the rows among `ids` that no

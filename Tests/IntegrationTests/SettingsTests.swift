@@ -45,6 +45,11 @@ import Testing
             let text = "\(error)"
             return text.contains("WORKER_PAGE_SIZE '0'") && text.contains("WORKER_FETCH_WAIT_MS 'soon'")
         }
+        await #expect {
+            _ = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "DLQ_API_TOKEN": ""])
+        } throws: { error in
+            "\(error)".contains("DLQ_API_TOKEN is empty")
+        }
         let defaults = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c"])
         #expect(defaults.workerPageSize == 2000 && defaults.workerFetchWaitMilliseconds == 10)
         let set = try await EngineSettings.load(environment: [

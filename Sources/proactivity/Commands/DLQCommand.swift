@@ -22,14 +22,14 @@ struct DLQCommand: AsyncParsableCommand {
         @Option(help: "Only rows created before this ISO 8601 time.") var until: String?
         @Flag(help: "Only rows already replayed.") var processed = false
         @Flag(help: "Only rows not replayed yet.") var unprocessed = false
-        @Option(help: "At most this many rows.") var limit = 100
+        @Option(help: "At most this many rows (list: 100 by default; replay: every selected row by default).") var limit: Int?
 
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] where value != nil && MessageCoding.parseTimestamp(value!) == nil {
                 throw ValidationError("\(name) must be an ISO 8601 time like 2026-11-25T10:00:00Z")
             }
             if processed && unprocessed { throw ValidationError("--processed and --unprocessed exclude each other") }
-            guard limit > 0 else { throw ValidationError("--limit must be positive") }
+            if let limit, !(1...100_000).contains(limit) { throw ValidationError("--limit must be 1…100000") }
             if let errorClass, FailureClass(rawValue: errorClass) == nil {
                 throw ValidationError("--error-class must be one of \(FailureClass.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -39,7 +39,7 @@ struct DLQCommand: AsyncParsableCommand {
             DeadLetterFilter(
                 ids: ids, job: job, errorText: error, errorClass: errorClass, since: since.flatMap(MessageCoding.parseTimestamp),
                 until: until.flatMap(MessageCoding.parseTimestamp), processed: processed ? true : unprocessed ? false : nil,
-                limit: limit)
+                limit: limit ?? 100)
         }
     }
 
@@ -118,16 +118,30 @@ struct DLQCommand: AsyncParsableCommand {
             let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
             try await withDatabase(settings, logger: logger) { client in
                 let store = DeadLetterStore(client: client, logger: logger)
-                let rows = try await store.list(filter)
-                let replayer = DeadLetterReplayer(store: store, producer: producer, allowedTopics: settings.replayTopics, metrics: EngineMetrics(), logger: logger)
-                let outcome = try await replayer.replay(rows, force: force, dryRun: dryRun) { done, total in
-                    FileHandle.standardError.write(Data("replayed \(done)/\(total)\n".utf8))
+                let replayer = DeadLetterReplayer(
+                    store: store, producer: producer, allowedTopics: settings.replayTopics, metrics: EngineMetrics(), logger: logger)
+                let outcome: DeadLetterReplayer.Outcome
+                if filters.limit != nil {
+                    outcome = try await replayer.replay(try await store.list(filter), force: force, dryRun: dryRun) { done, total in
+                        FileHandle.standardError.write(Data("replayed \(done)/\(total)\n".utf8))
+                    }
+                } else {
+                    // All means all: every selected row, in pages.
+                    let total = try await store.count(filter)
+                    outcome = try await replayer.replayAll(matching: filter, force: force, dryRun: dryRun) { done in
+                        FileHandle.standardError.write(Data("handled \(done)/\(total)\n".utf8))
+                    }
                 }
                 let verb = dryRun ? "would replay" : "replayed"
                 print("\(verb) \(outcome.replayed.count), skipped \(outcome.skipped.count), failed \(outcome.failed.count)")
                 for skipped in outcome.skipped { print("  skipped \(skipped.id): \(skipped.reason)") }
                 for failed in outcome.failed { print("  FAILED \(failed.id): \(failed.reason)") }
-                if !outcome.failed.isEmpty { throw ExitCode(1) }
+                let found = Set(outcome.replayed + outcome.skipped.map(\.id) + outcome.failed.map(\.id))
+                let missing = ids.filter { !found.contains($0) }
+                if !missing.isEmpty {
+                    FileHandle.standardError.write(Data("error: no DLQ row \(missing.map(String.init).joined(separator: ", "))\n".utf8))
+                }
+                if !outcome.failed.isEmpty || !missing.isEmpty { throw ExitCode(1) }
             }
             try await producer.close()
         }

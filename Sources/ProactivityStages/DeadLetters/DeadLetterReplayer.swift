@@ -105,6 +105,28 @@ public struct DeadLetterReplayer: Sendable {
         func add(_ failure: Outcome.Skipped) { state.withLock { $0.append(failure) } }
     }
 
+    /// Replays every row `filter` selects, in pages of 500 (its limit is ignored: all
+    /// means all), reporting progress after each page.
+    public func replayAll(
+        matching filter: DeadLetterFilter, force: Bool, dryRun: Bool, progress: @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Outcome {
+        var filter = filter
+        filter.limit = 500
+        filter.afterID = nil
+        var total = Outcome(dryRun: dryRun)
+        while true {
+            let page = try await store.list(filter)
+            guard let last = page.last else { break }
+            let outcome = try await replay(page, force: force, dryRun: dryRun)
+            total.replayed += outcome.replayed
+            total.skipped += outcome.skipped
+            total.failed += outcome.failed
+            progress(total.replayed.count + total.skipped.count + total.failed.count)
+            filter.afterID = last.id
+        }
+        return total
+    }
+
     /// The original record, with replay headers instead of the DLQ context.
     static func message(_ row: DeadLetterRow) -> KafkaProducerMessage {
         var headers = row.headers
