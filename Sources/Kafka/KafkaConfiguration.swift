@@ -50,9 +50,18 @@ public struct KafkaConfiguration: Sendable {
     /// Property names whose values are secrets: never logged nor put in errors.
     public static func isSecret(property name: String) -> Bool {
         let lowered = name.lowercased()
-        return lowered.contains("password") || lowered.contains("secret")
-            || lowered.hasSuffix(".key.pem") || lowered.contains("sasl.jaas")
-            || lowered.contains("token")
+        return ["password", "passphrase", "secret", "key", "token", "jaas", "oauthbearer.config", "credential"].contains {
+            lowered.contains($0)
+        }
+    }
+
+    /// Every problem librdkafka finds with these settings (unknown properties, bad
+    /// values), all of them rather than the first; secret values never appear.
+    public var problems: [String] {
+        var all = properties
+        all["bootstrap.servers"] = bootstrapServers
+        all["client.id"] = clientID
+        return RDKafkaConfig.problems(properties: all)
     }
 }
 

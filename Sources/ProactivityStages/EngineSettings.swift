@@ -103,6 +103,8 @@ public struct EngineSettings: Sendable {
             statisticsInterval: .seconds(15),
             properties: properties)
 
+        problems.append(contentsOf: kafka.problems.map { "\($0) (from KAFKA_* or -X)" })
+
         var database = try? DatabaseSettings(url: "postgres://unset@localhost/unset")
         if let url = config.string(forKey: "postgres.url", isSecret: true) {
             do {
@@ -114,7 +116,11 @@ public struct EngineSettings: Sendable {
             problems.append("POSTGRES_URL is not set (postgres://user:password@host:5432/database)")
         }
 
-        let port = config.string(forKey: "http.port", default: "9100")
+        // A number or boolean in the JSON file is as good as its text in the environment.
+        func text(_ key: ConfigKey, default value: String) -> String {
+            config.string(forKey: key) ?? config.int(forKey: key).map(String.init) ?? config.bool(forKey: key).map(String.init) ?? value
+        }
+        let port = text("http.port", default: "9100")
         if Int(port).map({ (0...65535).contains($0) }) != true { problems.append("HTTP_PORT '\(port)' is not a port number") }
         let zoneName = config.string(forKey: "engine.timezone", default: "UTC")
         let timeZone = TimeZone(identifier: zoneName)
@@ -127,7 +133,7 @@ public struct EngineSettings: Sendable {
         if !["json", "text"].contains(logFormat) { problems.append("LOG_FORMAT '\(logFormat)' must be json or text") }
 
         func count(_ key: ConfigKey, _ variable: String, default value: Int) -> Int {
-            let text = config.string(forKey: key, default: String(value))
+            let text = text(key, default: String(value))
             guard let number = Int(text), (1...1000).contains(number) else {
                 problems.append("\(variable) '\(text)' must be a whole number from 1 to 1000")
                 return value
@@ -145,10 +151,10 @@ public struct EngineSettings: Sendable {
         let shutdownTimeout = duration("shutdown.timeout", "SHUTDOWN_TIMEOUT", default: "30s")
         let retryAttempts = count("worker.retryAttempts", "WORKER_RETRY_ATTEMPTS", default: 5)
         let fetchWait = count("worker.fetchWaitMs", "WORKER_FETCH_WAIT_MS", default: 10)
-        let pageSizeText = config.string(forKey: "worker.pageSize", default: "2000")
+        let pageSizeText = text("worker.pageSize", default: "2000")
         let pageSize = Int(pageSizeText).flatMap { (1...100_000).contains($0) ? $0 : nil }
         if pageSize == nil { problems.append("WORKER_PAGE_SIZE '\(pageSizeText)' must be a whole number from 1 to 100000") }
-        let autoReplayEnabled = config.string(forKey: "dlq.autoReplay.enabled", default: "false")
+        let autoReplayEnabled = text("dlq.autoReplay.enabled", default: "false")
         if !["true", "false"].contains(autoReplayEnabled) {
             problems.append("DLQ_AUTO_REPLAY_ENABLED '\(autoReplayEnabled)' must be true or false")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import Logging
 import PostgresNIO
 
 /// Where the PostgreSQL database is, read from a `postgres://` URL.
@@ -50,10 +51,14 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
             throw InvalidURL(
                 description: "unknown sslmode '\(modeText)' (use one of: \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        let port = components.port ?? 5432
+        guard (1...65535).contains(port) else { throw InvalidURL(description: "the database URL's port \(port) is not 1…65535") }
         self.host = host
-        self.port = components.port ?? 5432
+        self.port = port
         self.username = username
-        self.password = components.password?.removingPercentEncoding ?? components.password
+        // URLComponents decodes percent-encoding already: decoding again would turn a
+        // password containing "%41" into one containing "A".
+        self.password = components.password
         self.database = database.isEmpty ? username : database
         self.tlsMode = tlsMode
         self.schema = components.queryItems?.first { $0.name == "schema" }?.value
@@ -85,5 +90,35 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
         configuration.options.additionalStartupParameters = [("jit", "off")]
         if let schema { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
         return configuration
+    }
+}
+
+extension DatabaseSettings {
+    /// Why one direct connection fails (PostgreSQL's own reason: a wrong password
+    /// `28P01`, a refused TLS handshake, an unknown database), or `nil` when it succeeds.
+    /// The pool retries such failures silently; this says what they are.
+    public func connectionFailure(logger: Logger) async -> String? {
+        do {
+            let tls: PostgresConnection.Configuration.TLS
+            switch tlsMode {
+            case .disable:
+                tls = .disable
+            case .prefer, .require:
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                configuration.certificateVerification = .none
+                let context = try NIOSSLContext(configuration: configuration)
+                tls = tlsMode == .prefer ? .prefer(context) : .require(context)
+            case .verifyFull:
+                tls = .require(try NIOSSLContext(configuration: TLSConfiguration.makeClientConfiguration()))
+            }
+            var configuration = PostgresConnection.Configuration(
+                host: host, port: port, username: username, password: password, database: database, tls: tls)
+            configuration.options.connectTimeout = .seconds(5)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+            return nil
+        } catch {
+            return DatabaseError.describe(error)
+        }
     }
 }

@@ -82,7 +82,9 @@ struct OperationsCommandTests {
             // Errors: a wrong password, an unreachable database.
             var wrong = environment
             wrong["POSTGRES_URL"] = url.replacingOccurrences(of: password, with: password + "-wrong")
-            outputs.append(try await ProactivityProcess.run(["migrate", "--status"], environment: wrong).output)
+            let refused = try await ProactivityProcess.run(["migrate", "--status"], environment: wrong).output
+            #expect(refused.contains("28P01"), "a wrong password is named as such: \(refused)")
+            outputs.append(refused)
             wrong["POSTGRES_URL"] = "postgres://\(role):\(password)@127.0.0.1:1/nowhere"
             outputs.append(try await ProactivityProcess.run(["dlq", "list"], environment: wrong).output)
 

@@ -1,6 +1,7 @@
 import Foundation
 import ProactivityCore
 import ProactivityStages
+import ProactivityStore
 import Testing
 
 @Suite struct SettingsTests {
@@ -57,6 +58,40 @@ import Testing
         ])
         #expect(set.workerPageSize == 500 && set.workerFetchWaitMilliseconds == 5)
         #expect(set.redactedLines.contains { $0 == ("worker.pageSize", "500") })
+    }
+
+    @Test func everyBadKafkaPropertyIsListedAndSensitiveOnesRedacted() async throws {
+        await #expect {
+            _ = try await EngineSettings.load(environment: [
+                "POSTGRES_URL": "postgres://a@b/c", "KAFKA_BOGUS_PROPERTY": "1", "KAFKA_SECURITY_PROTOCOL": "NOPE",
+            ])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("unknown Kafka property 'bogus.property'") && text.contains("security.protocol")
+        }
+        let settings = try await EngineSettings.load(environment: [
+            "POSTGRES_URL": "postgres://a@b/c", "KAFKA_SASL_OAUTHBEARER_CONFIG": "principal=admin secret=oauth-s3cret",
+            "KAFKA_SASL_OAUTHBEARER_ASSERTION_PRIVATE_KEY_PASSPHRASE": "pass-s3cret",
+        ])
+        let text = settings.redactedLines.map { "\($0.0) \($0.1)" }.joined(separator: "\n")
+        #expect(!text.contains("oauth-s3cret") && !text.contains("pass-s3cret"), "\(text)")
+        #expect(text.contains("sasl.oauthbearer.assertion.private.key.passphrase"), "long property names are shown whole")
+    }
+
+    @Test func numbersInTheConfigFileAndDatabaseURLsAreReadExactly() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("config") + ".json")
+        try Data(#"{"http": {"port": 70000}, "worker": {"retryAttempts": 3}}"#.utf8).write(to: file)
+        await #expect {
+            _ = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "PROACTIVITY_CONFIG_FILE": file.path])
+        } throws: { error in
+            "\(error)".contains("HTTP_PORT '70000'")
+        }
+        try Data(#"{"http": {"port": 9200}, "worker": {"retryAttempts": 3}}"#.utf8).write(to: file)
+        let settings = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "PROACTIVITY_CONFIG_FILE": file.path])
+        #expect(settings.httpPort == 9200 && settings.workerRetryAttempts == 3, "numbers in the file are used, not ignored")
+        let encoded = try DatabaseSettings(url: "postgres://app:p%2541ss@db:5432/x")
+        #expect(encoded.password == "p%41ss", "percent-encoding is decoded once")
+        #expect(throws: DatabaseSettings.InvalidURL.self) { try DatabaseSettings(url: "postgres://app@db:99999/x") }
     }
 
     @Test func aBadJobDefinitionIsRejectedAtStart() async throws {

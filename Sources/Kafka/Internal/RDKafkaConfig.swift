@@ -32,6 +32,24 @@ enum RDKafkaConfig {
         return conf
     }
 
+    /// Every property librdkafka refuses, each with the reason, checked on a scratch
+    /// configuration.
+    static func problems(properties: [String: String]) -> [String] {
+        let conf = rd_kafka_conf_new()!
+        defer { rd_kafka_conf_destroy(conf) }
+        var problems: [String] = []
+        for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
+            var errorText = [CChar](repeating: 0, count: 512)
+            switch rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) {
+            case RD_KAFKA_CONF_OK: continue
+            case RD_KAFKA_CONF_UNKNOWN: problems.append("unknown Kafka property '\(name)' (librdkafka's CONFIGURATION.md lists the valid ones)")
+            default:
+                problems.append("invalid value for Kafka property '\(name)': \(redacted(String(errorBuffer: errorText), property: name, value: value))")
+            }
+        }
+        return problems
+    }
+
     /// `text` with the value of a secret property replaced by `[redacted]`.
     static func redacted(_ text: String, property: String, value: String) -> String {
         guard KafkaConfiguration.isSecret(property: property), !value.isEmpty else { return text }

@@ -15,8 +15,10 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (settings, _) = try await engine.load(label: "proactivity.config")
-            for (name, value) in settings.redactedLines {
-                print("\(name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(value)")
+            let lines = settings.redactedLines
+            let width = lines.map(\.0.count).max() ?? 0
+            for (name, value) in lines {
+                print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(value)")
             }
             print("configuration is valid")
         }

@@ -52,8 +52,10 @@ func withDatabase(_ settings: EngineSettings, logger: Logger, _ body: @escaping 
             do {
                 try await client.ping(within: .seconds(10))
             } catch {
-                FileHandle.standardError.write(
-                    Data("error: database \(settings.database) does not answer: \(DatabaseError.describe(error)) (is it running, and are the user and password right?)\n".utf8))
+                // The pool retries a refused login or TLS handshake silently: one direct
+                // connection says what the server answers.
+                let reason = await settings.database.connectionFailure(logger: logger) ?? DatabaseError.describe(error)
+                FileHandle.standardError.write(Data("error: database \(settings.database) cannot be used: \(reason)\n".utf8))
                 throw ExitCode(1)
             }
             try await body(client)
