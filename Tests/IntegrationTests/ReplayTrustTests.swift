@@ -223,6 +223,15 @@ struct DeadLetterAPIStrictnessTests {
                             #expect(String(buffer: response.body).contains(name), "the 400 names \(name)")
                         }
                     }
+                    // Random query strings: an answer (200 or 400), never a 500 or a crash.
+                    let names = ["job", "error", "error_class", "since", "until", "processed", "limit", "after", "all", "x", ""]
+                    let values = ["", "1", "-1", "abc", "true", "TRUE", "99999999999999999999", "2026-11-25T10:00:00Z", "%00", "%FF", "transient"]
+                    for _ in 0..<200 {
+                        let query = (0..<Int.random(in: 0...4)).map { _ in "\(names.randomElement()!)=\(values.randomElement()!)" }.joined(separator: "&")
+                        try await client.execute(uri: "/dlq?\(query)", method: .get, headers: token) { response in
+                            #expect([.ok, .badRequest].contains(response.status), "/dlq?\(query) answered \(response.status)")
+                        }
+                    }
                     try await client.execute(uri: "/dlq", method: .delete, headers: token) { response in
                         #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET")
                     }

@@ -30,3 +30,16 @@ import Testing
         }
     }
 }
+
+@Suite struct HostileDatabaseURLTests {
+    @Test func randomURLsAnswerWithAnErrorOrSettingsNeverATrap() {
+        let alphabet = Array("postgres:/@?&=%.:abc123_-[]#\u{0} 99999") + ["٣", "🎉"].flatMap { Array($0) }
+        for _ in 0..<5_000 {
+            let text = "postgres://" + String((0..<Int.random(in: 0...60)).map { _ in alphabet.randomElement()! })
+            if let settings = try? DatabaseSettings(url: text) {
+                #expect((1...65535).contains(settings.port))
+                #expect(!settings.description.contains(":\(settings.password ?? "\u{1}")@"), "the description hides the password")
+            }
+        }
+    }
+}

@@ -18,6 +18,8 @@ struct APIQuery {
                     message: "unknown parameter '\(name.prefix(100))' (this route takes: \(known.isEmpty ? "none" : known.sorted().joined(separator: ", ")))")
             }
             guard parameters[name] == nil else { throw HTTPError(.badRequest, message: "parameter '\(name)' is given twice") }
+            // PostgreSQL text cannot hold NUL: refused here, not as a server error.
+            guard !value.contains("\u{0}") else { throw HTTPError(.badRequest, message: "parameter '\(name)' contains a NUL character") }
             parameters[name] = String(value)
         }
         self.parameters = parameters
