@@ -72,6 +72,11 @@ public final class EngineMetrics: Sendable {
             metricName: "proactivity_retries_total", unitName: "", helpText: "Transient failures retried in place, by stage")
     }
 
+    private static var mirrorStalled: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_dlq_mirror_stalled_seconds", unitName: "",
+            helpText: "How long the DLQ mirror has been failing to store the record it holds (0 while it moves)")
+    }
     private static var circuitBreaker: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "proactivity_circuit_breaker_open", unitName: "",
@@ -138,6 +143,7 @@ public final class EngineMetrics: Sendable {
     /// Declares the DLQ mirror's series at zero: the backlog and replays by result.
     public func declareDeadLetterMirror() {
         _ = registry.makeGauge(descriptor: Self.dlqBacklog, labels: [])
+        mirrorStalled(seconds: 0)
         for result in ["replayed", "skipped", "failed"] {
             _ = registry.makeCounter(descriptor: Self.replays, labels: [("result", result)])
         }
@@ -193,6 +199,11 @@ public final class EngineMetrics: Sendable {
     /// A transient failure is being retried.
     public func retried(stage: String) {
         registry.makeCounter(descriptor: Self.retries, labels: [("stage", stage)]).increment()
+    }
+
+    /// How long the DLQ mirror has failed to store its current record (0: it moves).
+    public func mirrorStalled(seconds: Double) {
+        registry.makeGauge(descriptor: Self.mirrorStalled, labels: []).set(to: seconds)
     }
 
     /// A worker's circuit breaker for a dependency opened or closed.

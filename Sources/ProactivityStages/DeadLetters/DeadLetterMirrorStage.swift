@@ -9,7 +9,10 @@ import ServiceLifecycle
 /// Mirrors the DLQ topic into `worker_dlq` (consumer group of its own). A record's
 /// offset is committed only after its row is committed; the row's unique key (the DLQ
 /// record's topic, partition and offset) makes redelivery harmless, so a mirror killed
-/// at any moment loses nothing and duplicates nothing.
+/// at any moment loses nothing and duplicates nothing. A record that cannot be stored
+/// for `stallAfter` (the database refusing it some other way than for its content)
+/// makes `/readyz` say where the mirror is stuck, and
+/// `proactivity_dlq_mirror_stalled_seconds` count up.
 public struct DeadLetterMirrorStage: Service {
     let topic: String
     let consumer: KafkaConsumer
@@ -17,12 +20,15 @@ public struct DeadLetterMirrorStage: Service {
     let metrics: EngineMetrics
     let health: HealthState
     let shutdown: ShutdownReport
+    /// How long a record may fail to be stored before readiness says the mirror is stuck.
+    let stallAfter: Duration
     let logger: Logger
 
     public init(
         topic: String, consumer: KafkaConsumer, store: DeadLetterStore, metrics: EngineMetrics, health: HealthState,
-        shutdown: ShutdownReport = ShutdownReport(), logger: Logger
+        shutdown: ShutdownReport = ShutdownReport(), stallAfter: Duration = .seconds(300), logger: Logger
     ) {
+        self.stallAfter = stallAfter
         self.topic = topic
         self.consumer = consumer
         self.store = store
@@ -51,6 +57,7 @@ public struct DeadLetterMirrorStage: Service {
             topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, value: message.value,
             headers: message.headers.map { DeadLetterRow.Header(name: $0.name, value: $0.value.map { Data($0).base64EncodedString() }) },
             letter: DeadLetter(headers: headerValues))
+        let failingSince = ContinuousClock.now
         let inserted = await retryingUntilShutdown({
             let inserted = try await store.mirror(record)
             metrics.dlqBacklog(try await store.backlog())
@@ -58,8 +65,17 @@ public struct DeadLetterMirrorStage: Service {
         }) { error, delay in
             metrics.retried(stage: "dlq-mirror")
             health.report("database", failing: DatabaseError.describe(error))
+            let stalled = ContinuousClock.now - failingSince
+            metrics.mirrorStalled(seconds: Double(stalled.components.seconds))
+            if stalled >= stallAfter {
+                health.report(
+                    "dlq-mirror.progress",
+                    failing: "stuck at \(message.topic)/\(message.partition)/\(message.offset) for \(stalled.components.seconds) s: \(DatabaseError.describe(error))")
+            }
             logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
         }
+        metrics.mirrorStalled(seconds: 0)
+        health.report("dlq-mirror.progress", failing: nil)
         guard let inserted else {
             shutdown.abandoned("DLQ record \(message.partition)/\(message.offset): not mirrored or committed, mirrored on restart")
             return false
