@@ -75,6 +75,27 @@ public struct ReminderStore: Sendable {
         }
     }
 
+    /// What is wrong with each job's query, checked without running it (its plan and
+    /// columns, `LIMIT 0`, read-only): a missing table or column, a syntax error, no
+    /// standard columns. Empty when every query is sound.
+    /// - Throws: when the database cannot be reached (nothing could be checked).
+    public func problems(of jobs: [JobDefinition]) async throws -> [String] {
+        var problems: [String] = []
+        for job in jobs {
+            do {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
+                    let now = Date()
+                    _ = try await hasPayloadColumn(JobQuery(job: job), window: (now, now), on: connection)
+                }
+            } catch {
+                if case .unavailable = DatabaseError.kind(of: error) { throw error }
+                problems.append("job '\(job.name)': \(DatabaseError.describe(error))")
+            }
+        }
+        return problems
+    }
+
     /// Whether a job's query has a `payload` column, checking the standard ones; learned
     /// once per query text (a `LIMIT 0` run) and remembered.
     private func hasPayloadColumn(_ query: JobQuery, window: (start: Date, end: Date), on connection: PostgresConnection) async throws -> Bool {

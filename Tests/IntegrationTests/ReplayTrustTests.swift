@@ -118,6 +118,31 @@ struct JobSQLBoundsTests {
     }
 }
 
+extension JobSQLBoundsTests {
+    /// Every job's query is checked when a worker starts, and every problem is listed.
+    @Test func aWorkerListsEveryBrokenJobQueryAtStart() async throws {
+        try await PipelineHarness.with { harness in
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [
+                  {"name": "no-table", "every": "5m", "window": "1h",
+                   "sql": "SELECT id::text AS item_id, user_id, title, due_at FROM invoices WHERE due_at >= :window_start AND due_at < :window_end"},
+                  {"name": "no-title", "every": "5m", "window": "1h",
+                   "sql": "SELECT e.id::text AS item_id, e.user_id, e.starts_at AS due_at FROM events e WHERE e.starts_at >= :window_start AND e.starts_at < :window_end"}
+                ]}
+                """#)
+            let worker = try ProactivityProcess(["worker"], environment: try harness.environment(jobsFile: jobs))
+            try await eventually(within: .seconds(30), "the worker lists both broken jobs") {
+                let text = worker.text
+                return text.contains("worker_jobs_invalid") && text.contains("job 'no-table'") && text.contains("invoices")
+                    && text.contains("job 'no-title'") && text.contains("title")
+            }
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit(within: .seconds(30)) == 0)
+        }
+    }
+}
+
 /// A tick names its job, slot and shard; everything else comes from the worker's own
 /// definition, and a tick that is not one of its job's goes to the DLQ as `invalid_tick`.
 @Suite(.timeLimit(.minutes(2)))

@@ -64,6 +64,7 @@ public struct ReminderWorkerStage: Service {
     }
 
     public func run() async throws {
+        await checkJobs()
         try consumer.subscribe(topics: [ticksTopic])
         logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": "\(catalog.enabled.map(\.name))"])
         do {
@@ -79,6 +80,17 @@ public struct ReminderWorkerStage: Service {
         await consumer.leaveGroup(logger: logger)
         try await producer.close(timeout: .seconds(10))
         logger.info("worker_stopped")
+    }
+
+    /// Checks every enabled job's query at start (plan and columns, without running it)
+    /// and lists every problem in one log line: a job whose table does not exist yet
+    /// still runs, its ticks going to the DLQ as `job_sql` until it is fixed.
+    private func checkJobs() async {
+        let problems = await retryingUntilShutdown({ try await store.problems(of: catalog.enabled) }) { error, delay in
+            logger.warning("worker_job_check_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
+        }
+        guard let problems, !problems.isEmpty else { return }
+        logger.error("worker_jobs_invalid", metadata: ["problems": .array(problems.map { .string($0) })])
     }
 
     /// Runs one tick to its end: success, skipped (duplicate), or sent to the DLQ.
