@@ -6,9 +6,32 @@ import Synchronization
 /// What happened during a graceful shutdown: when it began and what the stages left
 /// undone (a tick not committed, a DLQ record not mirrored), for the last log lines.
 public final class ShutdownReport: Sendable {
-    private let state = Mutex<(began: ContinuousClock.Instant?, abandoned: [String])>((nil, []))
+    private struct State {
+        var began: ContinuousClock.Instant?
+        var abandoned: [String] = []
+        /// Work in progress, by token: what a shutdown that runs out of time abandons.
+        var inProgress: [Int: String] = [:]
+        var nextToken = 0
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
+
+    /// Work that started; `what` says what becomes of it if a shutdown cuts it off.
+    /// - Returns: the token to pass to ``finished(_:)``.
+    func started(_ what: String) -> Int {
+        state.withLock { state in
+            state.nextToken += 1
+            state.inProgress[state.nextToken] = what
+            return state.nextToken
+        }
+    }
+
+    /// Work that ``started(_:)`` is over (done, or recorded as abandoned).
+    func finished(_ token: Int) {
+        _ = state.withLock { $0.inProgress.removeValue(forKey: token) }
+    }
 
     /// Marks the start of the shutdown (the first call counts).
     func begin() {
@@ -23,8 +46,11 @@ public final class ShutdownReport: Sendable {
     /// How long the shutdown has taken; `nil` when none began.
     public var elapsed: Duration? { state.withLock { $0.began.map { .now - $0 } } }
 
-    /// The work given up on, in order.
-    public var abandonedWork: [String] { state.withLock { $0.abandoned } }
+    /// The work given up on, in order, then the work still in progress (cut off when a
+    /// shutdown runs out of time).
+    public var abandonedWork: [String] {
+        state.withLock { state in state.abandoned + state.inProgress.sorted { $0.key < $1.key }.map(\.value) }
+    }
 }
 
 /// A graceful shutdown that ran out of time: the stages were cancelled.

@@ -121,6 +121,9 @@ public struct ReminderWorkerStage: Service {
         } catch {
             return await deadLetters.publish(message, jobName: job.name, failure: .invalidTick, reason: error.description)
         }
+        let work = shutdown.started(
+            "tick \(tick.tickId) (partition \(message.partition), offset \(message.offset)): not committed, its next owner runs it")
+        defer { shutdown.finished(work) }
         var firstFailure: Date?
         var policy = RetryPolicy(transientAttempts: retryAttempts)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
