@@ -11,8 +11,8 @@ import Testing
 struct StreamingWindowTests {
     let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 
-    /// A `proactivity worker` process is killed (SIGKILL) after two pages were recorded
-    /// and later pages published but not recorded; its replacement completes the tick:
+    /// A `proactivity worker` process is killed (SIGKILL) after pages were recorded and
+    /// later pages published but not recorded; its replacement completes the tick:
     /// every item alerted, the recorded pages not sent again, duplicates with their ids.
     @Test func aWorkerKilledBetweenPagesIsReplacedWithACompleteAlertSet() async throws {
         try await PipelineHarness.with { harness in
@@ -42,12 +42,16 @@ struct StreamingWindowTests {
 
             let environment = try harness.environment(extra: ["WORKER_PAGE_SIZE": "500", "LOG_LEVEL": "critical"])
             let first = try ProactivityProcess(["worker"], environment: environment)
-            try await eventually(within: .seconds(60), "two pages recorded and later ones published") {
-                guard try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == 1000 else { return false }
-                return try await harness.alertRecords().count > 1000
+            // Two ledger writes run at once, so two or three pages may have been recorded.
+            try await eventually(within: .seconds(60), "pages recorded and later ones published") {
+                let recorded = try await harness.count("SELECT count(*)::int FROM worker_alerts_sent")
+                guard recorded >= 1000 else { return false }
+                return try await harness.alertRecords().count > recorded
             }
             first.signal(SIGKILL)
             _ = try await first.waitForExit(within: .seconds(10))
+            let recordedAtKill = try await harness.count("SELECT count(*)::int FROM worker_alerts_sent")
+            #expect(recordedAtKill < items && recordedAtKill % 500 == 0, "whole pages recorded, not all")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0, "killed mid-tick")
             let beforeReplacement = try await harness.alertRecords().count
 
@@ -60,7 +64,7 @@ struct StreamingWindowTests {
             let ids = Set(alerts.map(\.alert.alertId))
             #expect(ids.count == items, "every due item alerted")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == items)
-            #expect(alerts.count - beforeReplacement <= items - 1000, "the two recorded pages were not sent again")
+            #expect(alerts.count - beforeReplacement <= items - recordedAtKill, "the recorded pages were not sent again")
             let duplicates = alerts.count - ids.count
             #expect(duplicates > 0, "published-but-unrecorded pages were sent again")
             for (id, copies) in Dictionary(grouping: alerts, by: \.alert.alertId) where copies.count > 1 {
