@@ -33,11 +33,12 @@ import Testing
         #expect(schedule.slot(after: date("2026-11-29T09:40:00Z")) == date("2026-11-29T17:00:00Z"))
     }
 
-    @Test func cronSkipsLocalTimesThatDoNotExist() throws {
-        // Europe/Lisbon springs forward at 01:00 → 02:00 on 2026-03-29.
+    @Test func aFixedTimeInASpringForwardGapRunsWhenTheGapEnds() throws {
+        // Europe/Lisbon springs forward at 01:00 → 02:00 on 2026-03-29: 01:30 does not exist.
         let lisbon = try #require(TimeZone(identifier: "Europe/Lisbon"))
         let schedule = Schedule.cron(try CronExpression("30 1 * * *"), timeZone: lisbon)
-        #expect(schedule.slot(after: date("2026-03-28T12:00:00Z")) == date("2026-03-30T00:30:00Z"))
+        #expect(schedule.slot(after: date("2026-03-28T12:00:00Z")) == date("2026-03-29T01:00:00Z"))
+        #expect(schedule.slot(after: date("2026-03-29T01:00:00Z")) == date("2026-03-30T00:30:00Z"))
     }
 
     @Test(arguments: ["* * * *", "60 * * * *", "* 24 * * *", "a * * * *", "*/0 * * * *", "5-1 * * * *"])

@@ -17,6 +17,12 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     let daysOfWeek: Set<Int>
     let dayOfMonthRestricted: Bool
     let dayOfWeekRestricted: Bool
+    /// The minute or hour field starts with `*` (`*`, `*/15`): the job follows elapsed
+    /// time across daylight-saving changes (every matching minute that exists fires,
+    /// both copies of a repeated hour, nothing in a gap). Otherwise it runs at a fixed
+    /// local time: once a day even when that time is repeated (the first occurrence), and
+    /// at the first instant after a gap that swallows it (ISC/Vixie cron's rules).
+    public let followsElapsedTime: Bool
     /// The expression as written.
     public let description: String
 
@@ -34,6 +40,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         daysOfWeek = Set(try Self.field(fields[4], name: "day-of-week", range: 0...7).map { $0 % 7 })
         dayOfMonthRestricted = fields[2] != "*"
         dayOfWeekRestricted = fields[4] != "*"
+        followsElapsedTime = fields[0].hasPrefix("*") || fields[1].hasPrefix("*")
         description = fields.joined(separator: " ")
     }
 
