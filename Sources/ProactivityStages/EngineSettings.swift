@@ -78,19 +78,7 @@ public struct EngineSettings: Sendable {
         kafkaProperties: [String: String] = [:]
     ) async throws(Invalid) -> EngineSettings {
         var problems: [String] = []
-        var providers: [any ConfigProvider] = [
-            EnvironmentVariablesProvider(
-                environmentVariables: environment,
-                secretsSpecifier: .dynamic { key, _ in KafkaConfiguration.isSecret(property: key.lowercased()) || key.contains("URL") })
-        ]
-        if let path = environment["PROACTIVITY_CONFIG_FILE"], !path.isEmpty {
-            do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(path)))
-            } catch {
-                problems.append("PROACTIVITY_CONFIG_FILE \(path) cannot be read as JSON: \(error)")
-            }
-        }
-        let config = ConfigReader(providers: providers)
+        let config = await reader(environment: environment, problems: &problems)
 
         var properties: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("KAFKA_") && name != "KAFKA_BOOTSTRAP_SERVERS" {
@@ -122,9 +110,7 @@ public struct EngineSettings: Sendable {
         }
         let port = text("http.port", default: "9100")
         if Int(port).map({ (0...65535).contains($0) }) != true { problems.append("HTTP_PORT '\(port)' is not a port number") }
-        let zoneName = config.string(forKey: "engine.timezone", default: "UTC")
-        let timeZone = TimeZone(identifier: zoneName)
-        if timeZone == nil { problems.append("ENGINE_TIMEZONE '\(zoneName)' is not a known time zone") }
+        let (jobs, jobsFile, timeZone) = Self.jobs(config, problems: &problems)
         let logLevel = config.string(forKey: "log.level", default: "info")
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("LOG_LEVEL '\(logLevel)' is not a level (trace … critical)")
@@ -163,20 +149,6 @@ public struct EngineSettings: Sendable {
             backoff: duration("dlq.autoReplay.backoff", "DLQ_AUTO_REPLAY_BACKOFF", default: "5m"),
             interval: duration("dlq.autoReplay.interval", "DLQ_AUTO_REPLAY_INTERVAL", default: "1m"))
 
-        let jobsFile = config.string(forKey: "jobs.file")
-        var jobs = JobCatalog(builtInsIn: timeZone ?? .gmt)
-        if let jobsFile {
-            if let data = FileManager.default.contents(atPath: jobsFile) {
-                do {
-                    jobs = try JobCatalog(builtInsIn: timeZone ?? .gmt, overlay: data)
-                } catch {
-                    problems.append(contentsOf: error.problems.map { "JOBS_FILE \(jobsFile): \($0)" })
-                }
-            } else {
-                problems.append("JOBS_FILE \(jobsFile) cannot be read")
-            }
-        }
-
         let ticksTopic = config.string(forKey: "topics.ticks", default: "proactivity.ticks")
         let replayTopics = Set(
             config.string(forKey: "dlq.replayTopics", default: ticksTopic).split(separator: ",")
@@ -200,6 +172,55 @@ public struct EngineSettings: Sendable {
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: .seconds(shutdownTimeout))
+    }
+
+    /// The job catalog alone (`JOBS_FILE`, `ENGINE_TIMEZONE`, `PROACTIVITY_CONFIG_FILE`):
+    /// what `jobs list` and `jobs next` need, without a database or broker.
+    /// - Throws: ``Invalid`` listing every problem.
+    public static func loadJobs(environment: [String: String] = ProcessInfo.processInfo.environment) async throws(Invalid) -> JobCatalog {
+        var problems: [String] = []
+        let config = await reader(environment: environment, problems: &problems)
+        let (jobs, _, _) = Self.jobs(config, problems: &problems)
+        guard problems.isEmpty else { throw Invalid(problems: problems) }
+        return jobs
+    }
+
+    /// Environment variables first, then the optional JSON file.
+    private static func reader(environment: [String: String], problems: inout [String]) async -> ConfigReader {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(
+                environmentVariables: environment,
+                secretsSpecifier: .dynamic { key, _ in KafkaConfiguration.isSecret(property: key.lowercased()) || key.contains("URL") })
+        ]
+        if let path = environment["PROACTIVITY_CONFIG_FILE"], !path.isEmpty {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(path)))
+            } catch {
+                problems.append("PROACTIVITY_CONFIG_FILE \(path) cannot be read as JSON: \(error)")
+            }
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    /// The engine's time zone and job catalog (built-ins, then the jobs file).
+    private static func jobs(_ config: ConfigReader, problems: inout [String]) -> (JobCatalog, String?, TimeZone?) {
+        let zoneName = config.string(forKey: "engine.timezone", default: "UTC")
+        let timeZone = TimeZone(identifier: zoneName)
+        if timeZone == nil { problems.append("ENGINE_TIMEZONE '\(zoneName)' is not a known time zone") }
+        let jobsFile = config.string(forKey: "jobs.file")
+        var jobs = JobCatalog(builtInsIn: timeZone ?? .gmt)
+        if let jobsFile {
+            if let data = FileManager.default.contents(atPath: jobsFile) {
+                do {
+                    jobs = try JobCatalog(builtInsIn: timeZone ?? .gmt, overlay: data)
+                } catch {
+                    problems.append(contentsOf: error.problems.map { "JOBS_FILE \(jobsFile): \($0)" })
+                }
+            } else {
+                problems.append("JOBS_FILE \(jobsFile) cannot be read")
+            }
+        }
+        return (jobs, jobsFile, timeZone)
     }
 
     /// The topic name for a role of `topics/` (`ticks`, `alerts`, `dlq`).
