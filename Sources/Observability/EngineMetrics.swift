@@ -57,6 +57,31 @@ public final class EngineMetrics: Sendable {
             metricName: "proactivity_dependency_up", unitName: "", helpText: "1 when a dependency (kafka, database) answers")
     }
 
+    private static var tickDelay: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_tick_delay_seconds", unitName: "", helpText: "From a tick's slot to its publication")
+    }
+    private static var alertLead: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_alert_lead_seconds", unitName: "",
+            helpText: "Notice an alert gave: its due time minus when the broker had it (0 or less: late)")
+    }
+    private static var missedSlots: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_missed_slots_total", unitName: "", helpText: "Slots coalesced into a later tick (missed runs)")
+    }
+    private static var duplicatesSuppressed: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_duplicates_suppressed_total", unitName: "",
+            helpText: "Due items not alerted again because the ledger had them")
+    }
+    private static var lateAlerts: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_late_alerts_total", unitName: "", helpText: "Alerts for items due before their tick's slot (catch-up)")
+    }
+    private static let delayBuckets: [Double] = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600]
+    private static let leadBuckets: [Double] = [0, 60, 300, 600, 1200, 1800, 2700, 3600, 5400, 7200, 86_400]
+
     private static var deadLetters: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "proactivity_dlq_messages_total", unitName: "", helpText: "Messages sent to the DLQ, by stage and reason")
@@ -120,14 +145,55 @@ public final class EngineMetrics: Sendable {
         for job in jobs {
             _ = registry.makeCounter(descriptor: Self.ticksPublished, labels: [("job_name", job)])
             _ = registry.makeCounter(descriptor: Self.tickPublishFailures, labels: [("job_name", job)])
+            _ = registry.makeCounter(descriptor: Self.missedSlots, labels: [("job_name", job)])
+            _ = tickDelayHistogram(job)
         }
     }
 
-    /// Declares a worker's skipped-tick series of these jobs (`duplicate`) at zero.
+    /// Declares a worker's series of these jobs at zero.
     public func declareWorker(jobs: [String]) {
         for job in jobs {
             _ = registry.makeCounter(descriptor: Self.ticksSkipped, labels: [("job_name", job), ("reason", "duplicate")])
+            _ = registry.makeCounter(descriptor: Self.duplicatesSuppressed, labels: [("job_name", job)])
+            _ = registry.makeCounter(descriptor: Self.lateAlerts, labels: [("job_name", job)])
+            _ = alertLeadHistogram(job)
         }
+    }
+
+    /// The producer published a tick `delay` after its slot, after `missedSlots` slots
+    /// were coalesced into it.
+    public func tickPublished(_ job: String, delay: TimeInterval, missedSlots: Int) {
+        tickDelayHistogram(job).record(max(0, delay))
+        if missedSlots > 0 { registry.makeCounter(descriptor: Self.missedSlots, labels: [("job_name", job)]).increment(by: Int64(missedSlots)) }
+    }
+
+    /// A worker finished a tick: `suppressed` due items the ledger had, `late` catch-up alerts.
+    public func tickOutcome(_ job: String, suppressed: Int, late: Int) {
+        if suppressed > 0 {
+            registry.makeCounter(descriptor: Self.duplicatesSuppressed, labels: [("job_name", job)]).increment(by: Int64(suppressed))
+        }
+        if late > 0 { registry.makeCounter(descriptor: Self.lateAlerts, labels: [("job_name", job)]).increment(by: Int64(late)) }
+    }
+
+    /// Records the notice each of a job's alerts gave, without a lookup per alert.
+    public struct AlertLead: Sendable {
+        fileprivate let histogram: ValueHistogram
+
+        /// One alert's notice: its due time minus when the broker had it, in seconds.
+        public func record(_ seconds: Double) { histogram.record(seconds) }
+    }
+
+    /// The recorder of a job's alert notice (`proactivity_alert_lead_seconds`).
+    public func alertLead(_ job: String) -> AlertLead {
+        AlertLead(histogram: alertLeadHistogram(job))
+    }
+
+    private func alertLeadHistogram(_ job: String) -> ValueHistogram {
+        registry.makeValueHistogram(descriptor: Self.alertLead, labels: [("job_name", job)], buckets: Self.leadBuckets)
+    }
+
+    private func tickDelayHistogram(_ job: String) -> ValueHistogram {
+        registry.makeValueHistogram(descriptor: Self.tickDelay, labels: [("job_name", job)], buckets: Self.delayBuckets)
     }
 
     /// Declares a stage's failure-handling series at zero: messages it sent to the DLQ by

@@ -71,6 +71,7 @@ public struct TickProducerStage: Service {
         for (tick, result) in zip(ticks, results) {
             switch result {
             case .success(let report):
+                metrics.tickPublished(tick.jobName, delay: clock.now().timeIntervalSince(tick.slot), missedSlots: tick.coalescedSlots)
                 logger.info(
                     "tick_published",
                     metadata: [

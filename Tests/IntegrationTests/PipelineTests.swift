@@ -74,6 +74,10 @@ struct PipelineTests {
                 #expect(text.contains(#"sparkone_worker_job_count_total{job_name="task-reminder",status="success"} 2"#))
                 #expect(text.contains(#"proactivity_alerts_published_total{job_name="event-reminder"} 2"#))
                 #expect(text.contains(#"sparkone_worker_job_latency_seconds_count{job_name="event-reminder"} 3"#))
+                // Every alert's notice is recorded; the overlapping windows' items were suppressed.
+                #expect(text.contains(#"proactivity_alert_lead_seconds_count{job_name="event-reminder"} 2"#), "\(text)")
+                #expect(text.contains(#"proactivity_duplicates_suppressed_total{job_name="event-reminder"} 1"#), "\(text)")
+                #expect(text.contains(#"proactivity_late_alerts_total{job_name="event-reminder"} 0"#))
             }
         }
     }

@@ -12,9 +12,10 @@ struct TickProducerTests {
         try await TestEnvironment.createTopic(topic, partitions: 2)
         let start = MessageCoding.parseTimestamp("2030-01-07T10:02:00Z")!
         let clock = ManualClock(now: start)
+        let metrics = EngineMetrics()
         let stage = TickProducerStage(
             jobs: [BuiltInJobs.eventReminder], topic: topic, producer: try TestEnvironment.producer(), clock: clock,
-            metrics: EngineMetrics(), health: HealthState(stage: "tick"), logger: TestEnvironment.logger)
+            metrics: metrics, health: HealthState(stage: "tick"), logger: TestEnvironment.logger)
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
         var ticks = consumer.messages.makeAsyncIterator()
         func nextTick() async throws -> TickMessage {
@@ -40,6 +41,10 @@ struct TickProducerTests {
             #expect(third.slot == MessageCoding.parseTimestamp("2030-01-07T10:45:00Z"))
             #expect(third.coalescedSlots == 7)
             #expect(third.windowStart == MessageCoding.parseTimestamp("2030-01-07T10:15:00Z"), "the catch-up grace reaches back")
+            try await eventually("the missed slots are counted") {
+                metrics.render().contains(#"proactivity_missed_slots_total{job_name="event-reminder"} 7"#)
+            }
+            #expect(metrics.render().contains(#"proactivity_tick_delay_seconds_count{job_name="event-reminder"} 3"#))
             group.cancelAll()
         }
         try await consumer.close()

@@ -199,7 +199,9 @@ public struct ReminderWorkerStage: Service {
             logger.info("worker_tick_duplicate", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
             return
         }
-        let publisher = WindowPublisher(store: store, producer: producer, alertsTopic: alertsTopic, database: database, pageSize: pageSize)
+        let publisher = WindowPublisher(
+            store: store, producer: producer, alertsTopic: alertsTopic, database: database, lead: metrics.alertLead(job.name),
+            pageSize: pageSize)
         let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
         metrics.queryFinished(job.name, duration: counts.query)
         health.report("kafka", failing: nil)
@@ -217,6 +219,7 @@ public struct ReminderWorkerStage: Service {
         let duration = ContinuousClock.now - started
         metrics.jobFinished(job.name, status: "success", duration: duration, at: clock.now())
         metrics.alertsPublished(job.name, count: counts.alerted)
+        metrics.tickOutcome(job.name, suppressed: counts.due - counts.alerted, late: counts.late)
         if counts.alerted > 0 {
             logger.info(
                 "worker_alert_dispatched",

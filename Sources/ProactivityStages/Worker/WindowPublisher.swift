@@ -1,6 +1,7 @@
 import AsyncAlgorithms
 import Foundation
 import Kafka
+import Observability
 import ProactivityCore
 import ProactivityStore
 
@@ -23,6 +24,8 @@ struct WindowPublisher {
     let alertsTopic: String
     /// Classifies database failures (and trips the circuit breaker while waiting).
     let database: DatabaseCalls
+    /// Each alert's notice (due time minus acknowledgement), recorded per delivered page.
+    let lead: EngineMetrics.AlertLead
     var pageSize = 2_000
     /// Pages handed to the producer whose delivery is not yet awaited.
     var pagesInFlight = 8
@@ -92,6 +95,8 @@ struct WindowPublisher {
                                 dependency: "kafka", message: "alert \(id) not delivered: \(error)",
                                 kind: FailureClassifier.classify(.kafka(error)))
                         }
+                        let acknowledged = Date()
+                        for alert in page.alerts { lead.record(alert.dueAt.timeIntervalSince(acknowledged)) }
                         if running == concurrentRecords, let done = try await records.next() {
                             counts = counts + done
                             running -= 1
