@@ -79,6 +79,14 @@ public final class EngineMetrics: Sendable {
         MetricNameDescriptor(
             metricName: "proactivity_late_alerts_total", unitName: "", helpText: "Alerts for items due before their tick's slot (catch-up)")
     }
+    private static var tableRows: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_ledger_rows", unitName: "", helpText: "Rows of the worker's ledger tables (the planner's estimate)")
+    }
+    private static var prunedRows: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_ledger_pruned_rows_total", unitName: "", helpText: "Ledger rows deleted past LEDGER_RETENTION")
+    }
     private static let delayBuckets: [Double] = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600]
     private static let leadBuckets: [Double] = [0, 60, 300, 600, 1200, 1800, 2700, 3600, 5400, 7200, 86_400]
 
@@ -158,6 +166,24 @@ public final class EngineMetrics: Sendable {
             _ = registry.makeCounter(descriptor: Self.lateAlerts, labels: [("job_name", job)])
             _ = alertLeadHistogram(job)
         }
+    }
+
+    /// Declares the ledger series of these tables at zero.
+    public func declareLedger(tables: [String]) {
+        for table in tables {
+            ledger(table, rows: 0)
+            _ = registry.makeCounter(descriptor: Self.prunedRows, labels: [("table", table)])
+        }
+    }
+
+    /// A ledger table's rows now.
+    public func ledger(_ table: String, rows: Int) {
+        registry.makeGauge(descriptor: Self.tableRows, labels: [("table", table)]).set(to: Double(rows))
+    }
+
+    /// Rows deleted from a ledger table.
+    public func ledger(_ table: String, pruned: Int) {
+        if pruned > 0 { registry.makeCounter(descriptor: Self.prunedRows, labels: [("table", table)]).increment(by: Int64(pruned)) }
     }
 
     /// The producer published a tick `delay` after its slot, after `missedSlots` slots

@@ -20,6 +20,7 @@ import ProactivityStore
 /// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
 /// | `worker.fetchWaitMs` | `WORKER_FETCH_WAIT_MS` | `10`: how long the ticks consumer's fetch may wait for data |
 /// | `worker.pageSize` | `WORKER_PAGE_SIZE` | `2000`: rows per page of a tick's window (read, published, recorded together) |
+/// | `ledger.retention` | `LEDGER_RETENTION` | `30d`: how long the alert and tick ledgers and audit rows are kept |
 /// | `dlq.autoReplay.enabled` | `DLQ_AUTO_REPLAY_ENABLED` | `false` |
 /// | `dlq.autoReplay.maxReplays` | `DLQ_AUTO_REPLAY_MAX_REPLAYS` | `3` |
 /// | `dlq.autoReplay.backoff` / `.interval` | `DLQ_AUTO_REPLAY_BACKOFF` / `_INTERVAL` | `5m` / `1m` |
@@ -48,6 +49,9 @@ public struct EngineSettings: Sendable {
     public var workerFetchWaitMilliseconds: Int
     /// Rows per page of a tick's window: read, published and recorded together.
     public var workerPageSize: Int
+    /// How long ledger and audit rows are kept, in seconds (at least the longest window
+    /// plus catch-up grace, so dedupe never forgets an item that can come back).
+    public var ledgerRetention: TimeInterval
     /// The periodic reprocessing of transient dead letters; `nil` when off.
     public var autoReplay: AutoReplayPolicy?
     public var httpHost: String
@@ -149,6 +153,13 @@ public struct EngineSettings: Sendable {
             backoff: duration("dlq.autoReplay.backoff", "DLQ_AUTO_REPLAY_BACKOFF", default: "5m"),
             interval: duration("dlq.autoReplay.interval", "DLQ_AUTO_REPLAY_INTERVAL", default: "1m"))
 
+        let retention = duration("ledger.retention", "LEDGER_RETENTION", default: "30d")
+        let needed = jobs.enabled.map { $0.windowSeconds + $0.catchUpGraceSeconds }.max() ?? 0
+        if retention < TimeInterval(needed) {
+            problems.append(
+                "LEDGER_RETENTION \(DurationText.format(Int(retention))) is shorter than the longest window plus catch-up grace (\(DurationText.format(needed))): items could be alerted again")
+        }
+
         let ticksTopic = config.string(forKey: "topics.ticks", default: "proactivity.ticks")
         let replayTopics = Set(
             config.string(forKey: "dlq.replayTopics", default: ticksTopic).split(separator: ",")
@@ -168,7 +179,7 @@ public struct EngineSettings: Sendable {
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
             mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
             dlqAPIToken: apiToken, replayTopics: replayTopics,
-            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
+            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, ledgerRetention: retention, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: .seconds(shutdownTimeout))
@@ -242,7 +253,7 @@ public struct EngineSettings: Sendable {
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
             ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"),
             ("dlq.replayTopics", replayTopics.sorted().joined(separator: ",")), ("http", "\(httpHost):\(httpPort)"),
-            ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)),
+            ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)), ("ledger.retention", DurationText.format(Int(ledgerRetention))),
             ("dlq.autoReplay", autoReplay.map {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
             } ?? "off"),
