@@ -17,7 +17,9 @@ import ProactivityStore
 ///    alerts/s, peak memory) and, once its alerts flow, a 20-item tick of another job on
 ///    another partition (tick → first alert), then the small ticks one after another
 ///    (tick → first alert, p50/p99);
-/// 3. with `workers` > 1: the sharded job's window through 1 worker, then another window
+/// 3. with `ledgerRows` > 0: that many rows written into the alert ledger, then another
+///    big window through the same worker (dedupe probes a large ledger);
+/// 4. with `workers` > 1: the sharded job's window through 1 worker, then another window
 ///    through `workers` workers on one group.
 struct PipelineBenchmark {
     let settings: EngineSettings
@@ -27,6 +29,8 @@ struct PipelineBenchmark {
     let smallTicks: Int
     let smallDue: Int
     let workers: Int
+    /// Rows written into the alert ledger before a second big window (0: no such run).
+    let ledgerRows: Int
     let logger: Logger
     let progress: (String) -> Void
 
@@ -37,9 +41,10 @@ struct PipelineBenchmark {
     private let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 300).rounded(.down) * 300 - 86_400 * 60)
 
     init(
-        settings: EngineSettings, total: Int, due: Int, users: Int, smallTicks: Int, smallDue: Int, workers: Int, logger: Logger,
-        progress: @escaping (String) -> Void
+        settings: EngineSettings, total: Int, due: Int, users: Int, smallTicks: Int, smallDue: Int, workers: Int, ledgerRows: Int,
+        logger: Logger, progress: @escaping (String) -> Void
     ) {
+        self.ledgerRows = ledgerRows
         self.settings = settings
         self.total = total
         self.due = due
@@ -151,6 +156,25 @@ struct PipelineBenchmark {
             let (first, _) = try await reader.wait(for: smallDue, within: .seconds(30))
             latencies.append((first - tickStarted).seconds)
         }
+        var withLedger: PipelineBenchmarkReport.Window?
+        if ledgerRows > 0 {
+            progress("writing \(ledgerRows) rows into the alert ledger…")
+            try await client.query(
+                """
+                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
+                SELECT 'event-reminder', 'ledger-' || n, \(slot) - interval '400 days' + n * interval '1 second', 'bench'
+                FROM generate_series(1, \(ledgerRows)) AS n
+                """)
+            try await client.query("ANALYZE worker_alerts_sent")
+            progress("one tick for \(due) items with \(ledgerRows) ledger rows…")
+            reader.reset()
+            let started = ContinuousClock.now
+            try await publish(
+                [TickMessage(job: BuiltInJobs.eventReminder, slot: slot.addingTimeInterval(-86_400 * Double(windowCount - 1)), producedAt: Date())],
+                to: ticksTopic, partition: 0, with: ticks)
+            let (first, last) = try await reader.wait(for: due, within: .seconds(600))
+            withLedger = .init(alerts: due, firstAlertSeconds: (first - started).seconds, seconds: (last - started).seconds)
+        }
         await worker.stop()
         progress("C baseline again…")
         let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
@@ -168,7 +192,7 @@ struct PipelineBenchmark {
             dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
             baseline: .init(before: before, after: after), window: bigWindow, workerIdleMegabytes: idle,
             workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTickSeconds: concurrentSeconds,
-            readerFetchWaitMilliseconds: Self.readerFetchWaitMs,
+            readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledgerRows: ledgerRows, windowWithLedger: withLedger,
             scaling: scaling, librdkafka: KafkaLibrary.version)
     }
 
@@ -209,12 +233,14 @@ struct PipelineBenchmark {
         return .init(workers: count, alerts: due, seconds: seconds, alertsPerSecond: Double(due) / seconds)
     }
 
+    /// Big windows seeded: the main one, two for the sharded runs, one for the ledger run.
+    private var windowCount: Int { 1 + (workers > 1 ? 2 : 0) + (ledgerRows > 0 ? 1 : 0) }
+
     private func smallSlot(_ index: Int) -> Date { slot.addingTimeInterval(-86_400 * 30 + Double(index) * 10_800) }
 
     /// Inserts the windows' items and the rest in later days.
     private func seed(_ client: PostgresClient) async throws {
-        let windows = workers > 1 ? 3 : 1
-        let smallStart = windows * due
+        let smallStart = windowCount * due
         let small = smallTicks * smallDue
         guard total >= smallStart + small else {
             throw BenchmarkFailure("--rows must be at least \(smallStart + small) for these windows")

@@ -71,13 +71,16 @@ struct PipelineBenchmarkReport: Codable {
     /// Tick → first alert of a 20-item tick of another job, sent while the big window runs.
     var concurrentSmallTickSeconds: Double
     var readerFetchWaitMilliseconds: Int
+    /// Rows in the alert ledger before `windowWithLedger` ran.
+    var ledgerRows: Int
+    var windowWithLedger: Window?
     var scaling: [Scaling]
     var librdkafka: String
 
     init(
         dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, window: Window,
         workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTickSeconds: Double,
-        readerFetchWaitMilliseconds: Int,
+        readerFetchWaitMilliseconds: Int, ledgerRows: Int, windowWithLedger: Window?,
         scaling: [Scaling], librdkafka: String
     ) {
         self.dueItems = dueItems
@@ -93,6 +96,8 @@ struct PipelineBenchmarkReport: Codable {
         self.smallTicks = smallTicks
         self.concurrentSmallTickSeconds = concurrentSmallTickSeconds
         self.readerFetchWaitMilliseconds = readerFetchWaitMilliseconds
+        self.ledgerRows = ledgerRows
+        self.windowWithLedger = windowWithLedger
         self.scaling = scaling
         self.librdkafka = librdkafka
     }
@@ -114,6 +119,10 @@ struct PipelineBenchmarkReport: Codable {
             "a 20-item tick of another job during the big window: first alert after \(number(concurrentSmallTickSeconds * 1000, 1)) ms",
             "small windows: tick → first alert p50 \(number(smallTicks.p50 * 1000, 1)) ms, p99 \(number(smallTicks.p99 * 1000, 1)) ms, max \(number(smallTicks.max * 1000, 1)) ms over \(smallTicks.ticks) ticks (the reader's fetch wait of \(readerFetchWaitMilliseconds) ms included)",
         ]
+        if let withLedger = windowWithLedger {
+            lines.append(
+                "with \(ledgerRows) ledger rows: \(number(withLedger.alertsPerSecond)) alerts/s (\(number(withLedger.alertsPerSecond / window.alertsPerSecond * 100))% of the empty ledger's)")
+        }
         for run in scaling {
             lines.append("sharded window through \(run.workers) worker(s): \(number(run.alertsPerSecond)) alerts/s (\(number(run.seconds, 2)) s)")
         }

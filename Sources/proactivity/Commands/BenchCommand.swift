@@ -93,6 +93,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Worker processes for the sharded comparison (1: skip it).")
     var workers = 1
 
+    @Option(help: "Rows to write into the alert ledger before a second big window (0: skip it).")
+    var ledgerRows = 0
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
@@ -102,13 +105,14 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             throw ValidationError("--small-ticks must be 1…1000 and --small-due 1…1800")
         }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1…16") }
+        guard (0...100_000_000).contains(ledgerRows) else { throw ValidationError("--ledger-rows must be 0…100000000") }
     }
 
     func run() async throws {
         let (settings, logger) = try await engine.load(label: "proactivity.bench")
         let report = try await PipelineBenchmark(
             settings: settings, total: rows, due: due, users: users, smallTicks: smallTicks, smallDue: smallDue, workers: workers,
-            logger: logger, progress: { if !json { print($0) } }
+            ledgerRows: ledgerRows, logger: logger, progress: { if !json { print($0) } }
         ).run()
         print(json ? try benchmarkJSON(report) : report.table())
     }
