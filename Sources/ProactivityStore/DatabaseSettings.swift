@@ -70,19 +70,26 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
             + (schema.map { "&schema=\($0)" } ?? "")
     }
 
+    /// The TLS settings of `sslmode`, and whether a plain connection is acceptable;
+    /// `nil` for `disable`.
+    private var tls: (configuration: TLSConfiguration, optional: Bool)? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch tlsMode {
+        case .disable: return nil
+        case .verifyFull: return (configuration, false)
+        case .prefer, .require:
+            configuration.certificateVerification = .none
+            return (configuration, tlsMode == .prefer)
+        }
+    }
+
     /// The PostgresNIO client configuration.
     public var clientConfiguration: PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
-        switch tlsMode {
-        case .disable:
-            tls = .disable
-        case .prefer, .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            tls = tlsMode == .prefer ? .prefer(configuration) : .require(configuration)
-        case .verifyFull:
-            tls = .require(TLSConfiguration.makeClientConfiguration())
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            switch self.tls {
+            case nil: .disable
+            case let (configuration, optional)?: optional ? .prefer(configuration) : .require(configuration)
+            }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         // JIT compiles a reminder query for hundreds of milliseconds before its first row
@@ -99,18 +106,12 @@ extension DatabaseSettings {
     /// The pool retries such failures silently; this says what they are.
     public func connectionFailure(logger: Logger) async -> String? {
         do {
-            let tls: PostgresConnection.Configuration.TLS
-            switch tlsMode {
-            case .disable:
-                tls = .disable
-            case .prefer, .require:
-                var configuration = TLSConfiguration.makeClientConfiguration()
-                configuration.certificateVerification = .none
-                let context = try NIOSSLContext(configuration: configuration)
-                tls = tlsMode == .prefer ? .prefer(context) : .require(context)
-            case .verifyFull:
-                tls = .require(try NIOSSLContext(configuration: TLSConfiguration.makeClientConfiguration()))
-            }
+            let tls: PostgresConnection.Configuration.TLS =
+                switch self.tls {
+                case nil: .disable
+                case let (configuration, optional)?:
+                    optional ? .prefer(try NIOSSLContext(configuration: configuration)) : .require(try NIOSSLContext(configuration: configuration))
+                }
             var configuration = PostgresConnection.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
             configuration.options.connectTimeout = .seconds(5)
