@@ -1,12 +1,21 @@
+import Foundation
 import Synchronization
 
 /// What `/healthz` and `/readyz` report: the active job ids, and named readiness
-/// conditions (broker reachable, database reachable, consumer assigned …), each either
-/// satisfied or failing with a reason.
+/// conditions, each owned by the one component that writes it (`probe.kafka`,
+/// `probe.database`, `worker.assignment`, `worker.database`, `tick.publish`,
+/// `dlq-mirror.progress` …) and either satisfied or failing with a reason, since a time.
+/// Ready means every condition holds; no writer can overwrite another's failure.
 public final class HealthState: Sendable {
+    private struct Condition {
+        var failure: String?
+        /// When the condition last turned from satisfied to failing or back.
+        var since: Date
+    }
+
     /// The stage's name, e.g. `worker`.
     public let stage: String
-    private let state = Mutex<(jobs: [String], conditions: [String: String?])>(([], [:]))
+    private let state = Mutex<(jobs: [String], conditions: [String: Condition])>(([], [:]))
 
     public init(stage: String) {
         self.stage = stage
@@ -21,20 +30,32 @@ public final class HealthState: Sendable {
     /// Declares a condition, failing until first reported.
     public func require(_ name: String, initially reason: String = "not checked yet") {
         state.withLock { state in
-            if state.conditions[name] == nil { state.conditions[name] = .some(reason) }
+            if state.conditions[name] == nil { state.conditions[name] = Condition(failure: reason, since: Date()) }
         }
     }
 
-    /// Reports a condition: `nil` when satisfied, else why not.
+    /// Reports a condition: `nil` when satisfied, else why not. Only its owner writes it.
     public func report(_ name: String, failing reason: String?) {
-        state.withLock { $0.conditions[name] = .some(reason) }
+        state.withLock { state in
+            let now = Date()
+            guard var condition = state.conditions[name] else {
+                state.conditions[name] = Condition(failure: reason, since: now)
+                return
+            }
+            if (condition.failure == nil) != (reason == nil) { condition.since = now }
+            condition.failure = reason
+            state.conditions[name] = condition
+        }
     }
 
-    /// Ready when every condition holds; otherwise the reasons, sorted by condition.
-    public var readiness: (ready: Bool, checks: [String: String]) {
+    /// Ready when every condition holds; each condition's `ok` or reason, and since when
+    /// it has been so (ISO 8601).
+    public var readiness: (ready: Bool, checks: [String: String], since: [String: String]) {
         state.withLock { state in
-            let checks = state.conditions.mapValues { $0 ?? "ok" }
-            return (state.conditions.values.allSatisfy { $0 == nil }, checks)
+            (
+                state.conditions.values.allSatisfy { $0.failure == nil }, state.conditions.mapValues { $0.failure ?? "ok" },
+                state.conditions.mapValues { $0.since.formatted(Date.ISO8601FormatStyle()) }
+            )
         }
     }
 }

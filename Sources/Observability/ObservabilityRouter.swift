@@ -14,7 +14,10 @@ public enum ObservabilityRouter {
     struct Readiness: ResponseEncodable {
         let status: String
         let stage: String
+        /// Each condition's `ok` or reason.
         let checks: [String: String]
+        /// Since when each condition has been as it is.
+        let since: [String: String]
     }
 
     /// A router with the three endpoints; stages may add routes to it.
@@ -25,7 +28,8 @@ public enum ObservabilityRouter {
             let readiness = health.readiness
             return EditedResponse(
                 status: readiness.ready ? .ok : .serviceUnavailable,
-                response: Readiness(status: readiness.ready ? "ready" : "not ready", stage: health.stage, checks: readiness.checks))
+                response: Readiness(
+                    status: readiness.ready ? "ready" : "not ready", stage: health.stage, checks: readiness.checks, since: readiness.since))
         }
         router.get("/metrics") { _, _ in
             EditedResponse(

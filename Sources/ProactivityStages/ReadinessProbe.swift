@@ -26,9 +26,9 @@ public struct ReadinessProbe: Service {
         self.health = health
         self.metrics = metrics
         self.interval = interval
-        health.require("kafka")
-        health.require("database")
-        if consumer != nil { health.require("assignment", initially: "the consumer has no partitions yet") }
+        health.require("probe.kafka")
+        health.require("probe.database")
+        if consumer != nil { health.require("worker.assignment", initially: "the consumer has no partitions yet") }
     }
 
     public func run() async throws {
@@ -47,17 +47,17 @@ public struct ReadinessProbe: Service {
     public func check() async {
         do {
             _ = try await admin.listTopics(timeout: .seconds(3))
-            health.report("kafka", failing: nil)
+            health.report("probe.kafka", failing: nil)
             metrics.dependency("kafka", up: true)
         } catch {
-            health.report("kafka", failing: "broker unreachable: \(error)")
+            health.report("probe.kafka", failing: "broker unreachable: \(error)")
             metrics.dependency("kafka", up: false)
         }
         let databaseFailure = await database.unreachableReason(within: .seconds(3))
-        health.report("database", failing: databaseFailure)
+        health.report("probe.database", failing: databaseFailure)
         metrics.dependency("database", up: databaseFailure == nil)
         if let consumer {
-            health.report("assignment", failing: consumer.assignment.isEmpty ? "the consumer has no partitions" : nil)
+            health.report("worker.assignment", failing: consumer.assignment.isEmpty ? "the consumer has no partitions" : nil)
         }
     }
 }

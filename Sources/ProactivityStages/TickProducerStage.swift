@@ -88,7 +88,7 @@ public struct TickProducerStage: Service {
             let failed = count.filter { if case .failure = $0.1 { true } else { false } }.count
             metrics.ticksPublished(job, count: count.count - failed, failed: failed)
         }
-        health.report("kafka", failing: failedJobs.isEmpty ? nil : "ticks could not be published: \(failedJobs.sorted())")
+        health.report("tick.publish", failing: failedJobs.isEmpty ? nil : "ticks could not be published: \(failedJobs.sorted())")
         metrics.dependency("kafka", up: failedJobs.isEmpty)
         return ticks.filter { !failedJobs.contains($0.jobName) }
     }

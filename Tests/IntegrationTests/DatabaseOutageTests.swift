@@ -37,7 +37,7 @@ struct DatabaseOutageTests {
 
             try database.expectSuccess("pg-stop")
             try await eventually("readiness reports the database") {
-                assembly.health.readiness.checks["database"]?.contains("database unreachable") == true
+                assembly.health.readiness.checks["probe.database"]?.contains("database unreachable") == true
             }
             #expect(!assembly.health.readiness.ready)
             let producer = try TestEnvironment.producer()

@@ -136,7 +136,7 @@ struct PipelineTests {
             try await harness.withWorker(jobsFile: jobsFile.path) { first in
                 try await harness.withWorker(jobsFile: jobsFile.path) { second in
                     try await eventually("both workers own partitions") {
-                        first.health.readiness.checks["assignment"] == "ok" && second.health.readiness.checks["assignment"] == "ok"
+                        first.health.readiness.checks["worker.assignment"] == "ok" && second.health.readiness.checks["worker.assignment"] == "ok"
                     }
                     try await harness.publish(ticks)
                     try await harness.waitForCompletion(of: ticks)
@@ -172,7 +172,7 @@ struct PipelineTests {
                         #expect(String(buffer: response.body).contains("sparkone_worker_job_count_total"))
                     }
                 }
-                assembly.health.report("database", failing: "database unreachable: test")
+                assembly.health.report("probe.database", failing: "database unreachable: test")
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/readyz", method: .get) { response in
                         #expect(response.status == .serviceUnavailable)

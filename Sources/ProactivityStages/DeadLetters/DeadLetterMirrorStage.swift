@@ -64,7 +64,7 @@ public struct DeadLetterMirrorStage: Service {
             return inserted
         }) { error, delay in
             metrics.retried(stage: "dlq-mirror")
-            health.report("database", failing: DatabaseError.describe(error))
+            health.report("dlq-mirror.database", failing: DatabaseError.describe(error))
             let stalled = ContinuousClock.now - failingSince
             metrics.mirrorStalled(seconds: Double(stalled.components.seconds))
             if stalled >= stallAfter {
@@ -80,7 +80,7 @@ public struct DeadLetterMirrorStage: Service {
             shutdown.abandoned("DLQ record \(message.partition)/\(message.offset): not mirrored or committed, mirrored on restart")
             return false
         }
-        health.report("database", failing: nil)
+        health.report("dlq-mirror.database", failing: nil)
         logger.info(
             inserted ? "dlq_mirrored" : "dlq_already_mirrored",
             metadata: [

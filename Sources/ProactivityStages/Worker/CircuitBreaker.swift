@@ -20,7 +20,7 @@ final class CircuitBreaker: Sendable {
 
     /// The dependency cannot be reached.
     func trip(_ dependency: String, reason: String) {
-        health.report(dependency, failing: reason)
+        health.report("worker.\(dependency)", failing: reason)
         guard open.withLock({ $0.insert(dependency).inserted }) else { return }
         metrics.circuitBreaker(dependency, open: true)
         logger.error("worker_circuit_opened", metadata: ["dependency": "\(dependency)", "error": "\(reason)"])
@@ -33,7 +33,7 @@ final class CircuitBreaker: Sendable {
             return dependencies
         }
         for dependency in closed.sorted() {
-            health.report(dependency, failing: nil)
+            health.report("worker.\(dependency)", failing: nil)
             metrics.circuitBreaker(dependency, open: false)
             logger.notice("worker_circuit_closed", metadata: ["dependency": "\(dependency)"])
         }

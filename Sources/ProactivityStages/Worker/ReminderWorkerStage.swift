@@ -204,7 +204,7 @@ public struct ReminderWorkerStage: Service {
             pageSize: pageSize)
         let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
         metrics.queryFinished(job.name, duration: counts.query)
-        health.report("kafka", failing: nil)
+        health.report("worker.kafka", failing: nil)
         let execution = JobExecution(
             jobName: job.name, status: .success, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
             payload: [
