@@ -11,6 +11,8 @@ import Synchronization
 public final class EngineMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let lastSuccess = Mutex<[String: Date]>([:])
+    /// The partitions each consumer (by client name) last reported a lag for.
+    private let lagSeries = Mutex<[String: Set<KafkaTopicPartition>]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -256,16 +258,26 @@ public final class EngineMetrics: Sendable {
         }
     }
 
-    /// Consumer lag per partition, from librdkafka statistics.
+    /// Consumer lag per partition, from librdkafka statistics. The series of a partition
+    /// the consumer no longer reports (revoked, given to another member) is removed, so
+    /// the gauge never shows a stale lag.
     public func record(_ statistics: KafkaStatistics) {
         guard statistics.clientType == "consumer" else { return }
+        var reported = Set<KafkaTopicPartition>()
         for partition in statistics.partitions {
             guard let lag = partition.consumerLag else { continue }
-            registry.makeGauge(
-                descriptor: Self.consumerLag,
-                labels: [("topic", partition.topic), ("partition", String(partition.partition))]
-            ).set(to: Double(lag))
+            reported.insert(KafkaTopicPartition(topic: partition.topic, partition: partition.partition))
+            lagGauge(partition.topic, partition.partition).set(to: Double(lag))
         }
+        let gone = lagSeries.withLock { series in
+            defer { series[statistics.clientName] = reported }
+            return (series[statistics.clientName] ?? []).subtracting(reported)
+        }
+        for partition in gone { registry.unregisterGauge(lagGauge(partition.topic, partition.partition)) }
+    }
+
+    private func lagGauge(_ topic: String, _ partition: Int32) -> Gauge {
+        registry.makeGauge(descriptor: Self.consumerLag, labels: [("topic", topic), ("partition", String(partition))])
     }
 
     /// Whether a dependency answers.

@@ -38,3 +38,24 @@ enum MessageCodingCheck {
         text.flatMap { try? Date.ISO8601FormatStyle().parse($0) } != nil
     }
 }
+
+import Kafka
+
+/// The lag gauge shows only the partitions a consumer still reports.
+@Suite struct ConsumerLagMetricTests {
+    func statistics(_ partitions: [Int: Int]) -> KafkaStatistics {
+        let entries = partitions.map { #""\#($0.key)":{"partition":\#($0.key),"consumer_lag":\#($0.value),"committed_offset":1,"hi_offset":2}"# }
+        return KafkaStatistics(
+            json: #"{"name":"w#consumer-1","type":"consumer","msg_cnt":0,"topics":{"ticks":{"partitions":{\#(entries.joined(separator: ","))}}}}"#)!
+    }
+
+    @Test func revokedPartitionsLoseTheirSeries() {
+        let metrics = EngineMetrics()
+        metrics.record(statistics([0: 5, 1: 7]))
+        #expect(metrics.render().contains(#"proactivity_consumer_lag{topic="ticks",partition="1"} 7"#))
+        metrics.record(statistics([0: 3]))
+        let text = metrics.render()
+        #expect(text.contains(#"proactivity_consumer_lag{topic="ticks",partition="0"} 3"#))
+        #expect(!text.contains(#"partition="1""#), "the revoked partition's series is gone")
+    }
+}
