@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Observability
+import ProactivityCore
+import ProactivityStages
+import ProactivityStore
+import ServiceLifecycle
+import Testing
+
+/// Replay trusts nothing a DLQ record says: where it came from, how often it was
+
+/// A job's SQL is outside code: it cannot change data, and it cannot run forever.
+@Suite(.timeLimit(.minutes(2)))
+struct JobSQLBoundsTests {
+    let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
+
+    @Test func aJobQueryThatWritesFailsAsJobSQLAndOneTooSlowTimesOut() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.execute(
+                "INSERT INTO events (user_id, title, starts_at) SELECT 'user-' || n, 'Event ' || n, \(slot) + n * interval '1 minute' FROM generate_series(1, 5) n")
+            try await harness.execute(
+                "CREATE FUNCTION forget_events() RETURNS int LANGUAGE sql VOLATILE AS $$ DELETE FROM events RETURNING 1 $$")
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [
+                  {"name": "writer", "every": "5m", "window": "1h",
+                   "sql": "SELECT e.id::text AS item_id, e.user_id, e.title, e.starts_at AS due_at FROM events e, forget_events() f WHERE e.starts_at >= :window_start AND e.starts_at < :window_end"},
+                  {"name": "sleeper", "every": "5m", "window": "1h", "statement_timeout": "1s",
+                   "sql": "SELECT 'x' AS item_id, 'u' AS user_id, 't' AS title, :window_start AS due_at FROM pg_sleep(5) WHERE :window_end IS NOT NULL"}
+                ]}
+                """#)
+            let settings = try await harness.settings(jobsFile: jobs)
+            let ticks = ["writer", "sleeper"].map { TickMessage(job: settings.jobs.job(named: $0)!, slot: slot, producedAt: slot) }
+            try await harness.withWorker(stages: [.worker, .mirror], jobsFile: jobs, environment: ["WORKER_RETRY_ATTEMPTS": "1"]) { _ in
+                try await harness.publish(ticks)
+                try await eventually(within: .seconds(60), "both ticks dead-lettered") {
+                    try await harness.count("SELECT count(*)::int FROM worker_dlq") == 2
+                }
+            }
+            #expect(try await harness.count("SELECT count(*)::int FROM events") == 5, "the job's query changed nothing")
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM worker_dlq WHERE job_name = 'writer' AND error_class = 'job_sql' AND error_message LIKE '%read-only%'") == 1)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM worker_dlq WHERE job_name = 'sleeper' AND error_class = 'transient' AND error_message LIKE '%statement timeout%'") == 1)
+        }
+    }
+}
+
+extension JobSQLBoundsTests {
+    /// Every job's query is checked when a worker starts, and every problem is listed.
+    @Test func aWorkerListsEveryBrokenJobQueryAtStart() async throws {
+        try await PipelineHarness.with { harness in
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [
+                  {"name": "no-table", "every": "5m", "window": "1h",
+                   "sql": "SELECT id::text AS item_id, user_id, title, due_at FROM invoices WHERE due_at >= :window_start AND due_at < :window_end"},
+                  {"name": "no-title", "every": "5m", "window": "1h",
+                   "sql": "SELECT e.id::text AS item_id, e.user_id, e.starts_at AS due_at FROM events e WHERE e.starts_at >= :window_start AND e.starts_at < :window_end"}
+                ]}
+                """#)
+            let worker = try ProactivityProcess(["worker"], environment: try harness.environment(jobsFile: jobs))
+            try await eventually(within: .seconds(30), "the worker lists both broken jobs") {
+                let text = worker.text
+                return text.contains("worker_jobs_invalid") && text.contains("job 'no-table'") && text.contains("invoices")
+                    && text.contains("job 'no-title'") && text.contains("title")
+            }
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit(within: .seconds(30)) == 0)
+        }
+    }
+}
+
+/// A tick names its job, slot and shard; everything else comes from the worker's own
