@@ -41,6 +41,11 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let fatal = Code(RD_KAFKA_RESP_ERR__FATAL)
         /// The client has been closed.
         public static let closed = Code(RD_KAFKA_RESP_ERR__DESTROY)
+        /// The message was cancelled while queued: its producer closed or replaced its client.
+        public static let purgedQueued = Code(RD_KAFKA_RESP_ERR__PURGE_QUEUE)
+        /// The message was cancelled in flight (it may have been written): its producer
+        /// closed or replaced its client.
+        public static let purgedInFlight = Code(RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 
         init(_ err: rd_kafka_resp_err_t) { self.rawValue = err.rawValue }
     }
@@ -121,6 +126,6 @@ extension KafkaError {
 
     /// Client-side codes for which a retry is expected to help.
     private static let retriableCodes: Set<Code> = [
-        .messageTimedOut, .timedOut, .transport, .allBrokersDown, .queueFull,
+        .messageTimedOut, .timedOut, .transport, .allBrokersDown, .queueFull, .purgedQueued, .purgedInFlight,
     ]
 }

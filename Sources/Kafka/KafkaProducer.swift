@@ -1,5 +1,7 @@
 import CRdKafka
 import Dispatch
+import Foundation
+import Synchronization
 import Logging
 
 /// A Kafka producer over librdkafka.
@@ -11,31 +13,127 @@ import Logging
 ///
 /// Idempotence is on by default. Call ``close(timeout:)`` when done: it flushes and
 /// releases the client.
+///
+/// **Self-healing.** A librdkafka producer cannot recover from a fatal error, and one
+/// whose broker lost its state (topics, producer ids) can retry a message until it
+/// times out. A non-transactional producer therefore replaces its librdkafka client
+/// after a fatal error, and when messages have waited
+/// ``KafkaProducerConfiguration/renewalAfterStall`` without any delivery while the
+/// broker answers. Messages the old client still held fail with a retriable error
+/// (``KafkaError/Code/purgedQueued`` or ``KafkaError/Code/purgedInFlight``): the sender
+/// sends them again, with the same keys and ids.
 public final class KafkaProducer: Sendable {
-    let client: RDKafkaClient
-    private let progress = ProgressSignal()
+    private struct State {
+        var instance: ProducerInstance
+        var closed = false
+        var renewals = 0
+    }
+
+    private let configuration: KafkaProducerConfiguration
+    private let logger: Logger
+    private let state: Mutex<State>
 
     /// Creates a producer and connects in the background.
     ///
     /// - Throws: ``KafkaError`` naming the property for invalid configuration.
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
-        client = try RDKafkaClient(
-            role: .producer,
-            properties: configuration.librdkafkaProperties,
-            events: RD_KAFKA_EVENT_DR,
-            statisticsHandler: configuration.kafka.statisticsHandler,
-            logger: logger
-        )
-        client.onDeliveryReport = { [client, progress] event in
-            DeliveryBatch.deliver(event: event, fatal: client.fatalError)
-            progress.advance()
-        }
-        client.startEventThread()
+        self.configuration = configuration
+        self.logger = logger
+        state = Mutex(State(instance: try Self.makeInstance(configuration, logger: logger)))
+        if configuration.transactionalID == nil { startWatch() }
+    }
+
+    private static func makeInstance(_ configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) -> ProducerInstance {
+        try ProducerInstance(
+            properties: configuration.librdkafkaProperties, statisticsHandler: configuration.kafka.statisticsHandler,
+            renewable: configuration.transactionalID == nil, logger: logger)
     }
 
     deinit {
-        let client = self.client
-        detachBlocking { client.destroy() }
+        let instance = state.withLock { $0.instance }
+        detachBlocking { instance.client.destroy() }
+    }
+
+    /// The librdkafka client in use now.
+    var client: RDKafkaClient { instance.client }
+
+    private var instance: ProducerInstance { state.withLock { $0.instance } }
+
+    /// How many times the producer replaced its librdkafka client.
+    public var renewals: Int { state.withLock { $0.renewals } }
+
+    /// Whether the cluster answers a metadata request within `timeout`.
+    public func brokerAnswers(within timeout: Duration = .seconds(3)) async -> Bool {
+        let instance = self.instance
+        return (try? await runBlocking { instance.brokerAnswers(within: timeout) }) ?? false
+    }
+
+    // MARK: - Renewal
+
+    /// Checks twice a second, on a thread of its own (the broker check blocks), whether
+    /// the client must be replaced. Ends when the producer closes or is released.
+    private func startWatch() {
+        let thread = Thread { [weak self] in
+            var answeringSince: ContinuousClock.Instant?
+            while true {
+                Thread.sleep(forTimeInterval: 0.5)
+                guard let self, self.watch(&answeringSince) else { return }
+            }
+        }
+        thread.name = "librdkafka-producer-watch"
+        thread.start()
+    }
+
+    /// One check. - Returns: `false` once the producer is closed.
+    private func watch(_ answeringSince: inout ContinuousClock.Instant?) -> Bool {
+        let (instance, closed) = state.withLock { ($0.instance, $0.closed) }
+        guard !closed else { return false }
+        if let fatal = instance.fatalError {
+            renew(instance, reason: "fatal error: \(fatal)")
+            answeringSince = nil
+            return true
+        }
+        guard let limit = configuration.renewalAfterStall, let stall = instance.deliveries.stall, stall >= limit,
+            instance.brokerAnswers(within: .seconds(1))
+        else {
+            answeringSince = nil
+            return true
+        }
+        // A broker that just came back usually delivers what waited at once: give it a
+        // second of answering before giving up on the client.
+        let now = ContinuousClock.now
+        let since = answeringSince ?? now
+        answeringSince = since
+        if now - since >= .seconds(1), let stall = instance.deliveries.stall, stall >= now - since {
+            renew(instance, reason: "no delivery for \(stall.components.seconds) s while the broker answers")
+            answeringSince = nil
+        }
+        return true
+    }
+
+    /// Replaces `old` with a new client, then cancels what `old` held and destroys it.
+    private func renew(_ old: ProducerInstance, reason: String) {
+        let fresh: ProducerInstance
+        do {
+            fresh = try Self.makeInstance(configuration, logger: logger)
+        } catch {
+            logger.error("kafka_producer_renewal_failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            return
+        }
+        let renewals: Int? = state.withLock { state in
+            guard !state.closed, state.instance === old else { return nil }
+            state.instance = fresh
+            state.renewals += 1
+            return state.renewals
+        }
+        guard let renewals else {
+            detachBlocking { fresh.client.destroy() }
+            return
+        }
+        logger.warning("kafka_producer_renewed", metadata: ["reason": "\(reason)", "renewals": "\(renewals)"])
+        configuration.onRenewal?(reason)
+        old.retire()
+        detachBlocking { old.drainAndDestroy() }
     }
 
     /// Sends one message and waits for its delivery report.
@@ -61,27 +159,37 @@ public final class KafkaProducer: Sendable {
     /// - Returns: the batch's pending delivery reports; dropping it unawaited is safe.
     public func enqueue(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
         let batch = DeliveryBatch(messages: messages)
+        var instance = self.instance
+        while !instance.enter() { instance = self.instance }
+        defer { instance.leave() }
+        instance.deliveries.sending(messages.count)
         var topic: (name: String, handle: OpaquePointer)?
         for index in messages.indices {
             let message = messages[index]
-            if topic?.name != message.topic { topic = (message.topic, client.topicHandle(message.topic)) }
-            var seen = progress.generation
-            var err = produce(message, topic: topic!.handle, opaque: batch.opaque(for: index))
-            while err == RD_KAFKA_RESP_ERR__QUEUE_FULL, !client.isDestroyed {
-                await progress.wait(after: seen)
-                seen = progress.generation
-                err = produce(message, topic: topic!.handle, opaque: batch.opaque(for: index))
+            if topic?.name != message.topic { topic = (message.topic, instance.client.topicHandle(message.topic)) }
+            var seen = instance.progress.generation
+            var err = produce(message, on: instance, topic: topic!.handle, opaque: batch.opaque(for: index))
+            while err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                await instance.progress.wait(after: seen)
+                seen = instance.progress.generation
+                err = produce(message, on: instance, topic: topic!.handle, opaque: batch.opaque(for: index))
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                let error = err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)")
+                instance.deliveries.reported(delivered: 0, total: 1)
+                let error = err == RD_KAFKA_RESP_ERR__FATAL ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)")
                 batch.fail(index, error)
             }
         }
         return KafkaDeliveries(batch: batch)
     }
 
-    private func produce(_ message: KafkaProducerMessage, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
-        if client.isDestroyed { return RD_KAFKA_RESP_ERR__DESTROY }
+    private func produce(
+        _ message: KafkaProducerMessage, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer
+    ) -> rd_kafka_resp_err_t {
+        // A retired client's messages are cancelled: the send fails, retriable.
+        if instance.isRetired { return RD_KAFKA_RESP_ERR__PURGE_QUEUE }
+        if instance.client.isDestroyed { return RD_KAFKA_RESP_ERR__DESTROY }
+        let client = instance.client
         let headers = Self.makeHeaders(message.headers)
         let err = withBytes(message.key) { key in
             withBytes(message.value) { value in
@@ -111,7 +219,7 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Throws: ``KafkaError`` `timedOut` if messages remain after `timeout`.
     public func flush(timeout: Duration) async throws {
-        let client = self.client
+        let client = instance.client
         let milliseconds = Int32(clamping: timeout.milliseconds)
         try await runBlocking {
             let err = rd_kafka_flush(client.handle, milliseconds)
@@ -126,7 +234,11 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError`` `closed` when messages were still undelivered after
     ///   `timeout`: they are purged and their sends fail, none is left waiting.
     public func close(timeout: Duration = .seconds(30)) async throws {
-        let client = self.client
+        let instance = state.withLock { state in
+            state.closed = true
+            return state.instance
+        }
+        let client = instance.client
         let undelivered: Int32 = try await runBlocking {
             guard !client.isDestroyed else { return 0 }
             var left: Int32 = 0
@@ -138,7 +250,7 @@ public final class KafkaProducer: Sendable {
             client.destroy()
             return left
         }
-        progress.close()
+        instance.progress.close()
         if undelivered > 0 {
             throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
         }

@@ -15,6 +15,12 @@ public struct KafkaProducerConfiguration: Sendable {
     /// How long a transaction may stay open before the broker aborts it
     /// (`transaction.timeout.ms`, default 60 s; transactional producers only).
     public var transactionTimeout: Duration
+    /// When messages have waited this long without any delivery while the broker
+    /// answers, the producer replaces its librdkafka client (see ``KafkaProducer``);
+    /// `nil` never does. Default 3 s. Transactional producers never replace theirs.
+    public var renewalAfterStall: Duration?
+    /// Told the reason each time the producer replaces its client (for a metric).
+    public var onRenewal: (@Sendable (String) -> Void)?
 
     /// Creates producer settings.
     public init(
@@ -23,8 +29,12 @@ public struct KafkaProducerConfiguration: Sendable {
         transactionalID: String? = nil,
         linger: Duration = .milliseconds(5),
         messageTimeout: Duration = .seconds(300),
-        transactionTimeout: Duration = .seconds(60)
+        transactionTimeout: Duration = .seconds(60),
+        renewalAfterStall: Duration? = .seconds(3),
+        onRenewal: (@Sendable (String) -> Void)? = nil
     ) {
+        self.renewalAfterStall = renewalAfterStall
+        self.onRenewal = onRenewal
         self.kafka = kafka
         self.idempotence = idempotence
         self.transactionalID = transactionalID

@@ -118,6 +118,12 @@ public final class EngineMetrics: Sendable {
             helpText: "1 while a worker waits for an unreachable dependency instead of consuming")
     }
 
+    private static var producerRenewals: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_kafka_producer_renewals_total", unitName: "",
+            helpText: "Times a producer replaced its librdkafka client (fatal error, or no delivery while the broker answers)")
+    }
+
     private static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
@@ -313,6 +319,16 @@ public final class EngineMetrics: Sendable {
     /// A worker's circuit breaker for a dependency opened or closed.
     public func circuitBreaker(_ dependency: String, open: Bool) {
         registry.makeGauge(descriptor: Self.circuitBreaker, labels: [("dependency", dependency)]).set(to: open ? 1 : 0)
+    }
+
+    /// Declares the renewal counter of a producer (`tick`, `worker`, `replay`) at 0.
+    public func declareProducer(_ producer: String) {
+        _ = registry.makeCounter(descriptor: Self.producerRenewals, labels: [("producer", producer)])
+    }
+
+    /// A producer replaced its librdkafka client.
+    public func producerRenewed(_ producer: String) {
+        registry.makeCounter(descriptor: Self.producerRenewals, labels: [("producer", producer)]).increment()
     }
 
     /// The text exposition, with the last-success ages brought up to `now`.

@@ -50,8 +50,10 @@ public struct StageAssembly: Sendable {
         var consumer: KafkaConsumer?
         if stages.contains(.tick) {
             metrics.declareTickProducer(jobs: settings.jobs.enabled.map(\.name))
+            metrics.declareProducer("tick")
             let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(kafka: kafka, messageTimeout: .seconds(30)),
+                configuration: KafkaProducerConfiguration(
+                    kafka: kafka, messageTimeout: .seconds(30), onRenewal: { _ in metrics.producerRenewed("tick") }),
                 logger: logger)
             services.append(
                 TickProducerStage(
@@ -66,7 +68,10 @@ public struct StageAssembly: Sendable {
             metrics.declareWorker(jobs: settings.jobs.enabled.map(\.name))
             metrics.declareFailureHandling(
                 stage: "worker", reasons: FailureClass.allCases.map(\.rawValue), circuitBreakers: ["database", "kafka"])
-            let producer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
+            metrics.declareProducer("worker")
+            var producerConfiguration = Self.producerConfiguration(kafka)
+            producerConfiguration.onRenewal = { _ in metrics.producerRenewed("worker") }
+            let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             let deadLetters = DeadLetterPublisher(
                 producer: producer, topic: settings.dlqTopic, consumerGroup: settings.workerGroupID, stage: "worker", clock: clock,
                 metrics: metrics, logger: logger)
@@ -93,8 +98,11 @@ public struct StageAssembly: Sendable {
             services.append(
                 DeadLetterMirrorStage(
                     topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health,
-                    shutdown: shutdown, logger: logger))
-            let replayProducer = try KafkaProducer(configuration: Self.producerConfiguration(kafka), logger: logger)
+                    shutdown: shutdown, databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, logger: logger))
+            metrics.declareProducer("replay")
+            var replayConfiguration = Self.producerConfiguration(kafka)
+            replayConfiguration.onRenewal = { _ in metrics.producerRenewed("replay") }
+            let replayProducer = try KafkaProducer(configuration: replayConfiguration, logger: logger)
             let replayer = DeadLetterReplayer(
                 store: store, producer: replayProducer, allowedTopics: settings.replayTopics, metrics: metrics, logger: logger)
             deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken, logger: logger)

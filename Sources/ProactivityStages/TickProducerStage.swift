@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// Publishes the ticks of every enabled job on its schedule (the first at start-up).
 ///
 /// Missed slots coalesce into one tick (see ``TickPlanner``). When the broker does not
-/// take a tick, the stage keeps running, reports `kafka` as not ready, and retries every
-/// few seconds; slots that pass meanwhile coalesce into the next tick.
+/// take a tick, the stage keeps running, reports `tick.publish` as not ready (also
+/// while a publish has waited longer than `pendingLimit`), and retries after
+/// `retryDelay`; slots that pass meanwhile coalesce into the next tick.
 public struct TickProducerStage: Service {
     let jobs: [JobDefinition]
     let topic: String
@@ -19,11 +20,15 @@ public struct TickProducerStage: Service {
     let health: HealthState
     let logger: Logger
     let retryDelay: TimeInterval
+    /// How long a publish may wait for the broker before readiness says so.
+    let pendingLimit: Duration
 
     public init(
         jobs: [JobDefinition], topic: String, producer: KafkaProducer, clock: any EngineClock,
-        metrics: EngineMetrics, health: HealthState, logger: Logger, retryDelay: TimeInterval = 5
+        metrics: EngineMetrics, health: HealthState, logger: Logger, retryDelay: TimeInterval = 0.5,
+        pendingLimit: Duration = .seconds(10)
     ) {
+        self.pendingLimit = pendingLimit
         self.jobs = jobs
         self.topic = topic
         self.producer = producer
@@ -66,7 +71,15 @@ public struct TickProducerStage: Service {
                     KafkaHeader(name: "schema-version", string: String(tick.schemaVersion)),
                 ])
         }
+        let pending = Task { [health, pendingLimit] in
+            try await Task.sleep(for: pendingLimit)
+            health.report(
+                "tick.publish",
+                failing: "ticks of \(Set(ticks.map(\.jobName)).sorted()) waiting for the broker for more than \(pendingLimit)")
+        }
         let results = await producer.send(messages)
+        pending.cancel()
+        _ = await pending.result  // its report, if any, comes before the outcome's below
         var failedJobs = Set<String>()
         for (tick, result) in zip(ticks, results) {
             switch result {

@@ -22,6 +22,11 @@ import Testing
         (.kafka(name: "_MSG_TIMED_OUT", retriable: true), .unavailable),
         (.kafka(name: "_ALL_BROKERS_DOWN", retriable: true), .unavailable),
         (.kafka(name: "TOPIC_AUTHORIZATION_FAILED", retriable: false), .transient),
+        // A broker that restarted empty: wait for it, never spend the message's budget.
+        (.kafka(name: "OUT_OF_ORDER_SEQUENCE_NUMBER", retriable: false), .unavailable),
+        (.kafka(name: "UNKNOWN_PRODUCER_ID", retriable: false), .unavailable),
+        (.kafka(name: "UNKNOWN_TOPIC_OR_PART", retriable: false), .unavailable),
+        (.kafka(name: "_PURGE_QUEUE", retriable: true), .unavailable),
         (.other, .transient),
     ])
     func classifies(signal: FailureSignal, kind: FailureKind) {

@@ -131,9 +131,12 @@ final class DeliveryBatch: Sendable {
 
     /// Routes the messages of a delivery-report event (from librdkafka's event thread)
     /// to their batches, taking each batch's lock once per run of its messages.
-    static func deliver(event: OpaquePointer, fatal: () -> KafkaError) {
+    /// - Returns: how many reports the event carried, and how many were deliveries.
+    static func deliver(event: OpaquePointer, fatal: () -> KafkaError) -> (delivered: Int, total: Int) {
         var current: DeliveryBatch?
         var outcomes: [(Int, Outcome)] = []
+        var delivered = 0
+        var total = 0
         while let message = rd_kafka_event_message_next(event) {
             guard let opaque = message.pointee._private else { continue }
             let token = opaque.assumingMemoryBound(to: Token.self).pointee
@@ -143,15 +146,22 @@ final class DeliveryBatch: Sendable {
                 outcomes.removeAll(keepingCapacity: true)
                 current = batch
             }
-            outcomes.append((token.index, batch.outcome(of: message, index: token.index, fatal: fatal)))
+            let outcome = batch.outcome(of: message, index: token.index, fatal: fatal)
+            if case .delivered = outcome { delivered += 1 }
+            total += 1
+            outcomes.append((token.index, outcome))
         }
         if let current, !outcomes.isEmpty { current.complete(outcomes) }
+        return (delivered, total)
     }
 
     private func outcome(of message: UnsafePointer<rd_kafka_message_t>, index: Int, fatal: () -> KafkaError) -> Outcome {
         let err = message.pointee.err
         if err == RD_KAFKA_RESP_ERR_NO_ERROR { return .delivered(partition: message.pointee.partition, offset: message.pointee.offset) }
         if err == RD_KAFKA_RESP_ERR__FATAL { return .failed(fatal()) }
+        if err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT {
+            return .failed(KafkaError(err, context: "not delivered to \(topic(of: index)): the producer closed or replaced its client first"))
+        }
         return .failed(KafkaError(err, context: "delivery to \(topic(of: index)) failed"))
     }
 }

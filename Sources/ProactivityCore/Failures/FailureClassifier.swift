@@ -36,7 +36,8 @@ public enum FailureSignal: Sendable, Equatable {
 /// | any other SQLSTATE in a job's own query; a query without the standard columns | permanent `job_sql` |
 /// | any other SQLSTATE elsewhere; anything unknown | transient |
 /// | Kafka `MSG_SIZE_TOO_LARGE` | permanent `message_too_large` |
-/// | Kafka retriable (broker down, timed out) | unavailable |
+/// | Kafka retriable (broker down, timed out, cancelled by a client renewal) | unavailable |
+/// | Kafka: the cluster lost or is moving what the message needs (topic or partition unknown, no leader, producer id or sequence unknown to the broker) | unavailable |
 /// | Kafka other | transient |
 public enum FailureClassifier {
     public static func classify(_ signal: FailureSignal) -> FailureKind {
@@ -51,9 +52,17 @@ public enum FailureClassifier {
             return .permanent(.jobSQL)
         case .kafka(let name, let retriable):
             if name == "MSG_SIZE_TOO_LARGE" { return .permanent(.messageTooLarge) }
-            return retriable ? .unavailable : .transient
+            return retriable || clusterStateLost.contains(name) ? .unavailable : .transient
         case .other:
             return .transient
         }
     }
+
+    /// Kafka errors of a cluster that lost (a broker restarted empty, a topic deleted) or
+    /// is moving (a leader election) what the message needs: waiting helps, the message
+    /// is not at fault. The producer renews its client after the fatal ones.
+    static let clusterStateLost: Set<String> = [
+        "UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION", "LEADER_NOT_AVAILABLE", "NOT_LEADER_OR_FOLLOWER",
+        "OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID", "INVALID_PRODUCER_EPOCH", "_FATAL",
+    ]
 }

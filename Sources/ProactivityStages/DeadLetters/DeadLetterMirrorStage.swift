@@ -22,12 +22,17 @@ public struct DeadLetterMirrorStage: Service {
     let shutdown: ShutdownReport
     /// How long a record may fail to be stored before readiness says the mirror is stuck.
     let stallAfter: Duration
+    /// Why the database does not answer a quick check, or `nil` when it does: a mirror
+    /// waiting for the database retries as soon as it answers again.
+    let databaseProbe: @Sendable () async -> String?
     let logger: Logger
 
     public init(
         topic: String, consumer: KafkaConsumer, store: DeadLetterStore, metrics: EngineMetrics, health: HealthState,
-        shutdown: ShutdownReport = ShutdownReport(), stallAfter: Duration = .seconds(300), logger: Logger
+        shutdown: ShutdownReport = ShutdownReport(), stallAfter: Duration = .seconds(300),
+        databaseProbe: @escaping @Sendable () async -> String? = { nil }, logger: Logger
     ) {
+        self.databaseProbe = databaseProbe
         self.stallAfter = stallAfter
         self.topic = topic
         self.consumer = consumer
@@ -62,7 +67,7 @@ public struct DeadLetterMirrorStage: Service {
             let inserted = try await store.mirror(record)
             metrics.dlqBacklog(try await store.backlog())
             return inserted
-        }) { error, delay in
+        }, answers: { [databaseProbe] in await databaseProbe() == nil }) { error, delay in
             metrics.retried(stage: "dlq-mirror")
             health.report("dlq-mirror.database", failing: DatabaseError.describe(error))
             let stalled = ContinuousClock.now - failingSince

@@ -49,7 +49,8 @@ public struct DeadLetterPublisher: Sendable {
             topic: topic, key: message.key, value: message.value,
             headers: message.headers.filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) || $0.name.hasPrefix(DeadLetter.Header.replayPrefix) }
                 + letter.headers.map { KafkaHeader(name: $0.name, string: $0.value) })
-        let report = await retryingUntilShutdown({ try await producer.send(record) }) { error, delay in
+        let report = await retryingUntilShutdown({ try await producer.send(record) }, answers: { await producer.brokerAnswers() }) {
+            error, delay in
             logger.warning("dlq_publish_retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
         }
         guard let report else { return false }

@@ -126,6 +126,8 @@ public struct ReminderWorkerStage: Service {
         defer { shutdown.finished(work) }
         var firstFailure: Date?
         var policy = RetryPolicy(transientAttempts: retryAttempts)
+        var database = DependencyWait { [databaseProbe] in await databaseProbe() == nil }
+        var kafka = DependencyWait { [producer] in await producer.brokerAnswers() }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let startedAt = clock.now()
             let started = ContinuousClock.now
@@ -141,11 +143,13 @@ public struct ReminderWorkerStage: Service {
             }
             firstFailure = firstFailure ?? startedAt
             let delay: Double
+            var waitsForDependency = false
             switch policy.decide(after: failure.kind) {
             case .waitForDependency(let seconds):
                 // Wait for the dependency without spending the budget.
                 breaker.trip(failure.dependency, reason: failure.message)
                 delay = seconds
+                waitsForDependency = true
             case .retry(let seconds):
                 delay = seconds
             case .deadLetter(let failureClass):
@@ -161,7 +165,12 @@ public struct ReminderWorkerStage: Service {
                     "job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "attempt": "\(policy.attempts)",
                     "retry_in_seconds": "\(delay)",
                 ])
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            if waitsForDependency {
+                // Back as soon as the dependency answers again, not at the end of the backoff.
+                if failure.dependency == "kafka" { await kafka.wait(upTo: delay) } else { await database.wait(upTo: delay) }
+            } else {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            }
         }
         logger.warning("worker_tick_abandoned", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
         shutdown.abandoned("tick \(tick.tickId) (partition \(message.partition), offset \(message.offset)): not committed, its next owner runs it")

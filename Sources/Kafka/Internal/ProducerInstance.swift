@@ -1,0 +1,120 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// One librdkafka producer behind a ``KafkaProducer``: the C client, how its deliveries
+/// progress, and whether a renewal has retired it.
+///
+/// A retired instance takes no new messages; once the sends still using it have
+/// finished handing theirs over, what it holds is cancelled (those sends fail with a
+/// retriable error) and the client is destroyed.
+final class ProducerInstance: Sendable {
+    let client: RDKafkaClient
+    /// Advanced by each batch of delivery reports; wakes sends waiting for queue room.
+    let progress = ProgressSignal()
+    let deliveries = DeliveryClock()
+    private let retired = Atomic<Bool>(false)
+    /// Sends currently handing messages to this instance.
+    private let producing = Atomic<Int>(0)
+
+    /// - Parameter renewable: the owner replaces the instance after a fatal error, so
+    ///   messages failed by one are reported retriable.
+    init(properties: [String: String], statisticsHandler: (@Sendable (KafkaStatistics) -> Void)?, renewable: Bool, logger: Logger)
+        throws(KafkaError)
+    {
+        client = try RDKafkaClient(
+            role: .producer, properties: properties, events: RD_KAFKA_EVENT_DR, statisticsHandler: statisticsHandler, logger: logger)
+        client.onDeliveryReport = { [client, progress, deliveries] event in
+            let counts = DeliveryBatch.deliver(event: event) {
+                let fatal = client.fatalError()
+                guard renewable else { return fatal }
+                return KafkaError(
+                    code: fatal.code, message: fatal.message + " (the producer replaces its client)", isFatal: true, isRetriable: true)
+            }
+            deliveries.reported(delivered: counts.delivered, total: counts.total)
+            progress.advance()
+        }
+        client.startEventThread()
+    }
+
+    /// Starts handing messages over. - Returns: `false` when the instance is retired.
+    func enter() -> Bool {
+        producing.add(1, ordering: .sequentiallyConsistent)
+        guard !isRetired else {
+            leave()
+            return false
+        }
+        return true
+    }
+
+    /// Ends what ``enter()`` started.
+    func leave() { producing.subtract(1, ordering: .sequentiallyConsistent) }
+
+    var isRetired: Bool { retired.load(ordering: .sequentiallyConsistent) }
+
+    /// Takes no more messages, and wakes sends waiting for queue room so they notice.
+    func retire() {
+        retired.store(true, ordering: .sequentiallyConsistent)
+        progress.close()
+    }
+
+    /// The client's fatal error, if it has one.
+    var fatalError: KafkaError? {
+        guard !client.isDestroyed, rd_kafka_fatal_error(client.handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return client.fatalError()
+    }
+
+    /// Whether the cluster answers a metadata request within `timeout`. Blocks.
+    func brokerAnswers(within timeout: Duration) -> Bool {
+        guard !client.isDestroyed else { return false }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(client.handle, 0, nil, &metadata, Int32(clamping: timeout.milliseconds))
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// After ``retire()``: waits for the sends still handing messages over, cancels what
+    /// is queued or in flight (their sends fail, retriable) and destroys the client.
+    /// Blocks: run it on a thread of its own.
+    func drainAndDestroy() {
+        while producing.load(ordering: .sequentiallyConsistent) > 0 { usleep(2_000) }
+        guard !client.isDestroyed else { return }
+        rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+        _ = rd_kafka_flush(client.handle, 5_000)  // lets the event thread report the cancelled messages
+        client.destroy()
+    }
+}
+
+/// How a producer's deliveries progress: how many messages wait for their report, and
+/// when the last one was delivered (or the first began waiting).
+final class DeliveryClock: Sendable {
+    private struct State {
+        var outstanding = 0
+        var lastProgress = ContinuousClock.now
+    }
+
+    private let state = Mutex(State())
+
+    /// `count` messages are about to be handed to librdkafka.
+    func sending(_ count: Int) {
+        state.withLock { state in
+            if state.outstanding == 0 { state.lastProgress = .now }
+            state.outstanding += count
+        }
+    }
+
+    /// Reports arrived for `total` messages, `delivered` of them successfully (or
+    /// `total` messages were never handed over).
+    func reported(delivered: Int, total: Int) {
+        state.withLock { state in
+            state.outstanding -= total
+            if delivered > 0 { state.lastProgress = .now }
+        }
+    }
+
+    /// How long messages have waited without any delivery; `nil` when none waits.
+    var stall: Duration? {
+        state.withLock { $0.outstanding > 0 ? .now - $0.lastProgress : nil }
+    }
+}
