@@ -29,6 +29,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var fetched: [KafkaConsumerMessage] = []
     private var fetchedHead = 0
     private var closed = false
+    private var subscribedTopics: [String] = []
     /// Commit points reached since librdkafka was last told (see `storeOffsets()`).
     private var unstored: [KafkaTopicPartition: Int64] = [:]
 
@@ -61,6 +62,26 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Joins the group for these topics (replacing an earlier subscription).
     public func subscribe(topics: [String]) throws(KafkaError) {
+        try subscribeOnly(topics)
+        locked { subscribedTopics = topics }
+    }
+
+    /// The topics of the current subscription.
+    public var subscription: [String] { locked { subscribedTopics } }
+
+    /// Leaves and joins the group again with the same topics, which also refreshes their
+    /// metadata: for a consumer that has had no partitions for long although its topics
+    /// exist (a topic recreated while the group was being rebuilt). Does nothing while
+    /// the consumer has partitions.
+    public func resubscribe() throws(KafkaError) {
+        let topics = locked { assignedPartitions.isEmpty ? subscribedTopics : [] }
+        guard !topics.isEmpty else { return }
+        let err = rd_kafka_unsubscribe(client.handle)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot unsubscribe") }
+        try subscribeOnly(topics)
+    }
+
+    private func subscribeOnly(_ topics: [String]) throws(KafkaError) {
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }

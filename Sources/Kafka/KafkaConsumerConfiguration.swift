@@ -42,6 +42,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// (`auto.commit.interval.ms`, default 1 s); `nil` commits only on
     /// ``KafkaConsumer/commit()``, on revocation and on close.
     public var autoCommitInterval: Duration?
+    /// How often the consumer refreshes the cluster's metadata
+    /// (`topic.metadata.refresh.interval.ms`, default 10 s, librdkafka's own is 5 min):
+    /// it bounds how long a subscription takes to notice that a missing topic was
+    /// created again (after a broker lost its state, or `topics apply`).
+    public var metadataRefreshInterval: Duration
 
     /// Creates consumer settings.
     public init(
@@ -52,8 +57,10 @@ public struct KafkaConsumerConfiguration: Sendable {
         fetchWaitMax: Duration = .milliseconds(100),
         isolationLevel: IsolationLevel = .readCommitted,
         assignmentStrategy: String = "cooperative-sticky",
-        autoCommitInterval: Duration? = .seconds(1)
+        autoCommitInterval: Duration? = .seconds(1),
+        metadataRefreshInterval: Duration = .seconds(10)
     ) {
+        self.metadataRefreshInterval = metadataRefreshInterval
         self.kafka = kafka
         self.groupID = groupID
         self.offsetReset = offsetReset
@@ -79,6 +86,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             "isolation.level": isolationLevel.rawValue,
             "partition.assignment.strategy": assignmentStrategy,
             "enable.auto.commit": String(autoCommitInterval != nil),
+            "topic.metadata.refresh.interval.ms": String(metadataRefreshInterval.milliseconds),
         ]
         if let autoCommitInterval {
             defaults["auto.commit.interval.ms"] = String(autoCommitInterval.milliseconds)

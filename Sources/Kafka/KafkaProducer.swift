@@ -93,9 +93,12 @@ public final class KafkaProducer: Sendable {
             answeringSince = nil
             return true
         }
-        guard let limit = configuration.renewalAfterStall, let stall = instance.deliveries.stall, stall >= limit,
-            instance.brokerAnswers(within: .seconds(1))
-        else {
+        guard var limit = configuration.renewalAfterStall else { return true }
+        // A broker that came back after every connection was lost may have lost its
+        // state too (producer ids, sequence numbers): a client it does not take messages
+        // from is given up on sooner.
+        if let lost = instance.client.allBrokersLostAt, .now - lost < .seconds(120) { limit = min(limit, .seconds(1)) }
+        guard let stall = instance.deliveries.stall, stall >= limit, instance.brokerAnswers(within: .seconds(1)) else {
             answeringSince = nil
             return true
         }

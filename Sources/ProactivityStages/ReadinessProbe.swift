@@ -6,34 +6,47 @@ import PostgresNIO
 import ProactivityStore
 import ServiceLifecycle
 
-/// Checks every few seconds that the broker and the database answer (and, for
-/// workers, that the consumer has partitions), and reports it to readiness and metrics.
+/// Checks every few seconds that the broker and the database answer, that the
+/// process's topics exist, and that each consumer has partitions, and reports it to
+/// readiness and metrics.
+///
+/// A topic that disappears (a broker that lost its state, a deleted topic) makes
+/// `probe.topics` fail, naming it, until it exists again (`proactivity topics apply`);
+/// a topic whose partition count changes (recreated) is logged. The consumers notice a
+/// recreated topic by themselves, within their metadata refresh interval.
 public struct ReadinessProbe: Service {
     let admin: KafkaAdmin
     let database: PostgresClient
-    let consumer: KafkaConsumer?
+    /// The consumers, by the stage that owns them (`worker`, `dlq-mirror`).
+    let consumers: [String: KafkaConsumer]
+    let topics: [String]
     let health: HealthState
     let metrics: EngineMetrics
     let interval: Duration
+    let logger: Logger
 
     public init(
-        admin: KafkaAdmin, database: PostgresClient, consumer: KafkaConsumer?, health: HealthState, metrics: EngineMetrics,
-        interval: Duration = .seconds(5)
+        admin: KafkaAdmin, database: PostgresClient, consumers: [String: KafkaConsumer], topics: [String], health: HealthState,
+        metrics: EngineMetrics, interval: Duration = .seconds(5), logger: Logger
     ) {
         self.admin = admin
         self.database = database
-        self.consumer = consumer
+        self.consumers = consumers
+        self.topics = topics
         self.health = health
         self.metrics = metrics
         self.interval = interval
+        self.logger = logger
         health.require("probe.kafka")
         health.require("probe.database")
-        if consumer != nil { health.require("worker.assignment", initially: "the consumer has no partitions yet") }
+        health.require("probe.topics")
+        for stage in consumers.keys { health.require("\(stage).assignment", initially: "the consumer has no partitions yet") }
     }
 
     public func run() async throws {
+        var memory = Memory()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await check()
+            await check(&memory)
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
@@ -43,12 +56,31 @@ public struct ReadinessProbe: Service {
         await admin.close()
     }
 
+    /// What the checks remember from one to the next.
+    struct Memory {
+        /// Each topic's partition count, to notice a topic that was recreated.
+        var partitionCounts: [String: Int] = [:]
+        /// Since when each stage's consumer has had no partitions although its topics exist.
+        var unassignedSince: [String: ContinuousClock.Instant] = [:]
+        /// The stages whose consumer had partitions since it last joined again: losing them all
+        /// arms one resubscription.
+        var hadPartitions: Set<String> = []
+    }
+
+    /// How long a consumer that lost all its partitions may stay without any while its
+    /// topics exist before it joins its group again (once per loss: a member left without
+    /// partitions because the group has more members than partitions is normal).
+    static let resubscribeAfter: Duration = .seconds(12)
+
     /// Runs every check once.
-    public func check() async {
+    func check(_ memory: inout Memory) async {
+        var existing: Set<String>?
         do {
-            _ = try await admin.listTopics(timeout: .seconds(3))
+            let topics = try await admin.listTopics(timeout: .seconds(3))
+            existing = Set(topics.map(\.name))
             health.report("probe.kafka", failing: nil)
             metrics.dependency("kafka", up: true)
+            checkTopics(topics, partitionCounts: &memory.partitionCounts)
         } catch {
             health.report("probe.kafka", failing: "broker unreachable: \(error)")
             metrics.dependency("kafka", up: false)
@@ -56,9 +88,47 @@ public struct ReadinessProbe: Service {
         let databaseFailure = await database.unreachableReason(within: .seconds(3))
         health.report("probe.database", failing: databaseFailure)
         metrics.dependency("database", up: databaseFailure == nil)
-        if let consumer {
-            health.report("worker.assignment", failing: consumer.assignment.isEmpty ? "the consumer has no partitions" : nil)
+        for (stage, consumer) in consumers {
+            let unassigned = consumer.assignment.isEmpty
+            health.report("\(stage).assignment", failing: unassigned ? "the consumer has no partitions" : nil)
+            if !unassigned { memory.hadPartitions.insert(stage) }
+            guard unassigned, memory.hadPartitions.contains(stage), let existing, !consumer.subscription.isEmpty, existing.isSuperset(of: consumer.subscription) else {
+                memory.unassignedSince[stage] = nil
+                continue
+            }
+            let since = memory.unassignedSince[stage] ?? .now
+            memory.unassignedSince[stage] = since
+            guard ContinuousClock.now - since >= Self.resubscribeAfter else { continue }
+            memory.unassignedSince[stage] = nil
+            memory.hadPartitions.remove(stage)
+            logger.warning(
+                "kafka_consumer_resubscribing",
+                metadata: ["stage": "\(stage)", "topics": "\(consumer.subscription)", "reason": "no partitions for \(Self.resubscribeAfter) although the topics exist"])
+            do {
+                try consumer.resubscribe()
+            } catch {
+                logger.error("kafka_consumer_resubscribe_failed", metadata: ["stage": "\(stage)", "error": "\(error)"])
+            }
         }
     }
-}
 
+    private func checkTopics(_ existing: [KafkaTopicDescription], partitionCounts: inout [String: Int]) {
+        let counts = Dictionary(existing.map { ($0.name, $0.partitionCount) }, uniquingKeysWith: { first, _ in first })
+        let missing = topics.filter { counts[$0] == nil }
+        for topic in topics {
+            guard let count = counts[topic] else { continue }
+            if let before = partitionCounts[topic], before != count {
+                logger.error(
+                    "kafka_topic_changed",
+                    metadata: [
+                        "topic": "\(topic)", "partitions_before": "\(before)", "partitions": "\(count)",
+                        "hint": "the topic was recreated (a broker that lost its state?): records of the old one are gone; `proactivity topics apply` reports its drift from the definition",
+                    ])
+            }
+            partitionCounts[topic] = count
+        }
+        let reason = missing.isEmpty ? nil : "missing topics: \(missing.joined(separator: ", ")) (create them: proactivity topics apply)"
+        if let reason, health.readiness.checks["probe.topics"] == "ok" { logger.error("kafka_topics_missing", metadata: ["error": "\(reason)"]) }
+        health.report("probe.topics", failing: reason)
+    }
+}

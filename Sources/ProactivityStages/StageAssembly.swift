@@ -47,9 +47,11 @@ public struct StageAssembly: Sendable {
         let database = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
 
         var services: [any Service] = [database]
-        var consumer: KafkaConsumer?
+        var consumers: [String: KafkaConsumer] = [:]
+        var topics: Set<String> = []
         if stages.contains(.tick) {
             metrics.declareTickProducer(jobs: settings.jobs.enabled.map(\.name))
+            topics.insert(settings.ticksTopic)
             metrics.declareProducer("tick")
             let producer = try KafkaProducer(
                 configuration: KafkaProducerConfiguration(
@@ -64,7 +66,8 @@ public struct StageAssembly: Sendable {
             let workerConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID, fetchWaitMax: .milliseconds(settings.workerFetchWaitMilliseconds)),
                 logger: logger)
-            consumer = workerConsumer
+            consumers[Stage.worker.rawValue] = workerConsumer
+            topics.formUnion([settings.ticksTopic, settings.alertsTopic, settings.dlqTopic])
             metrics.declareWorker(jobs: settings.jobs.enabled.map(\.name))
             metrics.declareFailureHandling(
                 stage: "worker", reasons: FailureClass.allCases.map(\.rawValue), circuitBreakers: ["database", "kafka"])
@@ -93,7 +96,8 @@ public struct StageAssembly: Sendable {
         if stages.contains(.mirror) {
             let mirrorConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.mirrorGroupID), logger: logger)
-            consumer = consumer ?? mirrorConsumer
+            consumers[Stage.mirror.rawValue] = mirrorConsumer
+            topics.insert(settings.dlqTopic)
             let store = DeadLetterStore(client: database, logger: logger)
             services.append(
                 DeadLetterMirrorStage(
@@ -115,8 +119,8 @@ public struct StageAssembly: Sendable {
         self.deadLetterAPI = deadLetterAPI
         services.append(
             ReadinessProbe(
-                admin: try KafkaAdmin(configuration: kafka, logger: logger), database: database, consumer: consumer,
-                health: health, metrics: metrics))
+                admin: try KafkaAdmin(configuration: kafka, logger: logger), database: database, consumers: consumers,
+                topics: topics.sorted(), health: health, metrics: metrics, logger: logger))
         self.metrics = metrics
         self.health = health
         self.database = database

@@ -2,10 +2,16 @@ import Foundation
 import Testing
 
 /// Runs `scripts/stack` for a PostgreSQL instance of a test's own (its own data folder
-/// and port), so tests that stop, break or restart it disturb no other test.
+/// and port), and for a broker of its own (`broker-*` commands, its own port), so tests
+/// that stop, break or restart them disturb no other test.
 struct StackScript {
     let instance: String
     let port: Int
+    /// The port of the test's own broker.
+    let kafkaPort = Int.random(in: 19_200...19_999)
+
+    /// `bootstrap.servers` of the test's own broker.
+    var kafkaAddress: String { "127.0.0.1:\(kafkaPort)" }
 
     init(prefix: String) {
         instance = TestEnvironment.unique(prefix).replacingOccurrences(of: "-", with: "_")
@@ -32,6 +38,7 @@ struct StackScript {
         var environment = ProcessInfo.processInfo.environment
         environment["PROACTIVITY_PG_INSTANCE"] = instance
         environment["PROACTIVITY_PG_PORT"] = String(port)
+        environment["PROACTIVITY_KAFKA_PORT"] = String(kafkaPort)
         let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
         let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -60,8 +67,9 @@ struct StackScript {
         #expect(outcome.status == 0, "scripts/stack \(command) failed: \(outcome.output)")
     }
 
-    /// Stops this instance's server and deletes its data folder.
+    /// Stops this instance's servers and deletes the database's data folder.
     func remove() {
+        _ = try? run("broker-stop")
         _ = try? run("pg-stop")
         try? FileManager.default.removeItem(at: dataFolder)
     }

@@ -122,8 +122,13 @@ final class RDKafkaClient: @unchecked Sendable {
         return KafkaError(code: KafkaError.Code(rawValue: code.rawValue), message: reason, isFatal: true)
     }
 
+    /// When the client last lost every broker connection (`_ALL_BROKERS_DOWN`).
+    var allBrokersLostAt: ContinuousClock.Instant? { brokersLost.withLock { $0 } }
+    private let brokersLost = Mutex<ContinuousClock.Instant?>(nil)
+
     private func logError(event: OpaquePointer) {
         let error = error(of: event)
+        if error.code == .allBrokersDown { brokersLost.withLock { $0 = .now } }
         if error.isFatal {
             logger.critical("kafka_fatal_error", metadata: ["error": .string(error.description)])
         } else {

@@ -1,0 +1,82 @@
+import Foundation
+import Kafka
+import ProactivityCore
+import ProactivityStages
+import Testing
+
+/// The broker restarts empty mid-run (`scripts/stack broker-restart` on a broker of the
+/// test's own): every topic, offset, group and producer id is gone. The stages heal
+/// without a restart of their own, and readiness says what is missing meanwhile.
+@Suite(.timeLimit(.minutes(5)))
+struct BrokerRestartTests {
+    /// A job due every 2 s, one item per tick.
+    static let fastJob = #"""
+        {"jobs": [{"name": "fast", "every": "2s", "window": "2s", "sql": "SELECT 'item-' || extract(epoch from :window_start::timestamptz)::bigint AS item_id, 'u1' AS user_id, 'Fast' AS title, :window_start::timestamptz AS due_at WHERE :window_end > :window_start"}]}
+        """#
+
+    @Test func everyStageHealsAfterTheBrokerRestartsEmpty() async throws {
+        let stack = StackScript(prefix: "broker")
+        try stack.expectSuccess("broker-start")
+        defer { _ = try? stack.run("broker-stop") }
+        let kafka = KafkaConfiguration(bootstrapServers: stack.kafkaAddress, clientID: "broker-restart-test")
+
+        try await PipelineHarness.with { harness in
+            let admin = try KafkaAdmin(configuration: kafka, logger: harness.logger)
+            func createTopics(_ names: [String]) async throws {
+                _ = try await admin.createTopics(names.map { KafkaTopicSpecification(name: $0, partitions: 3) })
+            }
+            try await createTopics([harness.ticksTopic, harness.alertsTopic, harness.dlqTopic])
+
+            try await harness.withWorker(
+                stages: [.tick, .worker, .mirror], jobsFile: try harness.jobsFile(Self.fastJob),
+                environment: ["KAFKA_BOOTSTRAP_SERVERS": stack.kafkaAddress]
+            ) { assembly in
+                try await eventually(within: .seconds(60), "ticks flow before the restart") {
+                    try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") >= 2
+                }
+                try await eventually(within: .seconds(30), "every stage ready before the restart") { assembly.health.readiness.ready }
+
+                try stack.expectSuccess("broker-restart")
+                let back = ContinuousClock.now
+                let restartedAt = Date()
+
+                // Ticks published after the restart are run: the tick producer and the
+                // worker's producer replaced their clients, the worker rejoined its group.
+                try await eventually(within: .seconds(60), "a tick published after the restart completes") {
+                    try await harness.count("SELECT count(*)::int FROM worker_ticks_completed WHERE completed_at > \(restartedAt)") >= 1
+                }
+                let ticksBack = ContinuousClock.now - back
+
+                // The DLQ topic is gone (nothing writes to it): readiness names it.
+                try await eventually(within: .seconds(30), "readiness names the missing DLQ topic") {
+                    assembly.health.readiness.checks["probe.topics"]?.contains(harness.dlqTopic) == true
+                }
+                #expect(assembly.health.readiness.ready == false)
+                try await createTopics([harness.dlqTopic])  // what `proactivity topics apply` does
+                let topicsApplied = ContinuousClock.now
+                try await eventually(within: .seconds(60), "every stage ready again once the topic exists") {
+                    let readiness = assembly.health.readiness
+                    if !readiness.ready, ContinuousClock.now - topicsApplied > .seconds(55) { print("readiness: \(readiness.checks)") }
+                    return readiness.ready
+                }
+                let readyAgain = ContinuousClock.now - topicsApplied
+
+                // The mirror consumes the recreated DLQ topic: a poison tick reaches worker_dlq.
+                let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: harness.logger)
+                _ = try await producer.send(KafkaProducerMessage(topic: harness.ticksTopic, value: Array("not a tick".utf8)))
+                try await producer.close()
+                try await eventually(within: .seconds(60), "the poison tick is mirrored into worker_dlq") {
+                    try await harness.count("SELECT count(*)::int FROM worker_dlq") >= 1
+                }
+                #expect(assembly.metrics.render().contains("proactivity_kafka_producer_renewals_total"))
+                print("broker restart: ticks completing again \(ticksBack.seconds) s after the broker answered; ready \(readyAgain.seconds) s after the DLQ topic was created again")
+            }
+            await admin.close()
+        }
+    }
+}
+
+extension Duration {
+    /// Seconds with one decimal, for figures a test prints.
+    var seconds: String { String(format: "%.1f", Double(components.seconds) + Double(components.attoseconds) / 1e18) }
+}
