@@ -15,7 +15,7 @@ public final class HealthState: Sendable {
 
     /// The stage's name, e.g. `worker`.
     public let stage: String
-    private let state = Mutex<(jobs: [String], conditions: [String: Condition])>(([], [:]))
+    private let state = Mutex<(jobs: [String], conditions: [String: Condition], wedged: String?)>(([], [:], nil))
 
     public init(stage: String) {
         self.stage = stage
@@ -47,6 +47,13 @@ public final class HealthState: Sendable {
             state.conditions[name] = condition
         }
     }
+
+    /// Says the process is wedged beyond repair (`/healthz` then fails, so an
+    /// orchestrator restarts it), or, with `nil`, that it is not.
+    public func reportWedged(_ reason: String?) { state.withLock { $0.wedged = reason } }
+
+    /// Why the process is wedged beyond repair, or `nil` while it is alive.
+    public var wedged: String? { state.withLock { $0.wedged } }
 
     /// Ready when every condition holds; each condition's `ok` or reason, and since when
     /// it has been so (ISO 8601).

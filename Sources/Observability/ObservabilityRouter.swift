@@ -2,13 +2,15 @@ import Hummingbird
 import Logging
 
 /// The HTTP endpoints every stage serves: `GET /healthz` (liveness, with the active
-/// job ids), `GET /readyz` (200 when every readiness condition holds, else 503 with the
+/// job ids; 503 with the reason once a stage is wedged beyond repair), `GET /readyz` (200 when every readiness condition holds, else 503 with the
 /// reasons) and `GET /metrics` (Prometheus text format).
 public enum ObservabilityRouter {
     struct Health: ResponseEncodable {
         let status: String
         let stage: String
         let jobs: [String]
+        /// Why the process is wedged (only then).
+        let reason: String?
     }
 
     struct Readiness: ResponseEncodable {
@@ -23,7 +25,12 @@ public enum ObservabilityRouter {
     /// A router with the three endpoints; stages may add routes to it.
     public static func make(health: HealthState, metrics: EngineMetrics) -> Router<EngineRequestContext> {
         let router = Router(context: EngineRequestContext.self)
-        router.get("/healthz") { _, _ in Health(status: "ok", stage: health.stage, jobs: health.jobs) }
+        router.get("/healthz") { _, _ in
+            let wedged = health.wedged
+            return EditedResponse(
+                status: wedged == nil ? .ok : .serviceUnavailable,
+                response: Health(status: wedged == nil ? "ok" : "wedged", stage: health.stage, jobs: health.jobs, reason: wedged))
+        }
         router.get("/readyz") { _, _ in
             let readiness = health.readiness
             return EditedResponse(

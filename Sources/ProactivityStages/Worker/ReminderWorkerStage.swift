@@ -34,6 +34,8 @@ public struct ReminderWorkerStage: Service {
     /// Why the database does not answer a quick check, or `nil` when it does.
     let databaseProbe: @Sendable () async -> String?
     let breaker: CircuitBreaker
+    /// Readiness fails when ticks are held with no progress (`worker.progress`).
+    let progress = ProgressWatch(stage: "worker")
     let shutdown: ShutdownReport
     /// Rows per page of a tick's window.
     let pageSize: Int
@@ -67,6 +69,8 @@ public struct ReminderWorkerStage: Service {
         await checkJobs()
         try consumer.subscribe(topics: [ticksTopic])
         logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": "\(catalog.enabled.map(\.name))"])
+        let watching = Task { [progress, health] in await progress.run(reportingTo: health) }
+        defer { watching.cancel() }
         do {
             // A tick abandoned by shutdown stays unmarked: its offset is not committed
             // and the next owner runs it.
@@ -123,7 +127,11 @@ public struct ReminderWorkerStage: Service {
         }
         let work = shutdown.started(
             "tick \(tick.tickId) (partition \(message.partition), offset \(message.offset)): not committed, its next owner runs it")
-        defer { shutdown.finished(work) }
+        progress.started()
+        defer {
+            shutdown.finished(work)
+            progress.finished()
+        }
         var firstFailure: Date?
         var policy = RetryPolicy(transientAttempts: retryAttempts)
         var database = DependencyWait { [databaseProbe] in await databaseProbe() == nil }
@@ -135,6 +143,7 @@ public struct ReminderWorkerStage: Service {
             do {
                 try await run(tick, job: job, startedAt: startedAt)
                 breaker.reset()
+                progress.waitingForDependency(false)
                 return true
             } catch let error as TickFailure {
                 failure = error
@@ -148,12 +157,14 @@ public struct ReminderWorkerStage: Service {
             case .waitForDependency(let seconds):
                 // Wait for the dependency without spending the budget.
                 breaker.trip(failure.dependency, reason: failure.message)
+                progress.waitingForDependency(true)
                 delay = seconds
                 waitsForDependency = true
             case .retry(let seconds):
                 delay = seconds
             case .deadLetter(let failureClass):
                 breaker.reset()
+                progress.waitingForDependency(false)
                 return await deadLetter(
                     message, tick: tick, job: job, failure: failureClass, reason: failure.message, attempts: policy.attempts,
                     firstFailure: firstFailure ?? startedAt, startedAt: startedAt, duration: ContinuousClock.now - started)
@@ -210,7 +221,7 @@ public struct ReminderWorkerStage: Service {
         }
         let publisher = WindowPublisher(
             store: store, producer: producer, alertsTopic: alertsTopic, database: database, lead: metrics.alertLead(job.name),
-            pageSize: pageSize)
+            progress: progress, pageSize: pageSize)
         let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
         metrics.queryFinished(job.name, duration: counts.query)
         health.report("worker.kafka", failing: nil)

@@ -26,6 +26,8 @@ struct WindowPublisher {
     let database: DatabaseCalls
     /// Each alert's notice (due time minus acknowledgement), recorded per delivered page.
     let lead: EngineMetrics.AlertLead
+    /// Told each time the broker acknowledges a page.
+    let progress: ProgressWatch
     var pageSize = 2_000
     /// Pages handed to the producer whose delivery is not yet awaited.
     var pagesInFlight = 8
@@ -96,6 +98,7 @@ struct WindowPublisher {
                                 kind: FailureClassifier.classify(.kafka(error)))
                         }
                         let acknowledged = Date()
+                        progress.advanced()
                         for alert in page.alerts { lead.record(alert.dueAt.timeIntervalSince(acknowledged)) }
                         if running == concurrentRecords, let done = try await records.next() {
                             counts = counts + done
