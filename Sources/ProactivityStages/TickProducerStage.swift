@@ -42,6 +42,13 @@ public struct TickProducerStage: Service {
     public func run() async throws {
         var planner = TickPlanner(jobs: jobs)
         logger.info("tick_producer_started", metadata: ["jobs": "\(jobs.filter(\.enabled).map(\.name))", "topic": "\(topic)"])
+        // A publish waiting for an unreachable broker would hold a shutdown up to the
+        // message timeout: on shutdown the producer gets 2 s to deliver, then what it
+        // holds fails (those slots are not marked published: the next start sends them).
+        let closer = Task { [producer] in
+            guard (try? await gracefulShutdown()) != nil else { return }
+            try? await producer.close(timeout: .seconds(2))
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = clock.now()
             let due = planner.dueTicks(at: now)
@@ -56,6 +63,8 @@ public struct TickProducerStage: Service {
                 break
             }
         }
+        closer.cancel()
+        await closer.value  // a close it began ends before this one (then a no-op)
         try await producer.close(timeout: .seconds(10))
         logger.info("tick_producer_stopped")
     }

@@ -76,6 +76,39 @@ struct BrokerRestartTests {
     }
 }
 
+extension BrokerRestartTests {
+    @Test func aShutdownAfterTheBrokerIsGoneExitsZeroWithinItsLimit() async throws {
+        let stack = StackScript(prefix: "broker")
+        try stack.expectSuccess("broker-start")
+        defer { _ = try? stack.run("broker-stop") }
+        let kafka = KafkaConfiguration(bootstrapServers: stack.kafkaAddress, clientID: "broker-gone-test")
+        try await PipelineHarness.with { harness in
+            let admin = try KafkaAdmin(configuration: kafka, logger: harness.logger)
+            _ = try await admin.createTopics(
+                [harness.ticksTopic, harness.alertsTopic, harness.dlqTopic].map { KafkaTopicSpecification(name: $0, partitions: 3) })
+            await admin.close()
+            let environment = try harness.environment(
+                jobsFile: try harness.jobsFile(Self.fastJob),
+                extra: ["KAFKA_BOOTSTRAP_SERVERS": stack.kafkaAddress, "SHUTDOWN_TIMEOUT": "10s", "LOG_LEVEL": "info"])
+            let engine = try ProactivityProcess(["all"], environment: environment)
+            try await eventually(within: .seconds(60), "ticks flow") {
+                try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") >= 2
+            }
+            try stack.expectSuccess("broker-stop")
+            // A tick is now waiting for the broker that is gone.
+            try await eventually(within: .seconds(30), "the tick producer has a publish waiting") {
+                engine.text.contains("\"proactivity#producer-1\"") && engine.text.contains("_ALL_BROKERS_DOWN")
+            }
+            let stopping = ContinuousClock.now
+            engine.signal(SIGTERM)
+            let status = try await engine.waitForExit(within: .seconds(20))
+            #expect(status == 0, "exit status after SIGTERM with the broker gone; output:\n\(engine.text.suffix(3000))")
+            #expect(ContinuousClock.now - stopping < .seconds(12), "within SHUTDOWN_TIMEOUT")
+            #expect(engine.text.contains("stage_stopped") && !engine.text.contains("shutdown_timed_out"))
+        }
+    }
+}
+
 extension Duration {
     /// Seconds with one decimal, for figures a test prints.
     var seconds: String { String(format: "%.1f", Double(components.seconds) + Double(components.attoseconds) / 1e18) }
