@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
 
-/// What `/healthz` and `/readyz` report: the active job ids, and named readiness
-/// conditions, each owned by the one component that writes it (`probe.kafka`,
-/// `probe.database`, `worker.assignment`, `worker.database`, `tick.publish`,
-/// `dlq-mirror.progress` …) and either satisfied or failing with a reason, since a time.
-/// Ready means every condition holds; no writer can overwrite another's failure.
+/// What `/healthz` and `/readyz` report: the active job ids, whether the process is
+/// wedged beyond repair, and named readiness conditions, each owned by the one component
+/// that writes it (`probe.kafka`, `probe.database`, `probe.topics`, `worker.assignment`,
+/// `worker.database`, `worker.progress`, `tick.publish`, `dlq-mirror.progress` …) and
+/// either satisfied or failing with a reason, since a time. Ready means every condition
+/// holds; no writer can overwrite another's failure.
 public final class HealthState: Sendable {
     private struct Condition {
         var failure: String?

@@ -6,9 +6,9 @@ import PostgresNIO
 import ProactivityStore
 import ServiceLifecycle
 
-/// Checks every few seconds that the broker and the database answer, that the
-/// process's topics exist, and that each consumer has partitions, and reports it to
-/// readiness and metrics.
+/// Checks every 5 s (every second while the process is not ready) that the broker and
+/// the database answer, that the process's topics exist, and that each consumer has
+/// partitions, and reports it to readiness and metrics.
 ///
 /// A topic that disappears (a broker that lost its state, a deleted topic) makes
 /// `probe.topics` fail, naming it, until it exists again (`proactivity topics apply`);
@@ -47,8 +47,11 @@ public struct ReadinessProbe: Service {
         var memory = Memory()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await check(&memory)
+            // While something fails, check every second: readiness returns soon after
+            // the dependency does.
+            let wait = health.readiness.ready ? interval : min(interval, .seconds(1))
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 break
             }

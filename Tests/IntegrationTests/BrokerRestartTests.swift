@@ -14,18 +14,28 @@ struct BrokerRestartTests {
         {"jobs": [{"name": "fast", "every": "2s", "window": "2s", "sql": "SELECT 'item-' || extract(epoch from :window_start::timestamptz)::bigint AS item_id, 'u1' AS user_id, 'Fast' AS title, :window_start::timestamptz AS due_at WHERE :window_end > :window_start"}]}
         """#
 
-    @Test func everyStageHealsAfterTheBrokerRestartsEmpty() async throws {
+    /// Runs `body` with a broker of the test's own, a harness, and the harness's topics
+    /// created on that broker (3 partitions each).
+    static func withOwnBroker(_ body: (StackScript, KafkaConfiguration, PipelineHarness) async throws -> Void) async throws {
         let stack = StackScript(prefix: "broker")
         try stack.expectSuccess("broker-start")
         defer { _ = try? stack.run("broker-stop") }
         let kafka = KafkaConfiguration(bootstrapServers: stack.kafkaAddress, clientID: "broker-restart-test")
-
         try await PipelineHarness.with { harness in
-            let admin = try KafkaAdmin(configuration: kafka, logger: harness.logger)
-            func createTopics(_ names: [String]) async throws {
-                _ = try await admin.createTopics(names.map { KafkaTopicSpecification(name: $0, partitions: 3) })
-            }
-            try await createTopics([harness.ticksTopic, harness.alertsTopic, harness.dlqTopic])
+            try await createTopics([harness.ticksTopic, harness.alertsTopic, harness.dlqTopic], on: kafka)
+            try await body(stack, kafka, harness)
+        }
+    }
+
+    /// Creates topics of 3 partitions, as `proactivity topics apply` does.
+    static func createTopics(_ names: [String], on kafka: KafkaConfiguration) async throws {
+        let admin = try KafkaAdmin(configuration: kafka, logger: TestEnvironment.logger)
+        _ = try await admin.createTopics(names.map { KafkaTopicSpecification(name: $0, partitions: 3) })
+        await admin.close()
+    }
+
+    @Test func everyStageHealsAfterTheBrokerRestartsEmpty() async throws {
+        try await Self.withOwnBroker { stack, kafka, harness in
 
             try await harness.withWorker(
                 stages: [.tick, .worker, .mirror], jobsFile: try harness.jobsFile(Self.fastJob),
@@ -52,7 +62,7 @@ struct BrokerRestartTests {
                     assembly.health.readiness.checks["probe.topics"]?.contains(harness.dlqTopic) == true
                 }
                 #expect(assembly.health.readiness.ready == false)
-                try await createTopics([harness.dlqTopic])  // what `proactivity topics apply` does
+                try await Self.createTopics([harness.dlqTopic], on: kafka)
                 let topicsApplied = ContinuousClock.now
                 try await eventually(within: .seconds(60), "every stage ready again once the topic exists") {
                     let readiness = assembly.health.readiness
@@ -71,22 +81,13 @@ struct BrokerRestartTests {
                 #expect(assembly.metrics.render().contains("proactivity_kafka_producer_renewals_total"))
                 print("broker restart: ticks completing again \(ticksBack.seconds) s after the broker answered; ready \(readyAgain.seconds) s after the DLQ topic was created again")
             }
-            await admin.close()
         }
     }
 }
 
 extension BrokerRestartTests {
     @Test func aShutdownAfterTheBrokerIsGoneExitsZeroWithinItsLimit() async throws {
-        let stack = StackScript(prefix: "broker")
-        try stack.expectSuccess("broker-start")
-        defer { _ = try? stack.run("broker-stop") }
-        let kafka = KafkaConfiguration(bootstrapServers: stack.kafkaAddress, clientID: "broker-gone-test")
-        try await PipelineHarness.with { harness in
-            let admin = try KafkaAdmin(configuration: kafka, logger: harness.logger)
-            _ = try await admin.createTopics(
-                [harness.ticksTopic, harness.alertsTopic, harness.dlqTopic].map { KafkaTopicSpecification(name: $0, partitions: 3) })
-            await admin.close()
+        try await Self.withOwnBroker { stack, _, harness in
             let environment = try harness.environment(
                 jobsFile: try harness.jobsFile(Self.fastJob),
                 extra: ["KAFKA_BOOTSTRAP_SERVERS": stack.kafkaAddress, "SHUTDOWN_TIMEOUT": "10s", "LOG_LEVEL": "info"])

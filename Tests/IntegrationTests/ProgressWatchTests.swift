@@ -6,9 +6,9 @@ import Testing
 /// A stage holding work that does not move is not ready, then not alive; one waiting for
 /// an unreachable dependency is neither (readiness names the dependency instead).
 @Suite struct ProgressWatchTests {
-    @Test func workWithoutProgressFailsReadinessThenLiveness() async throws {
+    @Test func workWithoutProgressFailsReadiness() async throws {
         let health = HealthState(stage: "worker")
-        let watch = ProgressWatch(stage: "worker", notReadyAfter: .milliseconds(50), wedgedAfter: .milliseconds(300))
+        let watch = ProgressWatch(stage: "worker", notReadyAfter: .milliseconds(50), wedgedAfter: .seconds(3600))
         watch.started()
         watch.report(to: health)
         #expect(health.readiness.ready && health.wedged == nil, "fresh work is progress")
@@ -18,14 +18,23 @@ import Testing
             return health.readiness.checks["worker.progress"]?.contains("1 in progress, no progress for") == true
         }
         #expect(health.wedged == nil, "not wedged before its bound")
-        try await eventually(within: .seconds(5), "liveness fails past the second bound") {
-            watch.report(to: health)
-            return health.wedged?.contains("worker.progress") == true
-        }
 
         watch.advanced()
         watch.report(to: health)
         #expect(health.readiness.ready && health.wedged == nil, "a page acknowledged is progress")
+    }
+
+    @Test func workWithoutProgressPastTheSecondBoundFailsLiveness() async throws {
+        let health = HealthState(stage: "worker")
+        let watch = ProgressWatch(stage: "worker", notReadyAfter: .milliseconds(10), wedgedAfter: .milliseconds(50))
+        watch.started()
+        try await eventually(within: .seconds(5), "liveness fails past the second bound") {
+            watch.report(to: health)
+            return health.wedged?.contains("worker.progress") == true
+        }
+        watch.finished()
+        watch.report(to: health)
+        #expect(health.wedged == nil && health.readiness.ready, "finished work clears it")
     }
 
     @Test func waitingForADependencyIsNotAWedge() async throws {
