@@ -12,12 +12,15 @@ extension KafkaConsumer {
         var failure: KafkaError?
         switch reason {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            assigned(partitions)
+            let held = assigned(partitions)
             if cooperative {
                 failure = rd_kafka_incremental_assign(client.handle, list).map { KafkaError(consuming: $0) }
             } else {
                 let err = rd_kafka_assign(client.handle, list)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaError(err) }
+            }
+            if held, failure == nil {
+                do { try setFetching(partitions, false) } catch { failure = error }
             }
             client.logger.info("kafka_partitions_assigned", metadata: ["partitions": "\(partitions)"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:

@@ -30,6 +30,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var fetchedHead = 0
     private var closed = false
     private var subscribedTopics: [String] = []
+    /// Consumption is held (see ``hold()``).
+    private var held = false
     /// Commit points reached since librdkafka was last told (see `storeOffsets()`).
     private var unstored: [KafkaTopicPartition: Int64] = [:]
 
@@ -201,14 +203,48 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     private func setPaused(_ partitions: [KafkaTopicPartition], _ pause: Bool) throws(KafkaError) {
-        try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
-            let err = pause ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: pause ? "cannot pause" : "cannot resume") }
-        }
-        locked {
+        // A held consumer fetches nothing: a partition resumed meanwhile resumes on release.
+        let fetching = locked { () -> Bool in
             if pause { paused.formUnion(partitions) } else { paused.subtract(partitions) }
+            return !held
+        }
+        if pause || fetching { try setFetching(partitions, !pause) }
+    }
+
+    /// Pauses or resumes fetching in librdkafka only.
+    func setFetching(_ partitions: [KafkaTopicPartition], _ fetch: Bool) throws(KafkaError) {
+        guard !partitions.isEmpty else { return }
+        try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
+            let err = fetch ? rd_kafka_resume_partitions(client.handle, list) : rd_kafka_pause_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: fetch ? "cannot resume" : "cannot pause") }
         }
     }
+
+    /// Holds consumption: fetching stops for every partition, those assigned now and
+    /// later, and no message is handed out, until ``release()``. The consumer keeps
+    /// polling, so it stays in its group. For a consumer whose processing waits for an
+    /// unreachable dependency: nothing piles up meanwhile.
+    public func hold() throws(KafkaError) {
+        let partitions = locked { () -> [KafkaTopicPartition] in
+            guard !held else { return [] }
+            held = true
+            return Array(assignedPartitions)
+        }
+        try setFetching(partitions, false)
+    }
+
+    /// Ends a ``hold()``: partitions not paused with ``pause(_:)`` fetch again.
+    public func release() throws(KafkaError) {
+        let partitions = locked { () -> [KafkaTopicPartition] in
+            guard held else { return [] }
+            held = false
+            return Array(assignedPartitions.subtracting(paused))
+        }
+        try setFetching(partitions, true)
+    }
+
+    /// Whether consumption is held (see ``hold()``).
+    public var isHeld: Bool { locked { held } }
 
     /// Leaves the group cleanly: revokes every partition (committing the offsets of
     /// messages marked processed so far, without waiting for others), then releases the
@@ -251,11 +287,14 @@ public final class KafkaConsumer: @unchecked Sendable {
     // MARK: - Rebalancing
 
     /// Records newly assigned partitions; their history starts afresh.
-    func assigned(_ partitions: [KafkaTopicPartition]) {
-        condition.lock()
-        defer { condition.unlock() }
-        tracker.reset(partitions)
-        assignedPartitions.formUnion(partitions)
+    /// - Returns: whether consumption is held: the caller pauses them once librdkafka
+    ///   has them.
+    func assigned(_ partitions: [KafkaTopicPartition]) -> Bool {
+        locked {
+            tracker.reset(partitions)
+            assignedPartitions.formUnion(partitions)
+            return held
+        }
     }
 
     /// Gives partitions up: drops messages fetched for them but not handed out, waits
@@ -327,6 +366,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if closed { return .closed }
+        if held { return .empty }
         var index = fetchedHead
         while index < fetched.count, !paused.isEmpty, paused.contains(fetched[index].topicPartition) { index += 1 }
         guard index < fetched.count else { return .empty }

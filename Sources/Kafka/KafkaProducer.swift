@@ -70,6 +70,9 @@ public final class KafkaProducer: Sendable {
 
     // MARK: - Renewal
 
+    /// Makes the current client fail fatally (librdkafka's test hook), for tests.
+    func raiseFatalErrorForTesting(_ reason: String) { instance.raiseFatalErrorForTesting(reason) }
+
     /// Checks twice a second, on a thread of its own (the broker check blocks), whether
     /// the client must be replaced. Ends when the producer closes or is released.
     private func startWatch() {

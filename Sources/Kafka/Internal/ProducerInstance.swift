@@ -65,6 +65,12 @@ final class ProducerInstance: Sendable {
         return client.fatalError()
     }
 
+    /// Raises a fatal error through librdkafka's test hook, as a broker refusing the
+    /// producer's sequence would (for tests of the renewal).
+    func raiseFatalErrorForTesting(_ reason: String) {
+        _ = rd_kafka_test_fatal_error(client.handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+    }
+
     /// Whether the cluster answers a metadata request within `timeout`. Blocks.
     func brokerAnswers(within timeout: Duration) -> Bool {
         guard !client.isDestroyed else { return false }

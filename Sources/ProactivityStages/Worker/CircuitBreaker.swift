@@ -11,17 +11,27 @@ final class CircuitBreaker: Sendable {
     private let metrics: EngineMetrics
     private let health: HealthState
     private let logger: Logger
+    /// Told `true` when the first circuit opens, `false` when every one has closed.
+    private let onChange: @Sendable (_ open: Bool) -> Void
 
-    init(metrics: EngineMetrics, health: HealthState, logger: Logger) {
+    init(metrics: EngineMetrics, health: HealthState, logger: Logger, onChange: @escaping @Sendable (_ open: Bool) -> Void = { _ in }) {
         self.metrics = metrics
         self.health = health
         self.logger = logger
+        self.onChange = onChange
     }
 
     /// The dependency cannot be reached.
     func trip(_ dependency: String, reason: String) {
         health.report("worker.\(dependency)", failing: reason)
-        guard open.withLock({ $0.insert(dependency).inserted }) else { return }
+        // Transitions are told under the lock, so a hold and its release never swap.
+        let inserted = open.withLock { open in
+            let first = open.isEmpty
+            let inserted = open.insert(dependency).inserted
+            if first, inserted { onChange(true) }
+            return inserted
+        }
+        guard inserted else { return }
         metrics.circuitBreaker(dependency, open: true)
         logger.error("worker_circuit_opened", metadata: ["dependency": "\(dependency)", "error": "\(reason)"])
     }
@@ -30,6 +40,7 @@ final class CircuitBreaker: Sendable {
     func reset() {
         let closed = open.withLock { dependencies in
             defer { dependencies.removeAll() }
+            if !dependencies.isEmpty { onChange(false) }
             return dependencies
         }
         for dependency in closed.sorted() {

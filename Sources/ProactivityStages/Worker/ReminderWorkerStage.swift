@@ -58,7 +58,15 @@ public struct ReminderWorkerStage: Service {
         self.pageSize = pageSize
         self.databaseProbe = databaseProbe
         self.shutdown = shutdown
-        self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger)
+        // While a circuit is open, the consumer fetches nothing more but keeps polling
+        // (it stays in the group); the ticks held by the lanes wait for the dependency.
+        self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger) { [consumer, logger] open in
+            do {
+                if open { try consumer.hold() } else { try consumer.release() }
+            } catch {
+                logger.warning("worker_consumption_hold_failed", metadata: ["open": "\(open)", "error": "\(error)"])
+            }
+        }
         self.clock = clock
         self.metrics = metrics
         self.health = health

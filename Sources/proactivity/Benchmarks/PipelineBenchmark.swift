@@ -88,7 +88,7 @@ struct PipelineBenchmark {
                 try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
                 return report
             } catch {
-                try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                _ = try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
                 throw error
             }
         }

@@ -12,7 +12,7 @@ final class WorkerProcess {
     init(settings: [String: String]) throws {
         port = try Self.freePort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-worker-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         process.arguments = ["worker"]
         var environment = ProcessInfo.processInfo.environment
