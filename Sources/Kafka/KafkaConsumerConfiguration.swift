@@ -27,7 +27,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Where a new group starts (`auto.offset.reset`, default earliest).
     public var offsetReset: OffsetReset
     /// How long the group waits for a silent member before rebalancing
-    /// (`session.timeout.ms`, default 10 s; lower joins faster).
+    /// (`session.timeout.ms`, default 10 s; lower joins faster). Heartbeats go every
+    /// sixth of it (`heartbeat.interval.ms`).
     public var sessionTimeout: Duration
     /// How long the broker may hold a fetch waiting for data (`fetch.wait.max.ms`,
     /// default 100 ms). Some brokers answer only when it runs out, so it bounds latency;
@@ -47,6 +48,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// it bounds how long a subscription takes to notice that a missing topic was
     /// created again (after a broker lost its state, or `topics apply`).
     public var metadataRefreshInterval: Duration
+    /// Static group membership (`group.instance.id`, default none): a member that comes
+    /// back within the session timeout gets its partitions back without a rebalance.
+    /// Unique per member and stable across its restarts; two members with one id fence
+    /// each other (`FENCED_INSTANCE_ID`).
+    public var groupInstanceID: String?
 
     /// Creates consumer settings.
     public init(
@@ -58,8 +64,10 @@ public struct KafkaConsumerConfiguration: Sendable {
         isolationLevel: IsolationLevel = .readCommitted,
         assignmentStrategy: String = "cooperative-sticky",
         autoCommitInterval: Duration? = .seconds(1),
-        metadataRefreshInterval: Duration = .seconds(10)
+        metadataRefreshInterval: Duration = .seconds(10),
+        groupInstanceID: String? = nil
     ) {
+        self.groupInstanceID = groupInstanceID
         self.metadataRefreshInterval = metadataRefreshInterval
         self.kafka = kafka
         self.groupID = groupID
@@ -82,12 +90,16 @@ public struct KafkaConsumerConfiguration: Sendable {
             "group.id": groupID,
             "auto.offset.reset": offsetReset.rawValue,
             "session.timeout.ms": String(sessionTimeout.milliseconds),
+            // A sixth of the session (librdkafka's default is a fixed 3 s): a member
+            // learns sooner that its group is rebalancing or that the broker forgot it.
+            "heartbeat.interval.ms": String(max(sessionTimeout.milliseconds / 6, 100)),
             "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
             "isolation.level": isolationLevel.rawValue,
             "partition.assignment.strategy": assignmentStrategy,
             "enable.auto.commit": String(autoCommitInterval != nil),
             "topic.metadata.refresh.interval.ms": String(metadataRefreshInterval.milliseconds),
         ]
+        if let groupInstanceID { defaults["group.instance.id"] = groupInstanceID }
         if let autoCommitInterval {
             defaults["auto.commit.interval.ms"] = String(autoCommitInterval.milliseconds)
         }

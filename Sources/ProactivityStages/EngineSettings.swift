@@ -20,6 +20,7 @@ import ProactivityStore
 /// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
 /// | `worker.fetchWaitMs` | `WORKER_FETCH_WAIT_MS` | `10`: how long the ticks consumer's fetch may wait for data |
 /// | `worker.pageSize` | `WORKER_PAGE_SIZE` | `2000`: rows per page of a tick's window (read, published, recorded together) |
+/// | `worker.instanceId` | `WORKER_INSTANCE_ID` | none: static group membership (`group.instance.id`) off; `hostname` uses the host name |
 /// | `ledger.retention` | `LEDGER_RETENTION` | `30d`: how long the alert and tick ledgers and audit rows are kept |
 /// | `dlq.autoReplay.enabled` | `DLQ_AUTO_REPLAY_ENABLED` | `false` |
 /// | `dlq.autoReplay.maxReplays` | `DLQ_AUTO_REPLAY_MAX_REPLAYS` | `3` |
@@ -49,6 +50,12 @@ public struct EngineSettings: Sendable {
     public var workerFetchWaitMilliseconds: Int
     /// Rows per page of a tick's window: read, published and recorded together.
     public var workerPageSize: Int
+    /// The worker's static group membership id (`group.instance.id`): a worker that
+    /// restarts within the session timeout gets its partitions back without a group-wide
+    /// rebalance. Off by default: it must be unique per worker and stable across its
+    /// restarts (a StatefulSet pod name, a per-host service name); two workers with one
+    /// id fence each other.
+    public var workerInstanceID: String?
     /// How long ledger and audit rows are kept, in seconds (at least the longest window
     /// plus catch-up grace, so dedupe never forgets an item that can come back).
     public var ledgerRetention: TimeInterval
@@ -144,6 +151,11 @@ public struct EngineSettings: Sendable {
         let pageSizeText = text("worker.pageSize", default: "2000")
         let pageSize = Int(pageSizeText).flatMap { (1...100_000).contains($0) ? $0 : nil }
         if pageSize == nil { problems.append("WORKER_PAGE_SIZE '\(pageSizeText)' must be a whole number from 1 to 100000") }
+        var instanceID = config.string(forKey: "worker.instanceId")
+        if instanceID == "hostname" { instanceID = ProcessInfo.processInfo.hostName }
+        if let id = instanceID, !Self.isValidInstanceID(id) {
+            problems.append("WORKER_INSTANCE_ID '\(id.prefix(300))' must be 1 to 249 characters of A-Z a-z 0-9 . _ - (or 'hostname')")
+        }
         let autoReplayEnabled = text("dlq.autoReplay.enabled", default: "false")
         if !["true", "false"].contains(autoReplayEnabled) {
             problems.append("DLQ_AUTO_REPLAY_ENABLED '\(autoReplayEnabled)' must be true or false")
@@ -179,10 +191,15 @@ public struct EngineSettings: Sendable {
             workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
             mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
             dlqAPIToken: apiToken, replayTopics: replayTopics,
-            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, ledgerRetention: retention, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
+            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, workerInstanceID: instanceID, ledgerRetention: retention, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: .seconds(shutdownTimeout))
+    }
+
+    /// Whether `id` is a valid `group.instance.id` (the characters and length of a topic name).
+    static func isValidInstanceID(_ id: String) -> Bool {
+        (1...249).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 
     /// The job catalog alone (`JOBS_FILE`, `ENGINE_TIMEZONE`, `PROACTIVITY_CONFIG_FILE`):
@@ -253,7 +270,8 @@ public struct EngineSettings: Sendable {
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
             ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"),
             ("dlq.replayTopics", replayTopics.sorted().joined(separator: ",")), ("http", "\(httpHost):\(httpPort)"),
-            ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)), ("ledger.retention", DurationText.format(Int(ledgerRetention))),
+            ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)),
+            ("worker.instanceId", workerInstanceID ?? "(not set: dynamic membership)"), ("ledger.retention", DurationText.format(Int(ledgerRetention))),
             ("dlq.autoReplay", autoReplay.map {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
             } ?? "off"),

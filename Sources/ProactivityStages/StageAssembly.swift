@@ -64,7 +64,9 @@ public struct StageAssembly: Sendable {
         }
         if stages.contains(.worker) {
             let workerConsumer = try KafkaConsumer(
-                configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.workerGroupID, fetchWaitMax: .milliseconds(settings.workerFetchWaitMilliseconds)),
+                configuration: KafkaConsumerConfiguration(
+                    kafka: kafka, groupID: settings.workerGroupID, fetchWaitMax: .milliseconds(settings.workerFetchWaitMilliseconds),
+                    groupInstanceID: settings.workerInstanceID),
                 logger: logger)
             consumers[Stage.worker.rawValue] = workerConsumer
             topics.formUnion([settings.ticksTopic, settings.alertsTopic, settings.dlqTopic])

@@ -16,6 +16,9 @@ struct RestartStormTests {
         return #"{"jobs": ["# + jobs.joined(separator: ", ") + "]}"
     }
 
+    /// Dynamic membership (the default). Static membership (`WORKER_INSTANCE_ID`) is not
+    /// run here: on Tansu a restarted static member was left without its partitions in 2
+    /// of 4 runs (see the README).
     @Test func aWorkerRestartedEightTimesInThirtySecondsStallsNothingAndLosesNothing() async throws {
         try await PipelineHarness.with { harness in
             let environment = try harness.environment(jobsFile: try harness.jobsFile(Self.sixFastJobs), extra: ["LOG_LEVEL": "info"])

@@ -60,6 +60,23 @@ import Testing
         #expect(set.redactedLines.contains { $0 == ("worker.pageSize", "500") })
     }
 
+    @Test func staticMembershipIsOffByDefaultAndItsIDIsValidated() async throws {
+        let defaults = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c"])
+        #expect(defaults.workerInstanceID == nil)
+        for bad in ["", "two words", String(repeating: "x", count: 250), "ünïcode"] {
+            await #expect {
+                _ = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "WORKER_INSTANCE_ID": bad])
+            } throws: { error in
+                "\(error)".contains("WORKER_INSTANCE_ID")
+            }
+        }
+        let named = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "WORKER_INSTANCE_ID": "worker-0.eu_1"])
+        #expect(named.workerInstanceID == "worker-0.eu_1")
+        #expect(named.redactedLines.contains { $0 == ("worker.instanceId", "worker-0.eu_1") })
+        let host = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "WORKER_INSTANCE_ID": "hostname"])
+        #expect(host.workerInstanceID == ProcessInfo.processInfo.hostName)
+    }
+
     @Test func everyBadKafkaPropertyIsListedAndSensitiveOnesRedacted() async throws {
         await #expect {
             _ = try await EngineSettings.load(environment: [

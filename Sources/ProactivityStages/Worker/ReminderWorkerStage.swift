@@ -84,7 +84,11 @@ public struct ReminderWorkerStage: Service {
             // and the next owner runs it.
             try await PartitionLanes(consumer: consumer, logger: logger).run { message in await handle(message) }
         } catch {
-            logger.critical("worker_consumer_failed", metadata: ["error": "\(error)"])
+            var metadata: Logger.Metadata = ["error": "\(error)"]
+            if (error as? KafkaError)?.code.name == "FENCED_INSTANCE_ID" {
+                metadata["hint"] = "another worker uses the same WORKER_INSTANCE_ID: give each worker its own"
+            }
+            logger.critical("worker_consumer_failed", metadata: metadata)
             try? await consumer.close()
             try? await producer.close(timeout: .seconds(10))
             throw error
