@@ -65,7 +65,11 @@ public final class KafkaProducer: Sendable {
     /// Whether the cluster answers a metadata request within `timeout`.
     public func brokerAnswers(within timeout: Duration = .seconds(3)) async -> Bool {
         let instance = self.instance
-        return (try? await runBlocking { instance.brokerAnswers(within: timeout) }) ?? false
+        return (try? await runBlocking {
+            guard instance.enter() else { return false }  // retired: being replaced
+            defer { instance.leave() }
+            return instance.brokerAnswers(within: timeout)
+        }) ?? false
     }
 
     // MARK: - Renewal
@@ -91,6 +95,9 @@ public final class KafkaProducer: Sendable {
     private func watch(_ answeringSince: inout ContinuousClock.Instant?) -> Bool {
         let (instance, closed) = state.withLock { ($0.instance, $0.closed) }
         guard !closed else { return false }
+        // Holding the instance keeps its handle alive while it is checked.
+        guard instance.enter() else { return true }
+        defer { instance.leave() }
         if let fatal = instance.fatalError {
             renew(instance, reason: "fatal error: \(fatal)")
             answeringSince = nil
@@ -250,13 +257,13 @@ public final class KafkaProducer: Sendable {
             var left: Int32 = 0
             if rd_kafka_flush(client.handle, Int32(clamping: timeout.milliseconds)) != RD_KAFKA_RESP_ERR_NO_ERROR {
                 left = rd_kafka_outq_len(client.handle)
-                rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
-                _ = rd_kafka_flush(client.handle, 5000)  // lets the event thread report the purged messages
             }
-            client.destroy()
+            // Takes no more messages, waits for the handle's last users, cancels what is
+            // left (those sends fail) and destroys the client.
+            instance.retire()
+            instance.drainAndDestroy()
             return left
         }
-        instance.progress.close()
         if undelivered > 0 {
             throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
         }

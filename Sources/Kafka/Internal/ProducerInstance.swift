@@ -15,7 +15,8 @@ final class ProducerInstance: Sendable {
     let progress = ProgressSignal()
     let deliveries = DeliveryClock()
     private let retired = Atomic<Bool>(false)
-    /// Sends currently handing messages to this instance.
+    /// Users of the C handle right now (sends handing messages over, the renewal
+    /// watch): the handle is destroyed only once there are none.
     private let producing = Atomic<Int>(0)
 
     /// - Parameter renewable: the owner replaces the instance after a fatal error, so
@@ -38,7 +39,7 @@ final class ProducerInstance: Sendable {
         client.startEventThread()
     }
 
-    /// Starts handing messages over. - Returns: `false` when the instance is retired.
+    /// Starts using the handle. - Returns: `false` when the instance is retired.
     func enter() -> Bool {
         producing.add(1, ordering: .sequentiallyConsistent)
         guard !isRetired else {
@@ -80,14 +81,16 @@ final class ProducerInstance: Sendable {
         return err == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
-    /// After ``retire()``: waits for the sends still handing messages over, cancels what
-    /// is queued or in flight (their sends fail, retriable) and destroys the client.
-    /// Blocks: run it on a thread of its own.
+    /// After ``retire()``: waits until nothing uses the handle, cancels what is queued or
+    /// in flight (those sends fail, retriable) and destroys the client. Blocks: run it on
+    /// a thread of its own.
     func drainAndDestroy() {
         while producing.load(ordering: .sequentiallyConsistent) > 0 { usleep(2_000) }
         guard !client.isDestroyed else { return }
-        rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
-        _ = rd_kafka_flush(client.handle, 5_000)  // lets the event thread report the cancelled messages
+        if rd_kafka_outq_len(client.handle) > 0 {
+            rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+            _ = rd_kafka_flush(client.handle, 5_000)  // lets the event thread report the cancelled messages
+        }
         client.destroy()
     }
 }
