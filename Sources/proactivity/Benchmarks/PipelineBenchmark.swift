@@ -64,11 +64,14 @@ struct PipelineBenchmark {
         let ticksTopic = "bench-\(id)-ticks"
         let alertsTopic = "bench-\(id)-alerts"
         let baselineTopic = "bench-\(id)-c"
+        let dlqTopic = "bench-\(id)-dlq"
         let admin = try KafkaAdmin(configuration: settings.kafka, logger: logger)
         _ = try await admin.createTopics([
             KafkaTopicSpecification(name: ticksTopic, partitions: 6),
             KafkaTopicSpecification(name: alertsTopic, partitions: 12),
             KafkaTopicSpecification(name: baselineTopic, partitions: 12),
+            // The worker is not ready while one of its topics is missing.
+            KafkaTopicSpecification(name: dlqTopic, partitions: 1),
         ])
         await admin.close()
 
