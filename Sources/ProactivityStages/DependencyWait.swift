@@ -8,11 +8,12 @@ import ServiceLifecycle
 /// A dependency that answers the check all along (the failure lies elsewhere) does not
 /// shorten the wait, so a failure the check cannot see is not retried in a tight loop.
 struct DependencyWait {
-    /// Whether the dependency answers (a quick check, a few seconds at most).
-    let answers: @Sendable () async -> Bool
+    /// Whether the dependency answers (a quick check, a few seconds at most); without
+    /// it, the wait is plain backoff.
+    let answers: (@Sendable () async -> Bool)?
     private var sawUnreachable = false
 
-    init(answers: @escaping @Sendable () async -> Bool) {
+    init(answers: (@Sendable () async -> Bool)?) {
         self.answers = answers
     }
 
@@ -22,11 +23,13 @@ struct DependencyWait {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let left = deadline - .now
             guard left > .zero else { return }
+            let step = answers == nil ? left : min(left, .seconds(1))
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: min(left, .seconds(1))) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: step) }
             } catch {
                 return
             }
+            guard let answers else { continue }
             if await answers() {
                 if sawUnreachable {
                     sawUnreachable = false

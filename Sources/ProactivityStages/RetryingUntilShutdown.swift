@@ -11,7 +11,7 @@ func retryingUntilShutdown<T>(
     onFailure: (_ error: any Error, _ retryInSeconds: Double) -> Void
 ) async -> T? {
     var backoff = Backoff()
-    var dependency = DependencyWait(answers: answers ?? { true })
+    var dependency = DependencyWait(answers: answers)
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
         do {
             return try await body()

@@ -35,7 +35,7 @@ public struct ReminderWorkerStage: Service {
     let databaseProbe: @Sendable () async -> String?
     let breaker: CircuitBreaker
     /// Readiness fails when ticks are held with no progress (`worker.progress`).
-    let progress = ProgressWatch(stage: "worker")
+    let progress: ProgressWatch
     let shutdown: ShutdownReport
     /// Rows per page of a tick's window.
     let pageSize: Int
@@ -59,8 +59,12 @@ public struct ReminderWorkerStage: Service {
         self.databaseProbe = databaseProbe
         self.shutdown = shutdown
         // While a circuit is open, the consumer fetches nothing more but keeps polling
-        // (it stays in the group); the ticks held by the lanes wait for the dependency.
+        // (it stays in the group); the ticks held by the lanes wait for the dependency,
+        // which the progress watch does not count as a wedge.
+        let progress = ProgressWatch(stage: "worker")
+        self.progress = progress
         self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger) { [consumer, logger] open in
+            progress.waitingForDependency(open)
             do {
                 if open { try consumer.hold() } else { try consumer.release() }
             } catch {
@@ -155,7 +159,6 @@ public struct ReminderWorkerStage: Service {
             do {
                 try await run(tick, job: job, startedAt: startedAt)
                 breaker.reset()
-                progress.waitingForDependency(false)
                 return true
             } catch let error as TickFailure {
                 failure = error
@@ -169,14 +172,12 @@ public struct ReminderWorkerStage: Service {
             case .waitForDependency(let seconds):
                 // Wait for the dependency without spending the budget.
                 breaker.trip(failure.dependency, reason: failure.message)
-                progress.waitingForDependency(true)
                 delay = seconds
                 waitsForDependency = true
             case .retry(let seconds):
                 delay = seconds
             case .deadLetter(let failureClass):
                 breaker.reset()
-                progress.waitingForDependency(false)
                 return await deadLetter(
                     message, tick: tick, job: job, failure: failureClass, reason: failure.message, attempts: policy.attempts,
                     firstFailure: firstFailure ?? startedAt, startedAt: startedAt, duration: ContinuousClock.now - started)
