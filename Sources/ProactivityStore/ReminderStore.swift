@@ -43,8 +43,11 @@ public struct ReminderStore: Sendable {
         // change data) and within its statement timeout.
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
+            // No JIT: the per-row ledger probe makes a big window's plan look expensive, and
+            // compiling it cost 100–200 ms of CPU before the first row, every tick.
             try await connection.query(
-                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true)", logger: logger)
+                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('jit', 'off', true)",
+                logger: logger)
             let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
             let rows = try await connection.query(
                 query.rows(window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload), logger: logger)

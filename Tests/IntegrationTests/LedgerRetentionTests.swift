@@ -5,19 +5,30 @@ import PostgresNIO
 import ProactivityStore
 import Testing
 
-/// The ledgers stay bounded: rows past the retention go, in batches; recent ones stay.
+/// The ledgers stay bounded: rows past the retention go (the alert ledger's old days as
+/// whole partitions, other rows in batches); recent ones stay.
 @Suite(.timeLimit(.minutes(2)))
 struct LedgerRetentionTests {
-    @Test func rowsPastTheRetentionArePrunedInBatchesAndTheRestKept() async throws {
+    @Test func rowsPastTheRetentionArePrunedAndTheRestKept() async throws {
         try await PipelineHarness.with { harness in
             let now = Date()
             let old = now.addingTimeInterval(-86_400 * 40)
+            let store = LedgerStore(client: harness.client, logger: harness.logger)
+            // A day partition past the retention (dropped whole, 500 rows); rows of a day
+            // without a partition (in the default partition: deleted in batches when
+            // written before the retention, 12,000; kept when written since, 100: a
+            // replayed old tick still finds them); recent rows (10).
+            let oldDay = now.addingTimeInterval(-86_400 * 35)
+            #expect(try await store.addAlertPartitions(from: oldDay, through: oldDay) == 1)
             try await harness.execute(
                 """
                 INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id, published_at)
-                SELECT 'event-reminder', 'item-' || n, \(old) + n * interval '1 second', 't', CASE WHEN n <= 12000 THEN \(old) ELSE \(now) END
-                FROM generate_series(1, 12010) n
+                SELECT 'event-reminder', 'item-' || n, CASE WHEN n <= 12100 THEN \(old) + n * interval '1 second'
+                    WHEN n <= 12600 THEN \(LedgerStore.utcDay(of: oldDay)) + n * interval '1 second' ELSE \(now) END, 't',
+                    CASE WHEN n <= 12000 THEN \(old) ELSE \(now) END
+                FROM generate_series(1, 12610) n
                 """)
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 12100)
             try await harness.execute(
                 """
                 INSERT INTO worker_ticks_completed (tick_id, job_name, slot, alerts, completed_at)
@@ -29,15 +40,40 @@ struct LedgerRetentionTests {
                 VALUES ('event-reminder', 'success', \(old), \(old), \(old), 0, '{}', \(old)), ('event-reminder', 'success', \(now), \(now), \(now), 0, '{}', \(now))
                 """)
             let metrics = EngineMetrics()
-            let pruner = LedgerPruner(
-                store: LedgerStore(client: harness.client, logger: harness.logger), retention: 86_400 * 30, metrics: metrics,
-                logger: harness.logger)
+            let pruner = LedgerPruner(store: store, retention: 86_400 * 30, metrics: metrics, logger: harness.logger)
             await pruner.pruneOnce(now: now)
-            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == 10)
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == 110)
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 100)
             #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM worker_job_events") == 1)
-            #expect(metrics.render().contains(#"proactivity_ledger_pruned_rows_total{table="worker_alerts_sent"} 12000"#))
+            #expect(metrics.render().contains(#"proactivity_ledger_pruned_rows_total{table="worker_alerts_sent"} 12500"#))
+            // The old day's partition is gone; yesterday's to three days ahead exist.
+            #expect(try await harness.count("SELECT count(*)::int WHERE to_regclass(\(partitionName(oldDay))) IS NOT NULL") == 0)
+            let days = (-1...3).map { partitionName(now.addingTimeInterval(86_400 * Double($0))) }
+            #expect(try await harness.count("SELECT count(*)::int FROM unnest(\(days)) AS day WHERE to_regclass(day) IS NOT NULL") == 5)
         }
+    }
+
+    @Test func aDayAddedLaterTakesItsRowsFromTheDefaultPartitionAndStillDedupes() async throws {
+        try await PipelineHarness.with { harness in
+            let later = Date().addingTimeInterval(86_400 * 10)
+            try await harness.execute(
+                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', 'a', \(later), 't')")
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 1)
+            let store = LedgerStore(client: harness.client, logger: harness.logger)
+            #expect(try await store.addAlertPartitions(from: later, through: later) == 1)
+            #expect(try await store.addAlertPartitions(from: later, through: later) == 0, "a day is added once")
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM \(unescaped: partitionName(later))") == 1)
+            await #expect(throws: (any Error).self, "the same job, item and due time is refused in its new partition") {
+                try await harness.execute(
+                    "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', 'a', \(later), 't2')")
+            }
+        }
+    }
+
+    private func partitionName(_ date: Date) -> String {
+        "worker_alerts_sent_" + date.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
     }
 
     @Test func aRetentionShorterThanAWindowIsRefused() async {

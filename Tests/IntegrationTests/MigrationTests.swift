@@ -80,6 +80,36 @@ struct MigrationTests {
         }
     }
 
+    @Test func theAlertLedgerKeepsItsRowsWhenItBecomesPartitioned() async throws {
+        try await withEmptySchema { client, folder in
+            let later = folder.appendingPathComponent("later")
+            try FileManager.default.createDirectory(at: later, withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name >= "0007" && name.hasSuffix(".sql") {
+                try FileManager.default.moveItem(at: folder.appendingPathComponent(name), to: later.appendingPathComponent(name))
+            }
+            try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            // Rows of today, of ten days ago and of a year ago, before the partitioning.
+            try await client.query(
+                """
+                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
+                SELECT 'job', 'item-' || n, now() - (n % 3) * interval '1 day' * CASE WHEN n % 3 = 2 THEN 180 ELSE 10 END, 't'
+                FROM generate_series(1, 300) n
+                """)
+            for name in try FileManager.default.contentsOfDirectory(atPath: later.path) {
+                try FileManager.default.moveItem(at: later.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+            }
+            try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            #expect(try await count(client, "SELECT count(*)::int FROM worker_alerts_sent") == 300)
+            #expect(try await count(client, "SELECT count(DISTINCT tableoid)::int FROM worker_alerts_sent WHERE due_at > now() - interval '30 days'") == 2,
+                    "today's and ten days ago's rows are in their days' partitions")
+            #expect(try await count(client, "SELECT count(*)::int FROM worker_alerts_sent_default") == 100, "the year-old rows wait in the default partition")
+            #expect(try await count(client, "SELECT count(*)::int FROM pg_partitioned_table WHERE partrelid = 'worker_alerts_sent'::regclass") == 1)
+            await #expect(throws: (any Error).self, "the key still holds across the partitioned ledger") {
+                try await client.query("INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) SELECT job_name, item_id, due_at, 'again' FROM worker_alerts_sent LIMIT 1")
+            }
+        }
+    }
+
     private func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {
         for try await value in try await client.query(query).decode(Int.self) { return value }
         return 0

@@ -5,9 +5,10 @@ import Observability
 import ProactivityStore
 import ServiceLifecycle
 
-/// Keeps the worker's ledgers bounded: at start and every `interval`, deletes rows older
-/// than `retention` from `worker_alerts_sent`, `worker_ticks_completed` and
-/// `worker_job_events` (in small batches), and reports each table's rows.
+/// Keeps the worker's ledgers bounded: at start and every `interval`, adds the alert
+/// ledger's day partitions from yesterday to `daysAhead` days ahead, drops the ones past
+/// `retention`, deletes older rows from `worker_ticks_completed`, `worker_job_events` and
+/// the ledger's default partition (in small batches), and reports each table's rows.
 ///
 /// Safe for dedupe: an alert row is needed only while its item can still fall in a
 /// window (its due time plus the catch-up grace), and the retention is refused below the
@@ -16,6 +17,9 @@ struct LedgerPruner: Service {
     let store: LedgerStore
     let retention: TimeInterval
     var interval: Duration = .seconds(600)
+    /// How many days ahead the alert ledger's partitions exist (rows due later wait in
+    /// its default partition until their day's is added).
+    var daysAhead = 3
     let metrics: EngineMetrics
     let logger: Logger
 
@@ -29,6 +33,13 @@ struct LedgerPruner: Service {
     /// One pass over the tables; a failure is logged and the next pass tries again.
     func pruneOnce(now: Date) async {
         let cutoff = now.addingTimeInterval(-retention)
+        do {
+            // Not before the cutoff: a day added there would be dropped again at once.
+            try await store.addAlertPartitions(
+                from: max(now.addingTimeInterval(-86_400), cutoff), through: now.addingTimeInterval(86_400 * Double(daysAhead)))
+        } catch {
+            logger.warning("ledger_partitions_not_added", metadata: ["error": "\(DatabaseError.describe(error))"])
+        }
         do {
             for table in LedgerStore.Table.allCases {
                 let deleted = try await store.prune(table, olderThan: cutoff)

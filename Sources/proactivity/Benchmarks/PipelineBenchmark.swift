@@ -106,6 +106,10 @@ struct PipelineBenchmark {
         ).migrate()
         progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
         try await seed(client)
+        // The benchmark's windows lie in the past; a running ledger has its current days'
+        // partitions (the worker's pruner adds them ahead of time), so these days get theirs.
+        try await LedgerStore(client: client, logger: logger).addAlertPartitions(
+            from: smallSlot(0).addingTimeInterval(-86_400 * 4), through: slot.addingTimeInterval(86_400))
         let query = try await timeQuery(client)
         progress("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")
 
@@ -122,6 +126,8 @@ struct PipelineBenchmark {
         let workerSettings = [
             "POSTGRES_URL": schemaURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
             "TOPICS_DLQ": "bench-\(id)-dlq", "WORKER_GROUP_ID": "bench-\(id)-workers", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            // Longer than the oldest window's age: the pruner keeps their days' partitions.
+            "LEDGER_RETENTION": "120d",
         ]
         let recordSize = Self.alertRecordSize()
         let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
@@ -162,10 +168,12 @@ struct PipelineBenchmark {
         var withLedger: PipelineBenchmarkReport.Window?
         if ledgerRows > 0 {
             progress("writing \(ledgerRows) rows into the alert ledger…")
+            // What a 30-day retention holds: rows due over the 30 days before the window.
+            let ledgerSlot = slot.addingTimeInterval(-86_400 * Double(windowCount - 1))
             try await client.query(
                 """
                 INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT 'event-reminder', 'ledger-' || n, \(slot) - interval '400 days' + n * interval '1 second', 'bench'
+                SELECT 'event-reminder', 'ledger-' || n, \(ledgerSlot) - interval '30 days' + n * (interval '30 days' / \(ledgerRows)), 'bench'
                 FROM generate_series(1, \(ledgerRows)) AS n
                 """)
             try await client.query("ANALYZE worker_alerts_sent")
@@ -173,7 +181,7 @@ struct PipelineBenchmark {
             reader.reset()
             let started = ContinuousClock.now
             try await publish(
-                [TickMessage(job: BuiltInJobs.eventReminder, slot: slot.addingTimeInterval(-86_400 * Double(windowCount - 1)), producedAt: Date())],
+                [TickMessage(job: BuiltInJobs.eventReminder, slot: ledgerSlot, producedAt: Date())],
                 to: ticksTopic, partition: 0, with: ticks)
             let (first, last) = try await reader.wait(for: due, within: .seconds(600))
             withLedger = .init(alerts: due, firstAlertSeconds: (first - started).seconds, seconds: (last - started).seconds)
