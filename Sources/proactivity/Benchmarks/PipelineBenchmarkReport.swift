@@ -47,6 +47,31 @@ struct PipelineBenchmarkReport: Codable {
         }
     }
 
+    /// Big windows of the same size through the same worker on an empty alert ledger,
+    /// and after `rows` rows were written into it: their medians compared.
+    struct LedgerComparison: Codable {
+        var rows: Int
+        var empty: [Window]
+        var full: [Window]
+        var emptyMedian: Double
+        var fullMedian: Double
+        /// `fullMedian / emptyMedian`.
+        var ratio: Double
+
+        init(rows: Int, empty: [Window], full: [Window]) {
+            func median(_ windows: [Window]) -> Double {
+                let sorted = windows.map(\.alertsPerSecond).sorted()
+                return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+            }
+            self.rows = rows
+            self.empty = empty
+            self.full = full
+            emptyMedian = median(empty)
+            fullMedian = median(full)
+            ratio = emptyMedian > 0 ? fullMedian / emptyMedian : 0
+        }
+    }
+
     /// A sharded window through `workers` worker processes on one group.
     struct Scaling: Codable {
         var workers: Int
@@ -71,16 +96,15 @@ struct PipelineBenchmarkReport: Codable {
     /// Tick → first alert of a 20-item tick of another job, sent while the big window runs.
     var concurrentSmallTickSeconds: Double
     var readerFetchWaitMilliseconds: Int
-    /// Rows in the alert ledger before `windowWithLedger` ran.
-    var ledgerRows: Int
-    var windowWithLedger: Window?
+    /// The big window on an empty ledger and on a large one, when measured.
+    var ledger: LedgerComparison?
     var scaling: [Scaling]
     var librdkafka: String
 
     init(
         dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, window: Window,
         workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTickSeconds: Double,
-        readerFetchWaitMilliseconds: Int, ledgerRows: Int, windowWithLedger: Window?,
+        readerFetchWaitMilliseconds: Int, ledger: LedgerComparison?,
         scaling: [Scaling], librdkafka: String
     ) {
         self.dueItems = dueItems
@@ -96,8 +120,7 @@ struct PipelineBenchmarkReport: Codable {
         self.smallTicks = smallTicks
         self.concurrentSmallTickSeconds = concurrentSmallTickSeconds
         self.readerFetchWaitMilliseconds = readerFetchWaitMilliseconds
-        self.ledgerRows = ledgerRows
-        self.windowWithLedger = windowWithLedger
+        self.ledger = ledger
         self.scaling = scaling
         self.librdkafka = librdkafka
     }
@@ -119,9 +142,10 @@ struct PipelineBenchmarkReport: Codable {
             "a 20-item tick of another job during the big window: first alert after \(number(concurrentSmallTickSeconds * 1000, 1)) ms",
             "small windows: tick → first alert p50 \(number(smallTicks.p50 * 1000, 1)) ms, p99 \(number(smallTicks.p99 * 1000, 1)) ms, max \(number(smallTicks.max * 1000, 1)) ms over \(smallTicks.ticks) ticks (the reader's fetch wait of \(readerFetchWaitMilliseconds) ms included)",
         ]
-        if let withLedger = windowWithLedger {
+        if let ledger {
+            func runs(_ windows: [Window]) -> String { windows.map { number($0.alertsPerSecond) }.joined(separator: ", ") }
             lines.append(
-                "with \(ledgerRows) ledger rows: \(number(withLedger.alertsPerSecond)) alerts/s (\(number(withLedger.alertsPerSecond / window.alertsPerSecond * 100))% of the empty ledger's)")
+                "with \(ledger.rows) ledger rows: median \(number(ledger.fullMedian)) alerts/s (\(runs(ledger.full))), \(number(ledger.ratio * 100))% of the empty ledger's median \(number(ledger.emptyMedian)) (\(runs(ledger.empty)))")
         }
         for run in scaling {
             lines.append("sharded window through \(run.workers) worker(s): \(number(run.alertsPerSecond)) alerts/s (\(number(run.seconds, 2)) s)")
