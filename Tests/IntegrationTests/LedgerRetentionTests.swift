@@ -72,6 +72,31 @@ struct LedgerRetentionTests {
         }
     }
 
+    @Test func aPartitionWhoseLockIsHeldIsLeftForTheNextPassWithinHalfASecond() async throws {
+        try await PipelineHarness.with { harness in
+            let now = Date()
+            let old = now.addingTimeInterval(-86_400 * 40)
+            try await harness.execute(
+                "INSERT INTO worker_ticks_completed (tick_id, job_name, slot, alerts, completed_at) VALUES ('old', 'event-reminder', \(old), 0, \(old))")
+            let store = LedgerStore(client: harness.client, logger: harness.logger)
+            let later = now.addingTimeInterval(86_400 * 10)
+            try await harness.client.withConnection { connection in
+                // A running tick's query holds the ledger's partitions until it ends.
+                try await connection.query("BEGIN", logger: harness.logger)
+                try await connection.query("SELECT count(*) FROM worker_alerts_sent", logger: harness.logger)
+                let started = ContinuousClock.now
+                await #expect(throws: (any Error).self, "adding a partition gives up instead of queueing the ledger's users") {
+                    try await store.addAlertPartitions(from: later, through: later)
+                }
+                #expect(ContinuousClock.now - started < .seconds(3))
+                await LedgerPruner(store: store, retention: 86_400 * 30, metrics: EngineMetrics(), logger: harness.logger).pruneOnce(now: now)
+                #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0, "the other tables were pruned")
+                try await connection.query("ROLLBACK", logger: harness.logger)
+            }
+            #expect(try await store.addAlertPartitions(from: later, through: later) == 1, "added once the lock is free")
+        }
+    }
+
     private func partitionName(_ date: Date) -> String {
         "worker_alerts_sent_" + date.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
     }

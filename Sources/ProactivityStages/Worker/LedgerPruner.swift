@@ -40,17 +40,23 @@ struct LedgerPruner: Service {
         } catch {
             logger.warning("ledger_partitions_not_added", metadata: ["error": "\(DatabaseError.describe(error))"])
         }
-        do {
-            for table in LedgerStore.Table.allCases {
+        // Each table on its own: a partition whose lock was not obtained in time does
+        // not keep the others from being pruned.
+        for table in LedgerStore.Table.allCases {
+            do {
                 let deleted = try await store.prune(table, olderThan: cutoff)
                 metrics.ledger(table.rawValue, pruned: deleted)
                 if deleted > 0 {
                     logger.info("ledger_pruned", metadata: ["table": "\(table.rawValue)", "rows": "\(deleted)"])
                 }
+            } catch {
+                logger.warning("ledger_prune_failed", metadata: ["table": "\(table.rawValue)", "error": "\(DatabaseError.describe(error))"])
             }
+        }
+        do {
             for (table, rows) in try await store.estimatedRows() { metrics.ledger(table.rawValue, rows: rows) }
         } catch {
-            logger.warning("ledger_prune_failed", metadata: ["error": "\(DatabaseError.describe(error))"])
+            logger.warning("ledger_rows_unknown", metadata: ["error": "\(DatabaseError.describe(error))"])
         }
     }
 }
