@@ -20,7 +20,12 @@ struct GracefulShutdownTests {
                 TickMessage(job: BuiltInJobs.eventReminder, slot: slot.addingTimeInterval(Double($0) * 3600), producedAt: slot)
             }
             try await harness.publish(ticks)
-            let environment = try harness.environment(extra: ["LOG_LEVEL": "info"])
+            // The built-in job's query, plus 0.2 s per tick: the ticks (one job, one
+            // partition, one at a time) take 8 s at least, so SIGTERM lands mid-run however
+            // fast the machine is.
+            let file = try harness.jobsFile(
+                #"{"jobs": [{"name": "event-reminder", "sql": "WITH pause AS MATERIALIZED (SELECT pg_sleep(0.2)) SELECT e.id::text AS item_id, e.user_id, e.title, e.starts_at AS due_at FROM events e, pause WHERE e.starts_at >= :window_start AND e.starts_at < :window_end"}]}"#)
+            let environment = try harness.environment(jobsFile: file, extra: ["LOG_LEVEL": "info"])
 
             let first = try ProactivityProcess(["worker"], environment: environment)
             try await eventually(within: .seconds(90), "the first worker completes some ticks") {
