@@ -8,8 +8,8 @@ import PostgresNIO
 /// UTC day (migration 0007): partitions are added ahead of time and dropped whole once
 /// their day is past the retention; rows outside every day's partition (a tick for a
 /// slot from long ago) wait in its default partition and are deleted in batches once
-/// written longer ago than the retention. The tick and audit
-/// ledgers are deleted from in small batches, each its own short transaction.
+/// written longer ago than the retention. The tick and audit ledgers are deleted from in
+/// small batches, each its own short transaction.
 public struct LedgerStore: Sendable {
     /// A table that grows with every tick, and the column that says how old a row is.
     public enum Table: String, Sendable, CaseIterable {
