@@ -30,33 +30,16 @@ struct JobQuery {
         return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
     }
 
-    /// The rows of one window and shard, each with whether the ledger has its alert
-    /// already: item id, user id, title, due time, payload as JSON text (NULL when the
-    /// job has none), sent. Title and payload of sent rows are not read (NULL): they are
-    /// only counted.
-    ///
-    /// The ledger lookup is a per-row probe of its primary key (a subquery, not a join,
-    /// so it cannot become a hash of the whole ledger and rows still stream in due order
-    /// whatever the ledger's size). A row due inside the window is looked up only in the
-    /// window's day partitions (`$1`/`$2` prune the others once, at the query's start: a
-    /// probe over every partition costs PostgreSQL more per row the more days the ledger
-    /// keeps); a row the job's SQL returns outside its window, in the whole ledger.
+    /// The rows of one window and shard: item id, user id, title, due time, payload as
+    /// JSON text (NULL when the job has none). Whether the ledger has them is asked
+    /// page by page, in a statement of its own (``LedgerProbe``).
     func rows(window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool) -> PostgresQuery {
         // `::jsonb` validates a text or json payload column (a query whose payload is
         // not JSON fails as the job's SQL) and costs nothing on jsonb.
         let payload = hasPayload ? "due.payload::jsonb::text" : "NULL::text"
-        let probe = "SELECT FROM worker_alerts_sent s WHERE s.job_name = $5 AND s.item_id = due.item_id::text AND s.due_at = due.due_at::timestamptz"
         let sql = """
-            SELECT due.item_id::text, due.user_id::text,
-                   CASE WHEN ledger.sent THEN NULL ELSE due.title::text END, due.due_at::timestamptz,
-                   CASE WHEN ledger.sent THEN NULL ELSE \(payload) END, ledger.sent
+            SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload)
             FROM (\(inner)) AS due
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN due.due_at::timestamptz >= $1::timestamptz AND due.due_at::timestamptz < $2::timestamptz
-                            THEN EXISTS (\(probe) AND s.due_at >= $1::timestamptz AND s.due_at < $2::timestamptz)
-                            ELSE EXISTS (\(probe)) END AS sent
-                OFFSET 0
-            ) AS ledger
             WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int
             ORDER BY due.due_at
             """
@@ -65,7 +48,6 @@ struct JobQuery {
         binds.append(window.end)
         binds.append(shardCount)
         binds.append(shard)
-        binds.append(job.name)
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 }

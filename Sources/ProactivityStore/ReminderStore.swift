@@ -4,12 +4,12 @@ import PostgresNIO
 import ProactivityCore
 import Synchronization
 
-/// The worker's database work for one tick: stream the job's query (minus what the
-/// ledger has) in pages, record a page's alerts once the broker has them, and record the
-/// tick as completed with its audit row.
+/// The worker's database work for one tick: stream the job's query in pages, drop what
+/// the ledger has (``unsent(_:job:tick:)``), record a page's alerts once the broker has
+/// them, and record the tick as completed with its audit row.
 public struct ReminderStore: Sendable {
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
     /// Whether each job query (by its text) has a payload column.
     private let shapes = QueryShapes()
 
@@ -25,13 +25,13 @@ public struct ReminderStore: Sendable {
         return false
     }
 
-    /// Runs a job's query for a tick's window and shard and hands the items not alerted
-    /// before over in pages of up to `pageSize`, in due order, as PostgreSQL returns them:
-    /// the first page leaves while the query still runs, and memory holds one page
-    /// (PostgresNIO stops reading from the server while `body` is busy). Items the ledger
-    /// has (same job, item and due time) are counted, not handed over.
+    /// Runs a job's query for a tick's window and shard and hands its rows over in pages
+    /// of up to `pageSize`, in due order, as PostgreSQL returns them: the first page
+    /// leaves while the query still runs, and memory holds one page (PostgresNIO stops
+    /// reading from the server while `body` is busy). Which of them were alerted before
+    /// is for ``unsent(_:job:tick:)`` to say, page by page.
     ///
-    /// - Returns: the rows of the window, alerted before or not.
+    /// - Returns: the rows of the window.
     /// - Throws: ``JobQueryError`` when the query lacks a standard column; database errors.
     @discardableResult
     public func forEachDuePage(
@@ -43,11 +43,8 @@ public struct ReminderStore: Sendable {
         // change data) and within its statement timeout.
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
-            // No JIT: the per-row ledger probe makes a big window's plan look expensive, and
-            // compiling it cost 100–200 ms of CPU before the first row, every tick.
             try await connection.query(
-                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('jit', 'off', true)",
-                logger: logger)
+                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true)", logger: logger)
             let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
             let rows = try await connection.query(
                 query.rows(window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload), logger: logger)
@@ -55,14 +52,13 @@ public struct ReminderStore: Sendable {
             page.reserveCapacity(pageSize)
             var total = 0
             // Cell by cell rather than as one tuple (a generic tuple type costs a metadata
-            // lookup per row); rows the ledger has are counted without decoding the rest.
+            // lookup per row).
             for try await row in rows {
                 var cells = row.makeIterator()
                 guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
-                    let payload = cells.next(), let sent = cells.next()
+                    let payload = cells.next()
                 else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
                 total += 1
-                guard try !sent.decode(Bool.self) else { continue }
                 page.append(
                     DueItem(
                         itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),

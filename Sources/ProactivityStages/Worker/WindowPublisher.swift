@@ -8,12 +8,14 @@ import ProactivityStore
 /// Publishes the alerts of one tick's window as a pipeline of pages, so both cores work
 /// and memory holds a bounded number of pages whatever the window:
 ///
-/// 1. **read**: the job's query streams its rows in due order, minus the items the
-///    ledger has, a page at a time, and the page's alerts are written as JSON;
-/// 2. **publish**: a page's alerts are handed to the producer (not waiting for delivery);
-/// 3. **record**: once the broker acknowledged a page, its alerts go into the ledger.
+/// 1. **read**: the job's query streams its rows in due order, a page at a time;
+/// 2. **sift**: the items the ledger has are dropped (a lookup per page, its plan made
+///    for the ledger as it is then: ``ReminderStore/unsent(_:job:tick:)``), and the
+///    rest are written as alert JSON;
+/// 3. **publish**: a page's alerts are handed to the producer (not waiting for delivery);
+/// 4. **record**: once the broker acknowledged a page, its alerts go into the ledger.
 ///
-/// Up to `pagesInFlight` pages wait between 2 and 3, which keeps librdkafka's queue full,
+/// Up to `pagesInFlight` pages wait between 3 and 4, which keeps librdkafka's queue full,
 /// and up to `concurrentRecords` ledger writes run at once.
 /// Any failure stops the pipeline and fails the tick: its next run skips the pages
 /// recorded, and re-sends the others with the same alert ids. Pages are published in
@@ -57,6 +59,7 @@ struct WindowPublisher {
     /// Runs the pipeline for `tick`.
     /// - Throws: ``TickFailure`` for the first failure of any step.
     func publish(job: JobDefinition, tick: TickMessage, writer: AlertWriter) async throws -> Counts {
+        let rows = AsyncThrowingChannel<[DueItem], any Error>()
         let pages = AsyncThrowingChannel<EncodedPage, any Error>()
         let published = AsyncThrowingChannel<PendingPage, any Error>()
         return try await withThrowingTaskGroup(of: Counts.self) { group in
@@ -65,12 +68,27 @@ struct WindowPublisher {
                     let started = ContinuousClock.now
                     let due = try await database.run(jobSQL: true) {
                         try await store.forEachDuePage(job: job, tick: tick, pageSize: pageSize) { page in
-                            await pages.send(encode(page, writer: writer))
+                            await rows.send(page)
                             try Task.checkCancellation()
                         }
                     }
-                    pages.finish()
+                    rows.finish()
                     return Counts(due: due, query: ContinuousClock.now - started)
+                } catch {
+                    rows.fail(error)
+                    throw error
+                }
+            }
+            group.addTask {
+                do {
+                    for try await page in rows {
+                        let unsent = try await database.run { try await store.unsent(page, job: job, tick: tick) }
+                        guard !unsent.isEmpty else { continue }
+                        await pages.send(encode(unsent, writer: writer))
+                        try Task.checkCancellation()
+                    }
+                    pages.finish()
+                    return Counts()
                 } catch {
                     pages.fail(error)
                     throw error
@@ -127,7 +145,7 @@ struct WindowPublisher {
         let late: Int
     }
 
-    /// Writes a page's alerts (in the reading task, while the producer sends the page
+    /// Writes a page's alerts (in the sifting task, while the producer sends the page
     /// before: encoding and sending overlap).
     private func encode(_ items: [DueItem], writer: AlertWriter) -> EncodedPage {
         let jobName = KafkaHeader(name: "job-name", string: writer.jobName)
