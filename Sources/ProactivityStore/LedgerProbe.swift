@@ -19,30 +19,34 @@ struct LedgerProbe {
     let jobName: String
     let window: (start: Date, end: Date)
 
-    /// The ordinals (1-based) of the items the ledger has. An item due inside the window
-    /// is looked up only in the window's day partitions (`$1`/`$2` prune the others once,
-    /// when the statement starts: a probe over every partition costs PostgreSQL more per
-    /// item the more days the ledger keeps); one the job's SQL returned outside its
-    /// window, in the whole ledger, so a sloppy job query does not alert twice.
-    func query(_ items: [DueItem]) -> PostgresQuery {
-        let probe = "SELECT FROM worker_alerts_sent s WHERE s.job_name = $5 AND s.item_id = page.item_id AND s.due_at = page.due_at"
+    /// The ordinals (1-based) of the items the ledger has, all due inside the window
+    /// (`inWindow`) or all outside it. Items due inside are looked up only in the
+    /// window's day partitions, pruned when the statement is planned: a statement over
+    /// every partition costs PostgreSQL more to plan and to run the more days the ledger
+    /// keeps. An item the job's SQL returned outside its window (a sloppy job query) is
+    /// looked up in the whole ledger, so it is not alerted twice.
+    func query(_ items: [DueItem], inWindow: Bool) -> PostgresQuery {
+        let bounds = inWindow ? "AND s.due_at >= $4::timestamptz AND s.due_at < $5::timestamptz" : ""
         let sql = """
             SELECT page.ordinal
-            FROM unnest($3::text[], $4::timestamptz[]) WITH ORDINALITY AS page(item_id, due_at, ordinal)
+            FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS page(item_id, due_at, ordinal)
             CROSS JOIN LATERAL (
-                SELECT CASE WHEN page.due_at >= $1::timestamptz AND page.due_at < $2::timestamptz
-                            THEN EXISTS (\(probe) AND s.due_at >= $1::timestamptz AND s.due_at < $2::timestamptz)
-                            ELSE EXISTS (\(probe)) END AS sent
+                SELECT EXISTS (
+                    SELECT FROM worker_alerts_sent s
+                    WHERE s.job_name = $3 AND s.item_id = page.item_id AND s.due_at = page.due_at \(bounds)
+                ) AS sent
                 OFFSET 0
             ) AS ledger
             WHERE ledger.sent
             """
         var binds = PostgresBindings()
-        binds.append(window.start)
-        binds.append(window.end)
         binds.append(items.map(\.itemId))
         binds.append(items.map(\.dueAt))
         binds.append(jobName)
+        if inWindow {
+            binds.append(window.start)
+            binds.append(window.end)
+        }
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 }
@@ -54,11 +58,19 @@ extension ReminderStore {
     public func unsent(_ page: [DueItem], job: JobDefinition, tick: TickMessage) async throws -> [DueItem] {
         guard !page.isEmpty else { return [] }
         let probe = LedgerProbe(jobName: job.name, window: (tick.windowStart, tick.windowEnd))
+        let (inside, outside) = page.indices.reduce(into: ([Int](), [Int]())) { split, index in
+            if page[index].dueAt >= tick.windowStart && page[index].dueAt < tick.windowEnd {
+                split.0.append(index)
+            } else {
+                split.1.append(index)
+            }
+        }
         let sent = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
             var sent = Set<Int>()
-            for try await ordinal in try await connection.query(probe.query(page), logger: logger).decode(Int.self) {
-                sent.insert(ordinal - 1)
+            for (indices, inWindow) in [(inside, true), (outside, false)] where !indices.isEmpty {
+                let rows = try await connection.query(probe.query(indices.map { page[$0] }, inWindow: inWindow), logger: logger)
+                for try await ordinal in rows.decode(Int.self) { sent.insert(indices[ordinal - 1]) }
             }
             return sent
         }
