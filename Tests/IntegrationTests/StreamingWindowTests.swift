@@ -115,6 +115,33 @@ struct StreamingWindowTests {
         }
     }
 
+    /// A job query that returns items due outside its window (here: the events of the
+    /// week before the window's end, overdue ones included) still alerts each item once: those
+    /// items are looked up in the whole ledger, not only in the window's days.
+    @Test func itemsAJobReturnsOutsideItsWindowAreAlertedOnce() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.execute(
+                """
+                INSERT INTO events (user_id, title, starts_at)
+                SELECT 'user-' || n, 'Event ' || n, CASE WHEN n <= 5 THEN \(slot) - interval '3 days' ELSE \(slot) END + n * interval '1 minute'
+                FROM generate_series(1, 8) n
+                """)
+            let file = try harness.jobsFile(
+                #"{"jobs": [{"name": "event-reminder", "sql": "SELECT e.id::text AS item_id, e.user_id, e.title, e.starts_at AS due_at FROM events e WHERE e.starts_at >= :window_start - interval '7 days' AND e.starts_at < :window_end"}]}"#)
+            let ticks = [0, 300, 600].map { TickMessage(job: BuiltInJobs.eventReminder, slot: slot.addingTimeInterval(Double($0)), producedAt: slot) }
+            try await harness.withWorker(jobsFile: file) { _ in
+                for tick in ticks {
+                    try await harness.publish([tick])
+                    try await harness.waitForCompletion(of: [tick])
+                }
+            }
+            let alerts = try await harness.alerts()
+            #expect(Set(alerts.map(\.alert.alertId)).count == 8, "every item alerted")
+            #expect(alerts.count == 8, "no item alerted twice: \(alerts.map(\.alert.alertId).sorted())")
+            #expect(try await harness.count("SELECT sum(alerts)::int FROM worker_ticks_completed") == 8)
+        }
+    }
+
     /// Each user's alerts arrive in due order, also when they fall in different pages and
     /// whatever order the job's SQL returns.
     @Test func eachUsersAlertsStayInDueOrderAcrossPageBoundaries() async throws {
