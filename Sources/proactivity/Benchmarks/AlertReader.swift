@@ -11,6 +11,8 @@ final class AlertReader: Sendable {
         var last: ContinuousClock.Instant?
         /// When each job's first alert arrived.
         var firstOfJob: [String: ContinuousClock.Instant] = [:]
+        /// How many alerts of each job arrived.
+        var receivedOfJob: [String: Int] = [:]
     }
 
     private let consumer: KafkaConsumer
@@ -28,6 +30,7 @@ final class AlertReader: Sendable {
                 phase.received += 1
                 if phase.first == nil { phase.first = now }
                 if phase.firstOfJob[job] == nil { phase.firstOfJob[job] = now }
+                phase.receivedOfJob[job, default: 0] += 1
                 phase.last = now
             }
         }
@@ -36,20 +39,41 @@ final class AlertReader: Sendable {
     /// When the first alert of `job` arrived since the last reset, if one did.
     func firstArrival(ofJob job: String) -> ContinuousClock.Instant? { phase.withLock { $0.firstOfJob[job] } }
 
+    /// How many alerts of `job` arrived since the last reset.
+    func received(ofJob job: String) -> Int { phase.withLock { $0.receivedOfJob[job] ?? 0 } }
+
+    /// Forgets when the first alert of `job` arrived (its next one counts as first).
+    func forgetFirstArrival(ofJob job: String) { _ = phase.withLock { $0.firstOfJob.removeValue(forKey: job) } }
+
+    /// Waits for the first alert of `job` since the last reset or ``forgetFirstArrival(ofJob:)``.
+    func waitForFirstArrival(ofJob job: String, within limit: Duration) async throws -> ContinuousClock.Instant {
+        try await poll(within: limit, "no alert of \(job) arrived") { firstArrival(ofJob: job) }
+    }
+
+    /// Waits until `count` alerts of `job` arrived since the last reset.
+    func wait(forJob job: String, count: Int, within limit: Duration) async throws {
+        try await poll(within: limit, "fewer than \(count) alerts of \(job) arrived") { received(ofJob: job) >= count ? () : nil }
+    }
+
+    private func poll<T>(within limit: Duration, _ failure: @autoclosure () -> String, _ value: () -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if let value = value() { return value }
+            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("\(failure()) within \(limit)") }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     /// Starts counting afresh.
     func reset() { phase.withLock { $0 = Phase() } }
 
     /// Waits until `count` alerts arrived since the last reset.
     /// - Returns: when the first and the last of them arrived.
     func wait(for count: Int, within limit: Duration) async throws -> (first: ContinuousClock.Instant, last: ContinuousClock.Instant) {
-        let deadline = ContinuousClock.now + limit
-        while true {
+        try await poll(within: limit, "only \(phase.withLock(\.received)) of \(count) alerts arrived") {
             let current = phase.withLock { $0 }
-            if current.received >= count, let first = current.first, let last = current.last { return (first, last) }
-            guard ContinuousClock.now < deadline else {
-                throw BenchmarkFailure("only \(current.received) of \(count) alerts arrived within \(limit)")
-            }
-            try await Task.sleep(for: .milliseconds(1))
+            guard current.received >= count, let first = current.first, let last = current.last else { return nil }
+            return (first, last)
         }
     }
 }

@@ -10,15 +10,17 @@ import ProactivityStore
 /// back by a separate consumer, next to a plain-C librdkafka produce loop in the same run.
 ///
 /// In a schema and topics of its own it seeds `total` events: `due` of them in one
-/// event-reminder window (spread over `users` users), `smallTicks` small windows of
-/// `smallDue` items, and, with `workers` > 1, two more windows for a sharded job. Phases:
+/// event-reminder window (spread over `users` users), as many in another (the busy
+/// window), `smallTicks` small windows of `smallDue` items, and, with `workers` > 1, two
+/// more windows for a sharded job. Phases:
 /// 1. the C loop produces `due` records of an alert's size (before and after phase 2);
 /// 2. one worker process: idle memory, then one tick for the big window (first alert,
-///    alerts/s, peak memory) and, once its alerts flow, a 20-item tick of another job on
-///    another partition (tick → first alert), then the small ticks one after another
-///    (tick → first alert, p50/p99);
-/// 3. with `ledgerRows` > 0: that many rows written into the alert ledger, then another
-///    big window through the same worker (dedupe probes a large ledger);
+///    alerts/s, peak memory); one tick for the busy window and, once its alerts flow,
+///    20-item ticks of another job on another partition one after another while it runs
+///    (tick → first alert, p50/max); then the small ticks one after another (tick →
+///    first alert, p50/p99);
+/// 3. with `ledgerRows` > 0: three big windows, that many rows written into the alert
+///    ledger, three more big windows through the same worker (medians compared);
 /// 4. with `workers` > 1: the sharded job's window through 1 worker, then another window
 ///    through `workers` workers on one group.
 struct PipelineBenchmark {
@@ -147,21 +149,10 @@ struct PipelineBenchmark {
         try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
         _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
         progress("one tick for \(due) items…")
-        reader.reset()
-        let started = ContinuousClock.now
-        try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())], to: ticksTopic, partition: 0, with: ticks)
-        // Once the big window flows, a small tick of another job on another partition.
-        while reader.firstArrival(ofJob: BuiltInJobs.eventReminder.name) == nil { try await Task.sleep(for: .milliseconds(1)) }
-        let concurrentStarted = ContinuousClock.now
-        try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: slot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
-        let (first, last) = try await reader.wait(for: due + Self.concurrentTasks, within: .seconds(600))
+        let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
         let peak = worker.memory.peak
-        guard let concurrentFirst = reader.firstArrival(ofJob: BuiltInJobs.taskReminder.name) else {
-            throw BenchmarkFailure("the concurrent small tick sent no alert")
-        }
-        let bigWindow = PipelineBenchmarkReport.Window(
-            alerts: due, firstAlertSeconds: (first - started).seconds, seconds: (last - started).seconds)
-        let concurrentSeconds = (concurrentFirst - concurrentStarted).seconds
+        progress("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
+        let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
 
         progress("\(smallTicks) small ticks of \(smallDue) items…")
         var latencies: [Double] = []
@@ -223,15 +214,21 @@ struct PipelineBenchmark {
         return PipelineBenchmarkReport(
             dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
             baseline: .init(before: before, after: after), window: bigWindow, workerIdleMegabytes: idle,
-            workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTickSeconds: concurrentSeconds,
+            workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies),
             readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
             scaling: scaling, librdkafka: KafkaLibrary.version)
     }
 
     /// The reader's own `fetch.wait.max.ms`, part of every latency measured.
     static let readerFetchWaitMs = 5
-    /// Open tasks due in the task-reminder window: the small tick sent while the big window runs.
+    /// Open tasks due in each task-reminder window: the small ticks sent while the big window runs.
     static let concurrentTasks = 20
+    /// Small ticks sent while the big window runs, at most (one after another).
+    static let concurrentTicks = 8
+
+    /// The slot of the `index`th small tick sent while the big window runs: 3 hours apart
+    /// from the big window's slot on (another job: the windows do not meet).
+    private func concurrentSlot(_ index: Int) -> Date { slot.addingTimeInterval(Double(index) * 10_800) }
 
     private func runSharded(
         workers count: Int, window: Int, settings workerSettings: [String: String], ticksTopic: String, reader: AlertReader,
@@ -265,8 +262,12 @@ struct PipelineBenchmark {
         return .init(workers: count, alerts: due, seconds: seconds, alertsPerSecond: Double(due) / seconds)
     }
 
-    /// Big windows seeded: the main one, two for the sharded runs, those of the ledger runs.
-    private var windowCount: Int { 1 + (workers > 1 ? 2 : 0) + (ledgerRows > 0 ? 2 * Self.ledgerRuns : 0) }
+    /// Big windows seeded: the main one, two for the sharded runs, those of the ledger
+    /// runs, the busy one (small ticks of another job while it runs).
+    private var windowCount: Int { 1 + (workers > 1 ? 2 : 0) + (ledgerRows > 0 ? 2 * Self.ledgerRuns : 0) + 1 }
+
+    /// The busy window's slot: the last of the big windows' days.
+    private var busySlot: Date { slot.addingTimeInterval(-86_400 * Double(windowCount - 1)) }
 
     /// Windows through the worker on the empty ledger, and as many after `ledgerRows`.
     static let ledgerRuns = 3
@@ -283,6 +284,27 @@ struct PipelineBenchmark {
         try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())], to: ticksTopic, partition: 0, with: producer)
         let (first, last) = try await reader.wait(for: due, within: .seconds(600))
         return .init(alerts: due, firstAlertSeconds: (first - started).seconds, seconds: (last - started).seconds)
+    }
+
+    /// One tick for the busy window and, once its alerts flow, 20-item ticks of another
+    /// job on another partition, one after another while it runs (each waits for all
+    /// its alerts before the next is sent): tick → first alert of each.
+    private func concurrentTickLatencies(ticksTopic: String, reader: AlertReader, producer: KafkaProducer) async throws -> [Double] {
+        reader.reset()
+        try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: busySlot, producedAt: Date())], to: ticksTopic, partition: 0, with: producer)
+        _ = try await reader.waitForFirstArrival(ofJob: BuiltInJobs.eventReminder.name, within: .seconds(60))
+        var latencies: [Double] = []
+        while latencies.count < Self.concurrentTicks, reader.received(ofJob: BuiltInJobs.eventReminder.name) < due {
+            reader.forgetFirstArrival(ofJob: BuiltInJobs.taskReminder.name)
+            let started = ContinuousClock.now
+            let tick = TickMessage(job: BuiltInJobs.taskReminder, slot: concurrentSlot(latencies.count), producedAt: Date())
+            try await publish([tick], to: ticksTopic, partition: 1, with: producer)
+            let first = try await reader.waitForFirstArrival(ofJob: BuiltInJobs.taskReminder.name, within: .seconds(60))
+            latencies.append((first - started).seconds)
+            try await reader.wait(forJob: BuiltInJobs.taskReminder.name, count: latencies.count * Self.concurrentTasks, within: .seconds(60))
+        }
+        _ = try await reader.wait(for: due + latencies.count * Self.concurrentTasks, within: .seconds(600))
+        return latencies
     }
 
     /// The warm-up tick's slot (task reminders), apart from every other window.
@@ -311,7 +333,8 @@ struct PipelineBenchmark {
         try await client.query(
             """
             INSERT INTO tasks (user_id, title, due_at, status)
-            SELECT 'user-' || n, 'Task ' || n, \(slot) + n * interval '1 minute', 'open' FROM generate_series(1, \(Self.concurrentTasks)) AS n
+            SELECT 'user-' || n, 'Task ' || n, \(slot) + (n / \(Self.concurrentTasks)) * interval '3 hours' + (n % \(Self.concurrentTasks)) * interval '1 minute', 'open'
+            FROM generate_series(0, \(Self.concurrentTicks * Self.concurrentTasks - 1)) AS n
             UNION ALL
             SELECT 'user-' || n, 'Warm-up ' || n, \(warmUpSlot) + n * interval '1 minute', 'open' FROM generate_series(1, \(Self.concurrentTasks)) AS n
             """)

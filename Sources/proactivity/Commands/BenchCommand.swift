@@ -68,9 +68,11 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             them in one event-reminder window; runs the C librdkafka loop with the same record size \
             and producer settings; starts `proactivity worker` as a process of its own and reads its \
             alerts with a separate consumer: one tick for the big window (alerts/s, first alert, the \
-            worker's idle and peak memory), then --small-ticks ticks of --small-due items (tick → \
-            first alert p50/p99); the C loop again; with --workers N > 1, a sharded window through \
-            1 worker and through N. Needs POSTGRES_URL and KAFKA_BOOTSTRAP_SERVERS.
+            worker's idle and peak memory); another such tick, with 20-item ticks of another job \
+            sent one after another while it runs (tick → first alert p50/max); then --small-ticks \
+            ticks of --small-due items (tick → first alert p50/p99); the C loop again; with \
+            --workers N > 1, a sharded window through 1 worker and through N. Needs POSTGRES_URL \
+            and KAFKA_BOOTSTRAP_SERVERS.
             """)
 
     @OptionGroup var engine: EngineOptions
