@@ -22,16 +22,28 @@ struct BaselineProducer {
         return properties.map { "\($0.key)=\($0.value)" }
     }
 
-    /// Produces `messages` records of `size` bytes to `topic` and waits for every report.
-    func produce(topic: String, messages: Int, size: Int) async throws -> KafkaBenchmarkReport.Throughput {
+    /// Produces `messages` records of `size` bytes to `topic`, each with `headers` (names
+    /// and value sizes), and waits for every report.
+    func produce(
+        topic: String, messages: Int, size: Int, headers: [(name: String, size: Int)] = []
+    ) async throws -> KafkaBenchmarkReport.Throughput {
         let properties = self.properties
+        let headerNames = headers.map(\.name)
+        let headerSizes = headers.map(\.size)
         let result = try await runOnThread { () throws -> kafka_baseline_result in
             var result = kafka_baseline_result()
             var error = [CChar](repeating: 0, count: 512)
             let cStrings = properties.map { strdup($0) }
-            defer { cStrings.forEach { free($0) } }
+            let cNames = headerNames.map { strdup($0) }
+            defer { (cStrings + cNames).forEach { free($0) } }
             let status = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { pointers in
-                kafka_baseline_produce(pointers.baseAddress, pointers.count, topic, messages, size, &result, &error, error.count)
+                cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { names in
+                    headerSizes.withUnsafeBufferPointer { sizes in
+                        kafka_baseline_produce(
+                            pointers.baseAddress, pointers.count, topic, messages, size, names.baseAddress, sizes.baseAddress, names.count,
+                            &result, &error, error.count)
+                    }
+                }
             }
             guard status == 0, result.failed == 0 else {
                 let reason = status == 0 ? "\(result.failed) deliveries failed" : error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

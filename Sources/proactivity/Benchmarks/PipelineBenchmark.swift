@@ -13,7 +13,8 @@ import ProactivityStore
 /// event-reminder window (spread over `users` users), as many in another (the busy
 /// window), `smallTicks` small windows of `smallDue` items, and, with `workers` > 1, two
 /// more windows for a sharded job. Phases:
-/// 1. the C loop produces `due` records of an alert's size (before and after phase 2);
+/// 1. the C loop produces `due` records of an alert's size, then `due` records with an
+///    alert's value size and its four headers (before and after phase 2);
 /// 2. one worker process: idle memory, then one tick for the big window (first alert,
 ///    alerts/s, peak memory); one tick for the busy window and, once its alerts flow,
 ///    20-item ticks of another job on another partition one after another while it runs
@@ -132,10 +133,13 @@ struct PipelineBenchmark {
             // Longer than the oldest window's age: the pruner keeps their days' partitions.
             "LEDGER_RETENTION": "120d",
         ]
-        let recordSize = Self.alertRecordSize()
+        let record = Self.alertRecord()
+        let recordSize = record.bytes
         let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
         progress("C baseline: \(due) records of \(recordSize) B…")
         let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+        progress("C baseline with the alerts' four headers: \(due) records of \(record.valueBytes) B plus headers…")
+        let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
         progress("starting a worker process…")
         let worker = try WorkerProcess(settings: workerSettings)
@@ -201,6 +205,7 @@ struct PipelineBenchmark {
         await worker.stop()
         progress("C baseline again…")
         let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+        let afterWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
         var scaling: [PipelineBenchmarkReport.Scaling] = []
         if workers > 1 {
@@ -213,7 +218,8 @@ struct PipelineBenchmark {
         try await readerConsumer.close()
         return PipelineBenchmarkReport(
             dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
-            baseline: .init(before: before, after: after), window: bigWindow, workerIdleMegabytes: idle,
+            baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
+            window: bigWindow, workerIdleMegabytes: idle,
             workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies),
             readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
             scaling: scaling, librdkafka: KafkaLibrary.version)
@@ -359,16 +365,19 @@ struct PipelineBenchmark {
         }
     }
 
-    /// The size of a typical benchmark alert: its value plus its headers.
-    private static func alertRecordSize() -> Int {
+    /// A typical benchmark alert's record: its value's size and its headers' names and
+    /// value sizes.
+    private static func alertRecord() -> (valueBytes: Int, headers: [(name: String, size: Int)], bytes: Int) {
         let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: Date(), producedAt: Date())
         let writer = AlertWriter(job: BuiltInJobs.eventReminder, tick: tick, createdAt: Date())
         let item = DueItem(
             itemId: "123456", userId: "user-1234", title: "Event 123456", dueAt: Date(), payloadJSON: #"{"kind": "event", "event_id": 123456}"#)
         let alert = writer.write(item)
-        let headers = "alert-id".count + alert.id.count + "job-name".count + writer.jobName.count + "schema-version".count + 1
-            + "content-type".count + "application/json".count
-        return alert.json.count + headers
+        let headers = [
+            ("alert-id", alert.id.count), ("job-name", writer.jobName.utf8.count),
+            ("schema-version", String(MessageCoding.schemaVersion).count), ("content-type", "application/json".count),
+        ]
+        return (alert.json.count, headers, alert.json.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1 })
     }
 
     private static func url(_ base: String, schema: String) -> String {
