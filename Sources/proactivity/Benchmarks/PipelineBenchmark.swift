@@ -91,7 +91,7 @@ struct PipelineBenchmark {
             do {
                 let report = try await measure(
                     client: client, schemaURL: Self.url(baseURL, schema: schema), ticksTopic: ticksTopic, alertsTopic: alertsTopic,
-                    baselineTopic: baselineTopic)
+                    dlqTopic: dlqTopic, baselineTopic: baselineTopic)
                 try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
                 return report
             } catch {
@@ -102,7 +102,7 @@ struct PipelineBenchmark {
     }
 
     private func measure(
-        client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, baselineTopic: String
+        client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, dlqTopic: String, baselineTopic: String
     ) async throws -> PipelineBenchmarkReport {
         try await Migrator(
             directory: try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
@@ -129,7 +129,7 @@ struct PipelineBenchmark {
 
         let workerSettings = [
             "POSTGRES_URL": schemaURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
-            "TOPICS_DLQ": "bench-\(id)-dlq", "WORKER_GROUP_ID": "bench-\(id)-workers", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "TOPICS_DLQ": dlqTopic, "WORKER_GROUP_ID": "bench-\(id)-workers", "KAFKA_SESSION_TIMEOUT_MS": "6000",
             // Longer than the oldest window's age: the pruner keeps their days' partitions.
             "LEDGER_RETENTION": "120d",
         ]
