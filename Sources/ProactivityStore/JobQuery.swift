@@ -32,7 +32,7 @@ struct JobQuery {
 
     /// The rows of one window and shard: item id, user id, title, due time, payload as
     /// JSON text (NULL when the job has none). Whether the ledger has them is asked
-    /// page by page, in a statement of its own (``LedgerProbe``).
+    /// page by page, in a statement of its own (``ReminderStore/unsent(_:job:tick:)``).
     func rows(window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool) -> PostgresQuery {
         // `::jsonb` validates a text or json payload column (a query whose payload is
         // not JSON fails as the job's SQL) and costs nothing on jsonb.
