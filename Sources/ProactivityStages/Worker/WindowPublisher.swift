@@ -38,9 +38,6 @@ struct WindowPublisher {
     var pagesInFlight = 4
     /// Pages whose ledger rows are being written at once.
     var concurrentRecords = 2
-    /// Pages looked up in the ledger at once (a lookup is a statement of its own; one
-    /// at a time, their round trips and planning held the pipeline back).
-    var concurrentLookups = 3
 
     /// What a run did.
     struct Counts: Sendable {
@@ -139,34 +136,18 @@ struct WindowPublisher {
         }
     }
 
-    /// Drops from each page the items the ledger has, `concurrentLookups` pages at a
-    /// time, and hands the rest on as alerts, in the pages' order.
+    /// Drops from each page the items the ledger has and hands the rest on as alerts, in
+    /// the pages' order. A page's lookup and writing overlap with the reading of the next
+    /// page and the delivery of those before.
     private func sift(
         _ rows: AsyncThrowingChannel<[DueItem], any Error>, into pages: AsyncThrowingChannel<EncodedPage, any Error>, job: JobDefinition,
         tick: TickMessage, writer: AlertWriter
     ) async throws {
-        try await withThrowingTaskGroup(of: (index: Int, unsent: [DueItem]).self) { lookups in
-            var started = 0
-            var forwarded = 0
-            var finished: [Int: [DueItem]] = [:]
-            /// Waits for lookups until fewer than `limit` are running, forwarding the pages done in order.
-            func settle(below limit: Int) async throws {
-                while started - forwarded >= limit, let done = try await lookups.next() {
-                    finished[done.index] = done.unsent
-                    while let unsent = finished.removeValue(forKey: forwarded) {
-                        forwarded += 1
-                        if !unsent.isEmpty { await pages.send(encode(unsent, writer: writer)) }
-                        try Task.checkCancellation()
-                    }
-                }
-            }
-            for try await page in rows {
-                try await settle(below: concurrentLookups)
-                let index = started
-                lookups.addTask { (index, try await database.run { try await store.unsent(page, job: job, tick: tick) }) }
-                started += 1
-            }
-            try await settle(below: 1)
+        for try await page in rows {
+            let unsent = try await database.run { try await store.unsent(page, job: job, tick: tick) }
+            guard !unsent.isEmpty else { continue }
+            await pages.send(encode(unsent, writer: writer))
+            try Task.checkCancellation()
         }
     }
 
