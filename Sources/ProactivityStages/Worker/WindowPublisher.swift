@@ -138,12 +138,13 @@ struct WindowPublisher {
 
     /// Drops from each page the items the ledger has and hands the rest on as alerts, in
     /// the pages' order. A page's lookup and writing overlap with the reading of the next
-    /// page and the delivery of those before.
+    /// two pages (buffered) and the delivery of those before. (Two lookups at a time
+    /// measured no faster.)
     private func sift(
         _ rows: AsyncThrowingChannel<[DueItem], any Error>, into pages: AsyncThrowingChannel<EncodedPage, any Error>, job: JobDefinition,
         tick: TickMessage, writer: AlertWriter
     ) async throws {
-        for try await page in rows {
+        for try await page in rows.buffer(policy: .bounded(2)) {
             let unsent = try await database.run { try await store.unsent(page, job: job, tick: tick) }
             guard !unsent.isEmpty else { continue }
             await pages.send(encode(unsent, writer: writer))
