@@ -7,8 +7,9 @@ import ProactivityCore
 /// the tick's shard (`$3` shards, `$4` this shard; shard = the first 28 bits of
 /// md5(user_id), a non-negative number, modulo the shard count: stable across processes
 /// and versions), and the rows **in due order**, so every user's alerts are published
-/// in due order whatever page they fall in. With an index on the due column the rows
-/// stream as PostgreSQL finds them (no sort before the first row).
+/// in due order whatever page they fall in. The rows are read through a cursor planned
+/// for its first rows: with an index on the due column they come in index order as
+/// PostgreSQL finds them, not after a sort of the whole window.
 struct JobQuery {
     /// The columns every job returns; `payload` (jsonb) is optional.
     static let requiredColumns = ["item_id", "user_id", "title", "due_at"]
@@ -30,14 +31,16 @@ struct JobQuery {
         return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
     }
 
-    /// The rows of one window and shard: item id, user id, title, due time, payload as
-    /// JSON text (NULL when the job has none). Whether the ledger has them is asked
-    /// page by page, in a statement of its own (``ReminderStore/unsent(_:job:tick:)``).
-    func rows(window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool) -> PostgresQuery {
+    /// Declares the cursor `name` over the rows of one window and shard: item id, user
+    /// id, title, due time, payload as JSON text (NULL when the job has none). Whether
+    /// the ledger has them is asked page by page, in a statement of its own
+    /// (``ReminderStore/unsent(_:job:tick:)``).
+    func cursor(named name: String, window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool) -> PostgresQuery {
         // `::jsonb` validates a text or json payload column (a query whose payload is
         // not JSON fails as the job's SQL) and costs nothing on jsonb.
         let payload = hasPayload ? "due.payload::jsonb::text" : "NULL::text"
         let sql = """
+            DECLARE \(name) NO SCROLL CURSOR FOR
             SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload)
             FROM (\(inner)) AS due
             WHERE $3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import ProactivityCore
 import Testing
 
@@ -62,16 +63,21 @@ struct GracefulShutdownTests {
             let worker = try ProactivityProcess(
                 ["worker"], environment: try harness.environment(jobsFile: file, extra: ["SHUTDOWN_TIMEOUT": "2s", "LOG_FORMAT": "text"]))
             try await harness.publish([tick])
-            try await eventually("the worker is inside the slow query") {
-                try await harness.count("SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()") >= 1
-            }
+            // The job's rows are fetched from a cursor: the backend shows the FETCH, asleep
+            // in pg_sleep (no other test's sleep lasts 2 s).
+            let sleeping: PostgresQuery = """
+                SELECT count(*)::int FROM pg_stat_activity
+                WHERE query LIKE 'FETCH%' AND state = 'active' AND wait_event = 'PgSleep' AND now() - query_start > interval '2 seconds'
+                """
+            try await eventually("the worker is inside the slow query") { try await harness.count(sleeping) >= 1 }
             worker.signal(SIGTERM)
             let status = try await worker.waitForExit(within: .seconds(30))
             #expect(status != 0, "a shutdown that ran out of time is not a success")
             #expect(worker.text.contains("shutdown_timed_out"), "\(worker.text.suffix(2000))")
             #expect(worker.text.contains("tick \(tick.tickId)"), "the abandoned tick is named")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0)
-            try await harness.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
+            try await harness.execute(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'FETCH%' AND wait_event = 'PgSleep' AND now() - query_start > interval '2 seconds'")
         }
     }
 }

@@ -52,6 +52,38 @@ struct JobSQLBoundsTests {
 }
 
 extension JobSQLBoundsTests {
+    /// A job's rows are read in pages, a FETCH each; its statement timeout still bounds
+    /// the whole run, not each page: here every page takes 0.4 s, under the 1 s timeout,
+    /// and the 8 pages together 3 s.
+    @Test func aJobQueryReadInPagesStopsAtItsStatementTimeoutOverAllOfThem() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.execute(
+                "INSERT INTO events (user_id, title, starts_at) SELECT 'user-' || n, 'Event ' || n, \(slot) + n * interval '1 second' FROM generate_series(1, 1500) n")
+            // 2 ms per row as it is fetched (an expensive function is evaluated after the sort).
+            try await harness.execute(
+                "CREATE FUNCTION slow_title(title text) RETURNS text LANGUAGE plpgsql STABLE COST 1000 AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN title; END $$")
+            let jobs = try harness.jobsFile(
+                #"""
+                {"jobs": [{"name": "steady", "every": "5m", "window": "1h", "statement_timeout": "1s",
+                  "sql": "SELECT e.id::text AS item_id, e.user_id, slow_title(e.title) AS title, e.starts_at AS due_at FROM events e WHERE e.starts_at >= :window_start AND e.starts_at < :window_end"}]}
+                """#)
+            let settings = try await harness.settings(jobsFile: jobs)
+            let tick = TickMessage(job: settings.jobs.job(named: "steady")!, slot: slot, producedAt: slot)
+            try await harness.withWorker(
+                stages: [.worker, .mirror], jobsFile: jobs, environment: ["WORKER_RETRY_ATTEMPTS": "1", "WORKER_PAGE_SIZE": "200"]
+            ) { _ in
+                try await harness.publish([tick])
+                try await eventually(within: .seconds(60), "the tick dead-lettered") {
+                    try await harness.count("SELECT count(*)::int FROM worker_dlq") == 1
+                }
+            }
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM worker_dlq WHERE job_name = 'steady' AND error_class = 'transient' AND error_message LIKE '%statement timeout%'") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0)
+        }
+    }
+
     /// Every job's query is checked when a worker starts, and every problem is listed.
     @Test func aWorkerListsEveryBrokenJobQueryAtStart() async throws {
         try await PipelineHarness.with { harness in
