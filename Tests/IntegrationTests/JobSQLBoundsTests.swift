@@ -52,9 +52,9 @@ struct JobSQLBoundsTests {
 }
 
 extension JobSQLBoundsTests {
-    /// A job's rows are read in pages, a FETCH each; its statement timeout still bounds
-    /// the whole run, not each page: here every page takes 0.4 s, under the 1 s timeout,
-    /// and the 8 pages together 3 s.
+    /// A job's rows are read from a cursor, in pages; its statement timeout bounds the
+    /// whole run, not each page: here every page takes 0.4 s, under the 1 s timeout, and
+    /// the 8 pages together 3 s.
     @Test func aJobQueryReadInPagesStopsAtItsStatementTimeoutOverAllOfThem() async throws {
         try await PipelineHarness.with { harness in
             try await harness.execute(
