@@ -27,6 +27,9 @@ public enum DatabaseError {
             return signal(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error, inJobQuery: inJobQuery)
         }
         if error is JobQueryError { return .jobQueryShape }
+        // Read in pages, a query can outlast its statement timeout over all of them:
+        // the same as PostgreSQL's own statement timeout (SQLSTATE 57014).
+        if error is JobQueryTimeout { return .sqlState("57014", inJobQuery: inJobQuery) }
         guard let error = error as? PSQLError else { return .other }
         guard let state = error.serverInfo?[.sqlState] else { return .databaseUnreachable }
         return .sqlState(state, inJobQuery: inJobQuery)

@@ -55,30 +55,41 @@ public struct ReminderStore: Sendable {
             try await connection.query(
                 query.cursor(named: "due_rows", window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload),
                 logger: logger)
-            let rows = try await connection.query("FETCH ALL FROM due_rows", logger: logger)
+            let deadline = ContinuousClock.now + .seconds(job.statementTimeoutSeconds)
+            @Sendable func fetch() async throws -> PostgresRowSequence {
+                try await connection.query(PostgresQuery(unsafeSQL: "FETCH FORWARD \(pageSize) FROM due_rows"), logger: logger)
+            }
             var page: [DueItem] = []
             page.reserveCapacity(pageSize)
             var total = 0
-            // Cell by cell rather than as one tuple (a generic tuple type costs a metadata
-            // lookup per row).
-            for try await row in rows {
-                var cells = row.makeIterator()
-                guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
-                    let payload = cells.next()
-                else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
-                total += 1
-                page.append(
-                    DueItem(
-                        itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
-                        title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
-                        payloadJSON: try payload.decode(String?.self)))
-                if page.count == pageSize {
-                    try await body(page)
-                    page.removeAll(keepingCapacity: true)
+            var rows = try await fetch()
+            while true {
+                // The next page is asked for at once: PostgreSQL computes it while this one is decoded.
+                async let following = fetch()
+                // Cell by cell rather than as one tuple (a generic tuple type costs a
+                // metadata lookup per row).
+                for try await row in rows {
+                    var cells = row.makeIterator()
+                    guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
+                        let payload = cells.next()
+                    else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
+                    page.append(
+                        DueItem(
+                            itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
+                            title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
+                            payloadJSON: try payload.decode(String?.self)))
                 }
+                total += page.count
+                let last = page.count < pageSize
+                if !page.isEmpty { try await body(page) }
+                if last {
+                    _ = try await following
+                    return total
+                }
+                guard ContinuousClock.now < deadline else { throw JobQueryTimeout(jobName: job.name, limit: .seconds(job.statementTimeoutSeconds), rows: total) }
+                page.removeAll(keepingCapacity: true)
+                rows = try await following
             }
-            if !page.isEmpty { try await body(page) }
-            return total
         }
     }
 
@@ -177,6 +188,16 @@ public struct ReminderStore: Sendable {
                 """, logger: logger)
             try await JobEventStore.insert(execution, on: connection, logger: logger)
         }
+    }
+}
+
+/// A job's query ran longer than its statement timeout, over all the pages it was read in.
+public struct JobQueryTimeout: Error, CustomStringConvertible {
+    public let jobName: String
+    public let limit: Duration
+    public let rows: Int
+    public var description: String {
+        "canceling the query of job '\(jobName)' due to statement timeout (\(limit) over all its pages; \(rows) rows read)"
     }
 }
 
