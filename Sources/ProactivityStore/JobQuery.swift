@@ -31,7 +31,7 @@ struct JobQuery {
         return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
     }
 
-    /// Declares the cursor `name` over the rows of one window and shard: item id, user
+    /// Declares the cursor `name` (an SQL identifier, quoted) over the rows of one window and shard: item id, user
     /// id, title, due time, payload as JSON text (NULL when the job has none). Whether
     /// the ledger has them is asked page by page, in a statement of its own
     /// (``ReminderStore/unsent(_:job:tick:)``).

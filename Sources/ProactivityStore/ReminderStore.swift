@@ -52,12 +52,14 @@ public struct ReminderStore: Sendable {
                 "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
                 logger: logger)
             let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
+            // Named after the job: `pg_stat_activity` shows which job a backend fetches for.
+            let cursor = "\"" + job.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             try await connection.query(
-                query.cursor(named: "due_rows", window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload),
+                query.cursor(named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload),
                 logger: logger)
             let deadline = ContinuousClock.now + .seconds(job.statementTimeoutSeconds)
             @Sendable func fetch() async throws -> PostgresRowSequence {
-                try await connection.query(PostgresQuery(unsafeSQL: "FETCH FORWARD \(pageSize) FROM due_rows"), logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "FETCH FORWARD \(pageSize) FROM \(cursor)"), logger: logger)
             }
             var page: [DueItem] = []
             page.reserveCapacity(pageSize)
