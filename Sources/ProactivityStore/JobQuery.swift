@@ -16,6 +16,15 @@ struct JobQuery {
 
     let job: JobDefinition
 
+    /// The quoted name of the job's cursor: `job_` and the job's name with every
+    /// character but ASCII letters, digits, `-` and `_` replaced by `_`, at most 48 of
+    /// them (`pg_stat_activity` shows which job a backend fetches for; a job's name is
+    /// free text).
+    static func cursorName(forJob name: String) -> String {
+        let safe = name.prefix(48).map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" }
+        return "\"job_" + String(safe) + "\""
+    }
+
     /// The job's SQL with the window placeholders bound.
     var inner: String {
         job.sql

@@ -52,8 +52,7 @@ public struct ReminderStore: Sendable {
                 "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
                 logger: logger)
             let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
-            // Named after the job: `pg_stat_activity` shows which job a backend fetches for.
-            let cursor = "\"" + job.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let cursor = JobQuery.cursorName(forJob: job.name)
             try await connection.query(
                 query.cursor(named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload),
                 logger: logger)

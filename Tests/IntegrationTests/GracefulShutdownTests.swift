@@ -66,7 +66,7 @@ struct GracefulShutdownTests {
             // The job's rows are fetched from a cursor named after it.
             let sleeping: PostgresQuery = """
                 SELECT count(*)::int FROM pg_stat_activity
-                WHERE query LIKE 'FETCH%"slow-shutdown"' AND state = 'active' AND wait_event = 'PgSleep'
+                WHERE query LIKE 'FETCH%"job_slow-shutdown"' AND state = 'active' AND wait_event = 'PgSleep'
                 """
             try await eventually("the worker is inside the slow query") { try await harness.count(sleeping) >= 1 }
             worker.signal(SIGTERM)
@@ -76,7 +76,7 @@ struct GracefulShutdownTests {
             #expect(worker.text.contains("tick \(tick.tickId)"), "the abandoned tick is named")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0)
             try await harness.execute(
-                #"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'FETCH%"slow-shutdown"'"#)
+                #"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'FETCH%"job_slow-shutdown"'"#)
         }
     }
 }
