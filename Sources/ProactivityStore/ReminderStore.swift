@@ -27,17 +27,23 @@ public struct ReminderStore: Sendable {
 
     /// Runs a job's query for a tick's window and shard and hands its rows over in pages
     /// of up to `pageSize`, in due order, as PostgreSQL finds them: the first page leaves
-    /// while the query still runs, and memory holds one page (PostgresNIO stops reading
-    /// from the server while `body` is busy). Which of them were alerted before is for
+    /// while the query still runs, and memory holds two pages (the one handed over and
+    /// the next, fetched meanwhile). Which of them were alerted before is for
     /// ``unsent(_:job:tick:)`` to say, page by page.
     ///
-    /// The rows come from a cursor planned for its first rows (`cursor_tuple_fraction`
-    /// 0.01), read with one `FETCH ALL`: a single statement, streamed, within the job's
-    /// statement timeout. Planned for all its rows, a window whose due times lie
-    /// scattered in the table was read with a bitmap scan and sorted whole before its
-    /// first row (100,000 rows: about 150 ms more to the first alert).
+    /// The rows come from a cursor (`job_<name>`, see ``JobQuery/cursorName(forJob:)``)
+    /// planned for its first rows (`cursor_tuple_fraction` 0.01), a FETCH per page, the
+    /// next asked for while a page is decoded. Planned for all its rows, a window whose
+    /// due times lie scattered in the table was read with a bitmap scan and sorted whole
+    /// before its first row (100,000 rows: about 150 ms more to the first alert). (One
+    /// `FETCH ALL` is no stream: PostgreSQL fills a FETCH's whole result before sending it.)
+    ///
+    /// The job's `statement_timeout` bounds each FETCH, and the whole run is checked
+    /// against it between pages.
     /// - Returns: the rows of the window.
-    /// - Throws: ``JobQueryError`` when the query lacks a standard column; database errors.
+    /// - Throws: ``JobQueryError`` when the query lacks a standard column;
+    ///   ``JobQueryTimeout`` when the pages together outlast the statement timeout;
+    ///   database errors.
     @discardableResult
     public func forEachDuePage(
         job: JobDefinition, tick: TickMessage, pageSize: Int, _ body: ([DueItem]) async throws -> Void
