@@ -137,7 +137,9 @@ struct PipelineBenchmark {
         let recordSize = record.bytes
         let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
         progress("C baseline: \(due) records of \(recordSize) B…")
+        let baselineStart = CPUUsage.Snapshot.take(worker: nil)
         let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+        let baselineCPU = CPUUsage.between(baselineStart, CPUUsage.Snapshot.take(worker: nil))
         progress("C baseline with the alerts' four headers: \(due) records of \(record.valueBytes) B plus headers…")
         let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
@@ -153,7 +155,9 @@ struct PipelineBenchmark {
         try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
         _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
         progress("one tick for \(due) items…")
+        let windowStart = CPUUsage.Snapshot.take(worker: worker.process.processIdentifier)
         let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
+        let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.process.processIdentifier))
         let peak = worker.memory.peak
         progress("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
         let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
@@ -219,7 +223,7 @@ struct PipelineBenchmark {
         return PipelineBenchmarkReport(
             dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
             baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
-            window: bigWindow, workerIdleMegabytes: idle,
+            window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, workerIdleMegabytes: idle,
             workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies),
             readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
             scaling: scaling, librdkafka: KafkaLibrary.version)

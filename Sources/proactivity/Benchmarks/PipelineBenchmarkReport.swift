@@ -91,6 +91,17 @@ struct PipelineBenchmarkReport: Codable {
     /// headers (key + value records cost librdkafka and the broker less per record).
     var baselineWithHeaders: Baseline
     var window: Window
+    /// Where the CPU went during the first C loop (it runs in the benchmark's process).
+    var baselineCPU: CPUUsage?
+    /// Where the CPU went during the big window: the worker, the reader (the
+    /// benchmark's process), the rest of the machine (PostgreSQL, the broker).
+    var windowCPU: CPUUsage?
+    /// The most alerts/s the big window could reach on this machine if the worker itself
+    /// used no CPU: its items over the time the rest of the window's work (PostgreSQL,
+    /// the broker, the reader) takes on all cores, at the CPU it used per alert here.
+    var ceilingAlertsPerSecond: Double?
+    /// ``ceilingAlertsPerSecond`` divided by the C loop's alerts/s (mean).
+    var ceilingRatioToBaseline: Double?
     /// The worker's alerts/s divided by the C loop's (mean of before and after).
     var ratioToBaseline: Double
     /// The worker's alerts/s divided by the C loop's with the alerts' headers.
@@ -109,7 +120,7 @@ struct PipelineBenchmarkReport: Codable {
 
     init(
         dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, baselineWithHeaders: Baseline,
-        window: Window,
+        window: Window, baselineCPU: CPUUsage?, windowCPU: CPUUsage?,
         workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTicks: Latency,
         readerFetchWaitMilliseconds: Int, ledger: LedgerComparison?,
         scaling: [Scaling], librdkafka: String
@@ -122,6 +133,13 @@ struct PipelineBenchmarkReport: Codable {
         self.baseline = baseline
         self.baselineWithHeaders = baselineWithHeaders
         self.window = window
+        self.baselineCPU = baselineCPU
+        self.windowCPU = windowCPU
+        if let windowCPU, windowCPU.machine > windowCPU.worker {
+            let ceiling = Double(window.alerts) / ((windowCPU.machine - windowCPU.worker) / Double(windowCPU.cores))
+            ceilingAlertsPerSecond = ceiling
+            ceilingRatioToBaseline = baseline.meanMessagesPerSecond > 0 ? ceiling / baseline.meanMessagesPerSecond : nil
+        }
         ratioToBaseline = baseline.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baseline.meanMessagesPerSecond : 0
         ratioToBaselineWithHeaders =
             baselineWithHeaders.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baselineWithHeaders.meanMessagesPerSecond : 0
@@ -153,6 +171,18 @@ struct PipelineBenchmarkReport: Codable {
             "20-item ticks of another job during the big window: tick → first alert p50 \(number(concurrentSmallTicks.p50 * 1000, 1)) ms, max \(number(concurrentSmallTicks.max * 1000, 1)) ms over \(concurrentSmallTicks.ticks) ticks",
             "small windows: tick → first alert p50 \(number(smallTicks.p50 * 1000, 1)) ms, p99 \(number(smallTicks.p99 * 1000, 1)) ms, max \(number(smallTicks.max * 1000, 1)) ms over \(smallTicks.ticks) ticks (the reader's fetch wait of \(readerFetchWaitMilliseconds) ms included)",
         ]
+        if let cpu = windowCPU {
+            lines.append(
+                "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s, reader \(number(cpu.benchmark, 2)) s, rest of the machine (PostgreSQL, broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")
+        }
+        if let cpu = baselineCPU {
+            lines.append(
+                "CPU during the C loop (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): its process \(number(cpu.benchmark, 2)) s, rest of the machine (broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")
+        }
+        if let ceiling = ceilingAlertsPerSecond, let ratio = ceilingRatioToBaseline {
+            lines.append(
+                "a worker using no CPU at all would reach at most \(number(ceiling)) alerts/s here (\(number(ratio, 2)) × C): the window's other work fills the cores")
+        }
         if let ledger {
             func runs(_ windows: [Window]) -> String { windows.map { number($0.alertsPerSecond) }.joined(separator: ", ") }
             lines.append(
