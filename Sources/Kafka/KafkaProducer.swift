@@ -171,50 +171,87 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Returns: the batch's pending delivery reports; dropping it unawaited is safe.
     public func enqueue(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
-        let batch = DeliveryBatch(messages: messages)
+        await enqueue(DeliveryBatch(messages: messages), topic: { messages[$0].topic }) { index, client, topic, opaque in
+            let message = messages[index]
+            let headers = Self.makeHeaders(message.headers)
+            let err = withBytes(message.key) { key in
+                withBytes(message.value) { value in
+                    crdkafka_produce(
+                        client.handle, topic, message.partition ?? RD_KAFKA_PARTITION_UA,
+                        key.baseAddress, key.count, value.baseAddress, value.count,
+                        message.timestampMilliseconds ?? 0, headers, opaque)
+                }
+            }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
+            return err
+        }
+    }
+
+    /// Hands a batch's records to librdkafka, in order, as ``enqueue(_:)-([KafkaProducerMessage])``
+    /// does: straight from the batch's buffer, each record's key and value copied once,
+    /// by librdkafka. The partitioner chooses each record's partition from its key.
+    ///
+    /// - Returns: the records' pending delivery reports, by their index in the batch.
+    public func enqueue(_ batch: KafkaProducerBatch) async -> KafkaDeliveries {
+        let headerCount = 1 + batch.commonHeaders.count
+        return await enqueue(DeliveryBatch(count: batch.count, topic: batch.topic), topic: { _ in batch.topic }) { index, client, topic, opaque in
+            let record = batch.records[index]
+            return batch.bytes.withUnsafeBytes { bytes in
+                let headers = rd_kafka_headers_new(headerCount)!
+                _ = rd_kafka_header_add(headers, batch.headerName, -1, bytes.baseAddress! + record.header.lowerBound, record.header.count)
+                for header in batch.commonHeaders {
+                    withBytes(header.value) { value in
+                        _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
+                    }
+                }
+                let err = crdkafka_produce(
+                    client.handle, topic, RD_KAFKA_PARTITION_UA,
+                    bytes.baseAddress! + record.key.lowerBound, record.key.count, bytes.baseAddress! + record.value.lowerBound, record.value.count,
+                    0, headers, opaque)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { rd_kafka_headers_destroy(headers) }
+                return err
+            }
+        }
+    }
+
+    /// Hands `deliveries`' messages to librdkafka one after another with `produce`
+    /// (index, client, topic handle, opaque), waiting for queue room when it is full.
+    private func enqueue(
+        _ deliveries: DeliveryBatch, topic name: (Int) -> String,
+        produce handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> rd_kafka_resp_err_t
+    ) async -> KafkaDeliveries {
         var instance = self.instance
         while !instance.enter() { instance = self.instance }
         defer { instance.leave() }
-        instance.deliveries.sending(messages.count)
+        instance.deliveries.sending(deliveries.count)
         var topic: (name: String, handle: OpaquePointer)?
-        for index in messages.indices {
-            let message = messages[index]
-            if topic?.name != message.topic { topic = (message.topic, instance.client.topicHandle(message.topic)) }
+        for index in 0..<deliveries.count {
+            let topicName = name(index)
+            if topic?.name != topicName { topic = (topicName, instance.client.topicHandle(topicName)) }
             var seen = instance.progress.generation
-            var err = produce(message, on: instance, topic: topic!.handle, opaque: batch.opaque(for: index))
+            var err = produce(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
             while err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 await instance.progress.wait(after: seen)
                 seen = instance.progress.generation
-                err = produce(message, on: instance, topic: topic!.handle, opaque: batch.opaque(for: index))
+                err = produce(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 instance.deliveries.reported(delivered: 0, total: 1)
-                let error = err == RD_KAFKA_RESP_ERR__FATAL ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(message.topic)")
-                batch.fail(index, error)
+                let error = err == RD_KAFKA_RESP_ERR__FATAL ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(topicName)")
+                deliveries.fail(index, error)
             }
         }
-        return KafkaDeliveries(batch: batch)
+        return KafkaDeliveries(batch: deliveries)
     }
 
     private func produce(
-        _ message: KafkaProducerMessage, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer
+        _ index: Int, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer,
+        with handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> rd_kafka_resp_err_t
     ) -> rd_kafka_resp_err_t {
         // A retired client's messages are cancelled: the send fails, retriable.
         if instance.isRetired { return RD_KAFKA_RESP_ERR__PURGE_QUEUE }
         if instance.client.isDestroyed { return RD_KAFKA_RESP_ERR__DESTROY }
-        let client = instance.client
-        let headers = Self.makeHeaders(message.headers)
-        let err = withBytes(message.key) { key in
-            withBytes(message.value) { value in
-                crdkafka_produce(
-                    client.handle, topic, message.partition ?? RD_KAFKA_PARTITION_UA,
-                    key.baseAddress, key.count, value.baseAddress, value.count,
-                    message.timestampMilliseconds ?? 0, headers, opaque
-                )
-            }
-        }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
-        return err
+        return handOver(index, instance.client, topic, opaque)
     }
 
     private static func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {

@@ -50,6 +50,58 @@ struct ProduceConsumeTests {
         }
     }
 
+    /// Records laid out in one buffer arrive as sent: key, value, the record's own
+    /// header first, then the common ones, each key's records in order.
+    @Test func aBatchFromOneBufferArrivesWithItsKeysValuesAndHeaders() async throws {
+        let topic = TestEnvironment.unique("batch")
+        try await TestEnvironment.createTopic(topic, partitions: 6)
+        let total = 3_000
+        let keys = 50
+        var bytes: [UInt8] = []
+        var records: [KafkaProducerBatch.Record] = []
+        func append(_ part: [UInt8]) -> Range<Int> {
+            bytes.append(contentsOf: part)
+            return (bytes.count - part.count)..<bytes.count
+        }
+        for index in 0..<total {
+            let key = append(Array("key-\(index % keys)".utf8))
+            let header = append([0, 255] + Array("id-\(index)".utf8))
+            let value = append(Array("\(index / keys)".utf8) + (index % 7 == 0 ? [0, 10, 34] : []))
+            records.append(KafkaProducerBatch.Record(key: key, value: value, header: header))
+        }
+        let common = [KafkaHeader(name: "job-name", string: "batch-job"), KafkaHeader(name: "empty", value: nil)]
+        let producer = try TestEnvironment.producer()
+        let batch = KafkaProducerBatch(topic: topic, headerName: "alert-id", commonHeaders: common, bytes: bytes, records: records)
+        let failures = await producer.enqueue(batch).failures()
+        #expect(failures.isEmpty)
+        try await producer.close()
+
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("batch"), topics: [topic])
+        var sequences: [String: [Int]] = [:]
+        var received = 0
+        for try await message in consumer.messages {
+            let key = try #require(message.keyString)
+            let value = try #require(message.value)
+            let sequence = try #require(Int(String(decoding: value.prefix { $0 != 0 }, as: UTF8.self)))
+            let index = sequence * keys + Int(key.dropFirst(4))!
+            #expect(value == Array(bytes[records[index].value]))
+            #expect(message.headers.map(\.name) == ["alert-id", "job-name", "empty"])
+            #expect(message.headers.first?.value == [0, 255] + Array("id-\(index)".utf8))
+            #expect(message.headers.string(named: "job-name") == "batch-job")
+            #expect(message.headers.last?.value == nil)
+            sequences[key, default: []].append(sequence)
+            consumer.markProcessed(message)
+            received += 1
+            if received == total { break }
+        }
+        try await consumer.close()
+        #expect(received == total)
+        #expect(sequences.count == keys)
+        for (key, list) in sequences {
+            #expect(list == Array(0..<(total / keys)), "key \(key) arrived out of order or incomplete")
+        }
+    }
+
     @Test func singleSendReturnsItsDeliveryReport() async throws {
         let topic = TestEnvironment.unique("single")
         try await TestEnvironment.createTopic(topic, partitions: 1)

@@ -28,6 +28,30 @@ import Testing
         #expect(text.contains(#""payload":{"k": 1},"schema_version":1,"#))
     }
 
+    /// A page holds each alert as the writer writes it alone: key (the user id), id and
+    /// JSON, one after another in one buffer.
+    @Test func aPageHoldsEachAlertAsWrittenAlone() throws {
+        let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
+        let writer = AlertWriter(job: BuiltInJobs.eventReminder, tick: tick, createdAt: slot)
+        let items = (0..<50).map { index in
+            DueItem(
+                itemId: index % 3 == 0 ? "id \"\\\u{0}\(index)" : "\(index)", userId: index % 5 == 0 ? "user 🎉\n\(index)" : "u\(index)",
+                title: String(repeating: "t", count: index * 7), dueAt: slot.addingTimeInterval(Double(index * 61 - 600)),
+                payloadJSON: index % 2 == 0 ? #"{"n": \#(index)}"# : nil)
+        }
+        var page = AlertPage(capacity: 4)
+        for item in items { writer.write(item, into: &page) }
+        #expect(page.alerts.count == items.count)
+        for (item, alert) in zip(items, page.alerts) {
+            let alone = writer.write(item)
+            #expect(Array(page.bytes[alert.key]) == Array(item.userId.utf8))
+            #expect(Array(page.bytes[alert.id]) == alone.id)
+            #expect(Array(page.bytes[alert.json]) == alone.json)
+            #expect(alert.late == alone.late)
+        }
+        #expect(page.alerts.last?.json.upperBound == page.bytes.count, "nothing but the alerts in the buffer")
+    }
+
     @Test func alertIdsDependOnJobItemAndDueTime() throws {
         let item = DueItem(itemId: "42", userId: "u1", title: "Standup", dueAt: slot.addingTimeInterval(600))
         var moved = item

@@ -39,25 +39,34 @@ final class DeliveryBatch: Sendable {
         var keepAlive: DeliveryBatch?
     }
 
-    private let count: Int
+    let count: Int
     /// The topic of every message, when they share one (the usual case), else of each.
     private let topic: String?
     private let topics: [String]
     private nonisolated(unsafe) let tokens: UnsafeMutablePointer<Token>
     private let state: Mutex<State>
 
-    init(messages: [KafkaProducerMessage]) {
-        count = messages.count
+    /// For messages to their topics.
+    convenience init(messages: [KafkaProducerMessage]) {
         let first = messages.first?.topic
         if messages.allSatisfy({ $0.topic == first }) {
-            topic = first
-            topics = []
+            self.init(count: messages.count, topic: first, topics: [])
         } else {
-            topic = nil
-            topics = messages.map(\.topic)
+            self.init(count: messages.count, topic: nil, topics: messages.map(\.topic))
         }
-        tokens = .allocate(capacity: max(messages.count, 1))
-        state = Mutex(State(positions: Array(repeating: Position(), count: messages.count), remaining: messages.count))
+    }
+
+    /// For `count` messages to one topic.
+    convenience init(count: Int, topic: String) {
+        self.init(count: count, topic: topic, topics: [])
+    }
+
+    private init(count: Int, topic: String?, topics: [String]) {
+        self.count = count
+        self.topic = topic
+        self.topics = topics
+        tokens = .allocate(capacity: max(count, 1))
+        state = Mutex(State(positions: Array(repeating: Position(), count: count), remaining: count))
         let unmanaged = Unmanaged.passUnretained(self)
         for index in 0..<count {
             (tokens + index).initialize(to: Token(batch: unmanaged, index: index))

@@ -2,7 +2,7 @@ import Foundation
 
 /// Writes the alerts of one tick as JSON bytes, without `Codable`: what the alerts of a
 /// tick share (job, severity, tick id, creation time) is formatted once, and each
-/// alert's text is written straight into its buffer. Keys are in sorted order, as
+/// alert's text is written straight into its page's buffer (``AlertPage``). Keys are in sorted order, as
 /// ``MessageCoding`` writes every message.
 public struct AlertWriter: Sendable {
     public let jobName: String
@@ -45,25 +45,41 @@ public struct AlertWriter: Sendable {
         public let late: Bool
     }
 
-    /// Writes the alert for `item`: its id once, its JSON straight into one buffer.
+    /// Writes the alert for `item` on its own (the hot path writes pages: ``write(_:into:)``).
     public func write(_ item: DueItem) -> Written {
-        var idBytes: [UInt8] = []
-        idBytes.reserveCapacity(jobNameBytes.count + item.itemId.utf8.count + 26)
-        idBytes.append(contentsOf: jobNameBytes)
-        idBytes.append(UInt8(ascii: ":"))
-        idBytes.append(contentsOf: item.itemId.utf8)
-        idBytes.append(UInt8(ascii: "@"))
-        Timestamp.append(item.dueAt, to: &idBytes)
+        var page = AlertPage(capacity: 1)
+        write(item, into: &page)
+        let alert = page.alerts[0]
+        return Written(id: Array(page.bytes[alert.id]), json: Array(page.bytes[alert.json]), late: alert.late)
+    }
+
+    /// Appends the alert for `item` to `page`: its key, its id, then its JSON, straight
+    /// into the page's buffer. The due time is formatted once, for the id and the JSON.
+    public func write(_ item: DueItem, into page: inout AlertPage) {
+        page.id.removeAll(keepingCapacity: true)
+        page.id.append(contentsOf: jobNameBytes)
+        page.id.append(UInt8(ascii: ":"))
+        page.id.append(contentsOf: item.itemId.utf8)
+        page.id.append(UInt8(ascii: "@"))
+        let dueAtStart = page.id.count
+        Timestamp.append(item.dueAt, to: &page.id)
         let late = item.dueAt < slot
 
-        var writer = JSONWriter(capacity: 192 + 2 * idBytes.count + item.title.utf8.count + (item.payloadJSON?.utf8.count ?? 0))
+        var writer = JSONWriter(capacity: 0)
+        swap(&writer.bytes, &page.bytes)
+        defer { swap(&writer.bytes, &page.bytes) }
+        let keyStart = writer.bytes.count
+        writer.bytes.append(contentsOf: item.userId.utf8)
+        let idStart = writer.bytes.count
+        writer.bytes.append(contentsOf: page.id)
+        let jsonStart = writer.bytes.count
         writer.raw("{\"alert_id\":")
-        writer.string(utf8: idBytes)
+        writer.string(utf8: page.id)
         writer.raw(",\"created_at\":")
         writer.rawJSON(createdAt)
-        writer.raw(",\"due_at\":")
-        writer.timestamp(item.dueAt)
-        writer.raw(",\"item_id\":")
+        writer.raw(",\"due_at\":\"")
+        writer.rawJSON(page.id[dueAtStart...])
+        writer.raw("\",\"item_id\":")
         writer.string(item.itemId)
         writer.raw(",\"job_name\":")
         writer.rawJSON(jobNameJSON)
@@ -84,6 +100,8 @@ public struct AlertWriter: Sendable {
         writer.raw(",\"user_id\":")
         writer.string(item.userId)
         writer.raw("}")
-        return Written(id: idBytes, json: writer.bytes, late: late)
+        page.alerts.append(
+            AlertPage.Alert(key: keyStart..<idStart, id: idStart..<jsonStart, json: jsonStart..<writer.bytes.count, late: late))
+        page.reserveAfterFirst()
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// string's escaping right.
 public struct JSONWriter: Sendable {
     /// The JSON written so far.
-    public private(set) var bytes: [UInt8]
+    public internal(set) var bytes: [UInt8]
 
     /// Starts an empty document with room for `capacity` bytes.
     public init(capacity: Int = 256) {

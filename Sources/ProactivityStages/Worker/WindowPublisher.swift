@@ -95,7 +95,7 @@ struct WindowPublisher {
             group.addTask {
                 defer { published.finish() }
                 for try await page in pages {
-                    let deliveries = await producer.enqueue(page.messages)
+                    let deliveries = await producer.enqueue(page.batch)
                     await published.send(PendingPage(alerts: page.alerts, late: page.late, deliveries: deliveries))
                 }
                 return Counts()
@@ -154,31 +154,30 @@ struct WindowPublisher {
 
     /// A page's alerts, written, ready for the producer.
     private struct EncodedPage: Sendable {
-        let messages: [KafkaProducerMessage]
+        let batch: KafkaProducerBatch
         let alerts: [ReminderStore.SentAlert]
         let late: Int
     }
 
-    /// Writes a page's alerts (in the sifting task, while the producer sends the page
-    /// before: encoding and sending overlap).
+    /// Writes a page's alerts into one buffer (in the sifting task, while the producer
+    /// sends the page before: encoding and sending overlap). Each record carries its
+    /// alert id, then the headers the page's alerts share.
     private func encode(_ items: [DueItem], writer: AlertWriter) -> EncodedPage {
-        let jobName = KafkaHeader(name: "job-name", string: writer.jobName)
-        let schemaVersion = KafkaHeader(name: "schema-version", string: String(MessageCoding.schemaVersion))
-        let contentType = KafkaHeader(name: "content-type", string: "application/json")
-        var messages: [KafkaProducerMessage] = []
+        var page = AlertPage(capacity: items.count)
         var alerts: [ReminderStore.SentAlert] = []
-        messages.reserveCapacity(items.count)
         alerts.reserveCapacity(items.count)
-        var late = 0
         for item in items {
-            let alert = writer.write(item)
-            if alert.late { late += 1 }
-            messages.append(
-                KafkaProducerMessage(
-                    topic: alertsTopic, key: Array(item.userId.utf8), value: alert.json,
-                    headers: [KafkaHeader(name: "alert-id", value: alert.id), jobName, schemaVersion, contentType]))
+            writer.write(item, into: &page)
             alerts.append(ReminderStore.SentAlert(itemId: item.itemId, dueAt: item.dueAt))
         }
-        return EncodedPage(messages: messages, alerts: alerts, late: late)
+        let shared = [
+            KafkaHeader(name: "job-name", string: writer.jobName),
+            KafkaHeader(name: "schema-version", string: String(MessageCoding.schemaVersion)),
+            KafkaHeader(name: "content-type", string: "application/json"),
+        ]
+        let batch = KafkaProducerBatch(
+            topic: alertsTopic, headerName: "alert-id", commonHeaders: shared, bytes: page.bytes,
+            records: page.alerts.map { KafkaProducerBatch.Record(key: $0.key, value: $0.json, header: $0.id) })
+        return EncodedPage(batch: batch, alerts: alerts, late: page.alerts.count { $0.late })
     }
 }
