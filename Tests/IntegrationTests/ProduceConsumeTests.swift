@@ -25,28 +25,15 @@ struct ProduceConsumeTests {
         #expect(Set(reports.compactMap { try? $0.get().partition }).count == 6)
         try await producer.close()
 
-        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("roundtrip"), topics: [topic])
-        var sequences: [String: [Int]] = [:]
-        var received = 0
-        for try await message in consumer.messages {
+        try await readBackInKeyOrder(topic: topic, total: total, keys: keys) { message in
             let key = try #require(message.keyString)
             let sequence = try #require(message.valueString.flatMap(Int.init))
-            sequences[key, default: []].append(sequence)
             #expect(message.headers.count == 3)
             #expect(message.headers.string(named: "sequence") == "\(sequence)")
             #expect(message.headers.first { $0.name == "binary" }?.value == binary)
             #expect(message.headers.first { $0.name == "empty" }.map { $0.value == nil } == true)
             #expect(message.topic == topic)
-            consumer.markProcessed(message)
-            received += 1
-            if received == total { break }
-        }
-        try await consumer.close()
-
-        #expect(received == total)
-        #expect(sequences.count == keys)
-        for (key, list) in sequences {
-            #expect(list == Array(0..<(total / keys)), "key \(key) arrived out of order or incomplete")
+            return (key, sequence)
         }
     }
 
@@ -76,10 +63,7 @@ struct ProduceConsumeTests {
         #expect(failures.isEmpty)
         try await producer.close()
 
-        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("batch"), topics: [topic])
-        var sequences: [String: [Int]] = [:]
-        var received = 0
-        for try await message in consumer.messages {
+        try await readBackInKeyOrder(topic: topic, total: total, keys: keys) { message in
             let key = try #require(message.keyString)
             let value = try #require(message.value)
             let sequence = try #require(Int(String(decoding: value.prefix { $0 != 0 }, as: UTF8.self)))
@@ -89,6 +73,21 @@ struct ProduceConsumeTests {
             #expect(message.headers.first?.value == [0, 255] + Array("id-\(index)".utf8))
             #expect(message.headers.string(named: "job-name") == "batch-job")
             #expect(message.headers.last?.value == nil)
+            return (key, sequence)
+        }
+    }
+
+    /// Reads `total` messages of `topic` in a group of its own, each checked by `check`,
+    /// which names its key and its sequence number within the key; expects `keys` keys,
+    /// each with sequences 0, 1, 2… in order.
+    private func readBackInKeyOrder(
+        topic: String, total: Int, keys: Int, _ check: (KafkaConsumerMessage) throws -> (key: String, sequence: Int)
+    ) async throws {
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("read-back"), topics: [topic])
+        var sequences: [String: [Int]] = [:]
+        var received = 0
+        for try await message in consumer.messages {
+            let (key, sequence) = try check(message)
             sequences[key, default: []].append(sequence)
             consumer.markProcessed(message)
             received += 1
