@@ -18,7 +18,7 @@ struct DatabaseOutageTests {
         let dlq = TestEnvironment.unique("dlq")
         for topic in [ticks, alerts, dlq] { try await TestEnvironment.createTopic(topic, partitions: 1) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            await client.start(in: &group)
             defer { group.cancelAll() }
             try await Migrator(directory: PipelineHarness.repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: TestEnvironment.logger)
                 .migrate()

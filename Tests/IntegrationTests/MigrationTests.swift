@@ -15,7 +15,7 @@ struct MigrationTests {
         try FileManager.default.copyItem(at: PipelineHarness.repositoryRoot.appendingPathComponent("Migrations"), to: folder)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            await client.start(in: &group)
             try await client.query("CREATE SCHEMA \(unescaped: schema)")
             try await body(client, folder)
             try await client.query("DROP SCHEMA \(unescaped: schema) CASCADE")

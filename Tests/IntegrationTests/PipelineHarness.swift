@@ -36,8 +36,8 @@ struct PipelineHarness {
         try await TestEnvironment.createTopic(harness.alertsTopic, partitions: partitions)
         try await TestEnvironment.createTopic(harness.dlqTopic, partitions: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await admin.run() }
-            group.addTask { await client.run() }
+            await admin.start(in: &group)
+            await client.start(in: &group)
             try await admin.query("CREATE SCHEMA \(unescaped: schema)")
             let migrator = try Migrator(directory: repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: harness.logger)
             try await migrator.migrate()

@@ -84,8 +84,8 @@ struct PipelineBenchmark {
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let setup = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            group.addTask { await setup.run() }
+            await client.start(in: &group)
+            await setup.start(in: &group)
             defer { group.cancelAll() }
             try await setup.query("CREATE SCHEMA \(unescaped: schema)")
             do {

@@ -47,7 +47,7 @@ func withDatabase(_ settings: EngineSettings, logger: Logger, _ body: @escaping 
     let client = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
     do {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            await client.start(in: &group)
             defer { group.cancelAll() }
             do {
                 try await client.ping(within: .seconds(10))
