@@ -94,7 +94,8 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         // JIT compiled a big window's query for 100–200 ms of CPU before its first row,
         // every tick: not worth it for our queries.
-        configuration.options.additionalStartupParameters = [("jit", "off")]
+        // Operators find the engine's backends in pg_stat_activity by its name.
+        configuration.options.additionalStartupParameters = [("jit", "off"), ("application_name", "proactivity")]
         if let schema { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
         return configuration
     }

@@ -5,17 +5,21 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1)))
 struct DatabaseTests {
+    /// A query answers, on a connection with the engine's startup settings.
     @Test func postgresAnswersThroughPostgresNIO() async throws {
         let settings = try DatabaseSettings(url: try TestEnvironment.variable("POSTGRES_URL"))
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            await client.start(in: &group)
             let operand = 41
-            let rows = try await client.query("SELECT \(operand) + 1, current_setting('server_version_num')::int")
+            let rows = try await client.query(
+                "SELECT \(operand) + 1, current_setting('server_version_num')::int, current_setting('application_name'), current_setting('jit')")
             var answered = false
-            for try await (sum, version) in rows.decode((Int, Int).self) {
+            for try await (sum, version, applicationName, jit) in rows.decode((Int, Int, String, String).self) {
                 #expect(sum == 42)
                 #expect(version >= 150000)
+                #expect(applicationName == "proactivity", "operators find the engine's backends by name")
+                #expect(jit == "off")
                 answered = true
             }
             #expect(answered)

@@ -67,10 +67,13 @@ struct StackScript {
         #expect(outcome.status == 0, "scripts/stack \(command) failed: \(outcome.output)")
     }
 
-    /// Stops this instance's servers and deletes the database's data folder.
+    /// Stops this instance's servers and deletes the database's data folder, socket
+    /// folder and log.
     func remove() {
         _ = try? run("broker-stop")
         _ = try? run("pg-stop")
         try? FileManager.default.removeItem(at: dataFolder)
+        try? FileManager.default.removeItem(at: socketFolder)
+        try? FileManager.default.removeItem(at: PipelineHarness.repositoryRoot.appendingPathComponent(".local/log/postgres-\(instance).log"))
     }
 }
