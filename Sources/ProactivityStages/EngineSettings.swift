@@ -275,7 +275,7 @@ public struct EngineSettings: Sendable {
             ("dlq.autoReplay", autoReplay.map {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
             } ?? "off"),
-            ("engine.timezone", timeZone.identifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
+            ("engine.timezone", timeZone.displayIdentifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
             ("log", "\(logLevel) \(logFormat)"), ("shutdown.timeout", "\(shutdownTimeout)"),
         ]
         for (name, value) in kafka.properties.sorted(by: { $0.key < $1.key }) {

@@ -13,6 +13,13 @@ import Testing
         #expect(schedule.slotCount(after: date("2026-11-25T15:00:00Z"), upTo: date("2026-11-25T16:00:00Z")) == 12)
     }
 
+    /// The engine's default zone reads as UTC (Foundation on Linux names it GMT).
+    @Test func aScheduleInUTCSaysUTC() throws {
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        #expect(Schedule.cron(try CronExpression("0 7 * * *"), timeZone: utc).description == "cron '0 7 * * *' (UTC)")
+        #expect(try #require(TimeZone(identifier: "Europe/Lisbon")).displayIdentifier == "Europe/Lisbon")
+    }
+
     @Test func cronFiresInItsTimeZone() throws {
         let lisbon = try #require(TimeZone(identifier: "Europe/Lisbon"))
         let schedule = Schedule.cron(try CronExpression("30 7 * * 1-5"), timeZone: lisbon)

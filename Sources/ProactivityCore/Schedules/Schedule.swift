@@ -10,7 +10,7 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .interval(let seconds): "every \(seconds)s"
-        case .cron(let expression, let timeZone): "cron '\(expression)' (\(timeZone.identifier))"
+        case .cron(let expression, let timeZone): "cron '\(expression)' (\(timeZone.displayIdentifier))"
         }
     }
 
@@ -116,4 +116,10 @@ struct LocalWallTime {
         let before = zone.secondsFromGMT(for: wall.addingTimeInterval(-86_400))
         return zone.nextDaylightSavingTimeTransition(after: wall.addingTimeInterval(-Double(before) - 86_400))
     }
+}
+
+extension TimeZone {
+    /// The zone's identifier for people: `UTC` for the zone Foundation on Linux calls
+    /// `GMT` (what `TimeZone(identifier: "UTC")`, the engine's default, returns).
+    public var displayIdentifier: String { identifier == "GMT" ? "UTC" : identifier }
 }

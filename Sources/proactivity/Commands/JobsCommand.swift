@@ -37,7 +37,7 @@ struct JobsCommand: AsyncParsableCommand {
                 let (schedule, zone) =
                     switch job.schedule {
                     case .interval(let seconds): ("every \(DurationText.format(seconds))", "UTC")
-                    case .cron(let expression, let timeZone): ("cron \(expression)", timeZone.identifier)
+                    case .cron(let expression, let timeZone): ("cron \(expression)", timeZone.displayIdentifier)
                     }
                 table.add(
                     job.name, schedule, zone, DurationText.format(job.windowSeconds), String(job.shards), job.enabled ? "yes" : "no",
@@ -97,7 +97,7 @@ struct JobsCommand: AsyncParsableCommand {
                 let items = slots.map { #"{"slot": "\#(UpcomingSlots.utc($0))", "local": "\#(UpcomingSlots.local($0, in: zone))"}"# }
                 print("[" + items.joined(separator: ", ") + "]")
             } else {
-                var table = TextTable("SLOT (UTC)", "LOCAL (\(zone.identifier))")
+                var table = TextTable("SLOT (UTC)", "LOCAL (\(zone.displayIdentifier))")
                 for slot in slots { table.add(UpcomingSlots.utc(slot), UpcomingSlots.local(slot, in: zone)) }
                 print(table.text)
             }
