@@ -173,7 +173,7 @@ struct PipelineBenchmarkReport: Codable {
         ]
         if let cpu = windowCPU {
             lines.append(
-                "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s, reader \(number(cpu.benchmark, 2)) s, rest of the machine (PostgreSQL, broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")
+                "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s (\(number(cpu.worker / Double(window.alerts) * 1e6, 1)) µs per alert), reader \(number(cpu.benchmark, 2)) s, rest of the machine (PostgreSQL, broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")
         }
         if let cpu = baselineCPU {
             lines.append(
