@@ -107,6 +107,17 @@ struct MigrationTests {
             await #expect(throws: (any Error).self, "the key still holds across the partitioned ledger") {
                 try await client.query("INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) SELECT job_name, item_id, due_at, 'again' FROM worker_alerts_sent LIMIT 1")
             }
+            // The key in due order (0009) on the ledger and each partition, also one added afterwards.
+            try await client.query("SELECT worker_alerts_sent_add_partition((now() AT TIME ZONE 'UTC')::date + 10)")
+            let keys = """
+                SELECT pg_get_indexdef(i.indexrelid) LIKE '%(job_name, due_at, item_id)' AS due_order FROM pg_index i
+                WHERE i.indisprimary AND (i.indrelid = 'worker_alerts_sent'::regclass
+                    OR i.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'worker_alerts_sent'::regclass))
+                """
+            var dueOrder: [Bool] = []
+            for try await value in try await client.query(PostgresQuery(unsafeSQL: keys)).decode(Bool.self) { dueOrder.append(value) }
+            #expect(dueOrder.count >= 6, "the ledger, its default partition and at least four days")
+            #expect(dueOrder.allSatisfy { $0 }, "every primary key is (job_name, due_at, item_id)")
         }
     }
 
