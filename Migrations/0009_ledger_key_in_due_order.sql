@@ -8,7 +8,7 @@
 -- 500,000 rows of the job, 100,000 rows in pages of 2,000: the writes took 190 ms
 -- instead of 550 ms, one lookup per row 193 ms instead of 431-649 ms.
 --
--- Rebuilding the index takes a lock on the ledger for as long as it runs (a few
--- seconds per million rows): workers wait meanwhile.
+-- Rebuilding the index locks the ledger for as long as it runs (4 s for 10 million
+-- rows on the local stack): workers wait meanwhile.
 ALTER TABLE worker_alerts_sent DROP CONSTRAINT worker_alerts_sent_pkey;
 ALTER TABLE worker_alerts_sent ADD PRIMARY KEY (job_name, due_at, item_id);
