@@ -52,6 +52,21 @@ import Testing
         #expect(page.alerts.last?.json.upperBound == page.bytes.count, "nothing but the alerts in the buffer")
     }
 
+    /// After its first alert a page reserves room for the rest, but a huge first row does not
+    /// make it reserve thousands of times its size.
+    @Test func aPageReservesRoomAfterItsFirstAlertButNotForAHugeOne() {
+        let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
+        let writer = AlertWriter(job: BuiltInJobs.eventReminder, tick: tick, createdAt: slot)
+        var page = AlertPage(capacity: 2_000)
+        writer.write(DueItem(itemId: "1", userId: "u", title: String(repeating: "x", count: 1_000_000), dueAt: slot), into: &page)
+        #expect(page.bytes.capacity < 20_000_000, "reserved \(page.bytes.capacity) bytes")
+        var small = AlertPage(capacity: 2_000)
+        writer.write(DueItem(itemId: "1", userId: "u", title: "small", dueAt: slot), into: &small)
+        #expect(small.bytes.capacity >= 2_000 * small.bytes.count, "room for the page after its first alert")
+        writer.write(DueItem(itemId: "2", userId: "u", title: "small", dueAt: slot), into: &page)
+        #expect(page.alerts.count == 2)
+    }
+
     @Test func alertIdsDependOnJobItemAndDueTime() throws {
         let item = DueItem(itemId: "42", userId: "u1", title: "Standup", dueAt: slot.addingTimeInterval(600))
         var moved = item

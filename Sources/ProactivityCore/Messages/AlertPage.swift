@@ -28,9 +28,11 @@ public struct AlertPage: Sendable {
         id.reserveCapacity(128)
     }
 
-    /// After the first alert: room for `alerts.capacity` of its size and a quarter more.
+    /// After the first alert: room for `alerts.capacity` of its size and a quarter more,
+    /// counting at most 2 KB per alert (one huge first row must not reserve the page
+    /// thousands of times over; bigger alerts grow the buffer as they come).
     mutating func reserveAfterFirst() {
         guard alerts.count == 1 else { return }
-        bytes.reserveCapacity(bytes.count * alerts.capacity * 5 / 4)
+        bytes.reserveCapacity(min(bytes.count, 2_048) * alerts.capacity * 5 / 4)
     }
 }

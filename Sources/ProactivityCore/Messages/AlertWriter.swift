@@ -65,9 +65,9 @@ public struct AlertWriter: Sendable {
         Timestamp.append(item.dueAt, to: &page.id)
         let late = item.dueAt < slot
 
+        // The page's buffer is moved into the writer and back (no copy).
         var writer = JSONWriter(capacity: 0)
         swap(&writer.bytes, &page.bytes)
-        defer { swap(&writer.bytes, &page.bytes) }
         let keyStart = writer.bytes.count
         writer.bytes.append(contentsOf: item.userId.utf8)
         let idStart = writer.bytes.count
@@ -100,8 +100,9 @@ public struct AlertWriter: Sendable {
         writer.raw(",\"user_id\":")
         writer.string(item.userId)
         writer.raw("}")
+        swap(&writer.bytes, &page.bytes)
         page.alerts.append(
-            AlertPage.Alert(key: keyStart..<idStart, id: idStart..<jsonStart, json: jsonStart..<writer.bytes.count, late: late))
+            AlertPage.Alert(key: keyStart..<idStart, id: idStart..<jsonStart, json: jsonStart..<page.bytes.count, late: late))
         page.reserveAfterFirst()
     }
 }
