@@ -197,8 +197,10 @@ public final class KafkaProducer: Sendable {
         return await enqueue(DeliveryBatch(count: batch.count, topic: batch.topic), topic: { _ in batch.topic }) { index, client, topic, opaque in
             let record = batch.records[index]
             return batch.bytes.withUnsafeBytes { bytes in
+                // No base address only for an empty buffer, whose ranges are all empty.
+                func start(_ range: Range<Int>) -> UnsafeRawPointer? { bytes.baseAddress.map { $0 + range.lowerBound } }
                 let headers = rd_kafka_headers_new(headerCount)!
-                _ = rd_kafka_header_add(headers, batch.headerName, -1, bytes.baseAddress! + record.header.lowerBound, record.header.count)
+                _ = rd_kafka_header_add(headers, batch.headerName, -1, start(record.header), record.header.count)
                 for header in batch.commonHeaders {
                     withBytes(header.value) { value in
                         _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
@@ -206,7 +208,7 @@ public final class KafkaProducer: Sendable {
                 }
                 let err = crdkafka_produce(
                     client.handle, topic, RD_KAFKA_PARTITION_UA,
-                    bytes.baseAddress! + record.key.lowerBound, record.key.count, bytes.baseAddress! + record.value.lowerBound, record.value.count,
+                    start(record.key), record.key.count, start(record.value), record.value.count,
                     0, headers, opaque)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { rd_kafka_headers_destroy(headers) }
                 return err

@@ -101,6 +101,18 @@ struct ProduceConsumeTests {
         }
     }
 
+    /// A batch over an empty buffer (every record empty) is sent, not a crash.
+    @Test func aBatchOfEmptyRecordsIsDelivered() async throws {
+        let topic = TestEnvironment.unique("empty-batch")
+        try await TestEnvironment.createTopic(topic, partitions: 1)
+        let producer = try TestEnvironment.producer()
+        let empty = KafkaProducerBatch.Record(key: 0..<0, value: 0..<0, header: 0..<0)
+        let batch = KafkaProducerBatch(topic: topic, headerName: "alert-id", bytes: [], records: [empty, empty])
+        let results = await producer.enqueue(batch).results()
+        #expect(results.count == 2 && results.allSatisfy { (try? $0.get()) != nil })
+        try await producer.close()
+    }
+
     @Test func singleSendReturnsItsDeliveryReport() async throws {
         let topic = TestEnvironment.unique("single")
         try await TestEnvironment.createTopic(topic, partitions: 1)
