@@ -19,7 +19,10 @@ import ProactivityStore
 ///    alerts/s, peak memory); one tick for the busy window and, once its alerts flow,
 ///    20-item ticks of another job on another partition one after another while it runs
 ///    (tick → first alert, p50/max); then the small ticks one after another (tick →
-///    first alert, p50/p99);
+///    first alert, p50/p99); then ticks sliding over the big window 5 minutes at a time,
+///    as the event reminder's ticks follow each other: each reads the window's rows again
+///    and alerts none (all alerted), the steady work of overlapping windows (tick →
+///    completed, the worker's CPU per row);
 /// 3. with `ledgerRows` > 0: three big windows, that many rows written into the alert
 ///    ledger, three more big windows through the same worker (medians compared);
 /// 4. with `workers` > 1: the sharded job's window through 1 worker, then another window
@@ -171,6 +174,7 @@ struct PipelineBenchmark {
             let (first, _) = try await reader.wait(for: smallDue, within: .seconds(30))
             latencies.append((first - tickStarted).seconds)
         }
+        let sliding = try await slidingTicks(client: client, ticksTopic: ticksTopic, worker: worker, producer: ticks)
         var ledger: PipelineBenchmarkReport.LedgerComparison?
         if ledgerRows > 0 {
             // One window varies by ±20% on 2 shared cores: three on the empty ledger, three
@@ -224,9 +228,47 @@ struct PipelineBenchmark {
             dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
             baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
             window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, workerIdleMegabytes: idle,
-            workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies),
+            workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies), sliding: sliding,
             readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
             scaling: scaling, librdkafka: KafkaLibrary.version)
+    }
+
+    /// Ticks sent sliding over the big window.
+    static let slidingTicks = 3
+
+    /// Ticks of the event reminder for the slots after the big window's, 5 minutes apart,
+    /// one after another: each reads the big window's rows again (its window still covers
+    /// them), finds every one in the ledger and alerts none. Each is timed from its
+    /// publication until the worker recorded it completed.
+    private func slidingTicks(
+        client: PostgresClient, ticksTopic: String, worker: WorkerProcess, producer: KafkaProducer
+    ) async throws -> PipelineBenchmarkReport.Sliding {
+        progress("\(Self.slidingTicks) ticks sliding over the big window, 5 minutes apart (its items all alerted already)…")
+        let job = BuiltInJobs.eventReminder
+        var seconds: [Double] = []
+        var rows = 0
+        let start = CPUUsage.Snapshot.take(worker: worker.process.processIdentifier)
+        for index in 1...Self.slidingTicks {
+            let tick = TickMessage(job: job, slot: slot.addingTimeInterval(Double(index) * 300), producedAt: Date())
+            for try await count in try await client.query(
+                "SELECT count(*)::int FROM events WHERE starts_at >= \(tick.windowStart) AND starts_at < \(tick.windowEnd)"
+            ).decode(Int.self) { rows += count }
+            let started = ContinuousClock.now
+            try await publish([tick], to: ticksTopic, partition: 0, with: producer)
+            let deadline = started + .seconds(120)
+            while try await !completed(tick.tickId, client) {
+                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("tick \(tick.tickId) did not complete within 120 s") }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            seconds.append((ContinuousClock.now - started).seconds)
+        }
+        let cpu = CPUUsage.between(start, CPUUsage.Snapshot.take(worker: worker.process.processIdentifier))
+        return .init(ticks: seconds, rows: rows, workerCPUSeconds: cpu?.worker)
+    }
+
+    private func completed(_ tickId: String, _ client: PostgresClient) async throws -> Bool {
+        for try await _ in try await client.query("SELECT 1 FROM worker_ticks_completed WHERE tick_id = \(tickId)") { return true }
+        return false
     }
 
     /// The reader's own `fetch.wait.max.ms`, part of every latency measured.

@@ -72,6 +72,24 @@ struct PipelineBenchmarkReport: Codable {
         }
     }
 
+    /// Ticks sliding over an alerted window: each reads its rows again and alerts none.
+    struct Sliding: Codable {
+        /// Tick → completed, in seconds, per tick.
+        var ticks: [Double]
+        /// The rows all the ticks' windows held (each read and looked up).
+        var rows: Int
+        var workerCPUSeconds: Double?
+        /// The worker's CPU per row read again, in µs.
+        var workerMicrosecondsPerRow: Double?
+
+        init(ticks: [Double], rows: Int, workerCPUSeconds: Double?) {
+            self.ticks = ticks
+            self.rows = rows
+            self.workerCPUSeconds = workerCPUSeconds
+            workerMicrosecondsPerRow = workerCPUSeconds.flatMap { rows > 0 ? $0 / Double(rows) * 1e6 : nil }
+        }
+    }
+
     /// A sharded window through `workers` worker processes on one group.
     struct Scaling: Codable {
         var workers: Int
@@ -113,6 +131,8 @@ struct PipelineBenchmarkReport: Codable {
     /// the big window runs.
     var concurrentSmallTicks: Latency
     var readerFetchWaitMilliseconds: Int
+    /// Ticks sliding over the big window after it was alerted.
+    var sliding: Sliding
     /// The big window on an empty ledger and on a large one, when measured.
     var ledger: LedgerComparison?
     var scaling: [Scaling]
@@ -121,7 +141,7 @@ struct PipelineBenchmarkReport: Codable {
     init(
         dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, baselineWithHeaders: Baseline,
         window: Window, baselineCPU: CPUUsage?, windowCPU: CPUUsage?,
-        workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTicks: Latency,
+        workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTicks: Latency, sliding: Sliding,
         readerFetchWaitMilliseconds: Int, ledger: LedgerComparison?,
         scaling: [Scaling], librdkafka: String
     ) {
@@ -148,6 +168,7 @@ struct PipelineBenchmarkReport: Codable {
         self.smallTicks = smallTicks
         self.concurrentSmallTicks = concurrentSmallTicks
         self.readerFetchWaitMilliseconds = readerFetchWaitMilliseconds
+        self.sliding = sliding
         self.ledger = ledger
         self.scaling = scaling
         self.librdkafka = librdkafka
@@ -171,6 +192,11 @@ struct PipelineBenchmarkReport: Codable {
             "20-item ticks of another job during the big window: tick → first alert p50 \(number(concurrentSmallTicks.p50 * 1000, 1)) ms, max \(number(concurrentSmallTicks.max * 1000, 1)) ms over \(concurrentSmallTicks.ticks) ticks",
             "small windows: tick → first alert p50 \(number(smallTicks.p50 * 1000, 1)) ms, p99 \(number(smallTicks.p99 * 1000, 1)) ms, max \(number(smallTicks.max * 1000, 1)) ms over \(smallTicks.ticks) ticks (the reader's fetch wait of \(readerFetchWaitMilliseconds) ms included)",
         ]
+        let perTick = sliding.ticks.isEmpty ? 0 : sliding.rows / sliding.ticks.count
+        var slidingLine =
+            "ticks sliding 5 minutes over the alerted big window (\(perTick) rows each read again, none alerted): \(sliding.ticks.map { number($0 * 1000) + " ms" }.joined(separator: ", "))"
+        if let perRow = sliding.workerMicrosecondsPerRow { slidingLine += "; worker \(number(perRow, 1)) µs of CPU per row" }
+        lines.append(slidingLine)
         if let cpu = windowCPU {
             lines.append(
                 "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s (\(number(cpu.worker / Double(window.alerts) * 1e6, 1)) µs per alert), reader \(number(cpu.benchmark, 2)) s, rest of the machine (PostgreSQL, broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")

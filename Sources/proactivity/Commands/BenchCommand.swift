@@ -70,7 +70,9 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             alerts with a separate consumer: one tick for the big window (alerts/s, first alert, the \
             worker's idle and peak memory); another such tick, with 20-item ticks of another job \
             sent one after another while it runs (tick → first alert p50/max); then --small-ticks \
-            ticks of --small-due items (tick → first alert p50/p99); the C loop again; with \
+            ticks of --small-due items (tick → first alert p50/p99); 3 ticks sliding 5 minutes \
+            over the alerted big window, which read its rows again and alert none (tick → \
+            completed, the worker's CPU per row); the C loop again; with \
             --workers N > 1, a sharded window through 1 worker and through N. Needs POSTGRES_URL \
             and KAFKA_BOOTSTRAP_SERVERS.
             """)
