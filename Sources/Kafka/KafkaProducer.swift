@@ -231,11 +231,11 @@ public final class KafkaProducer: Sendable {
             let topicName = name(index)
             if topic?.name != topicName { topic = (topicName, instance.client.topicHandle(topicName)) }
             var seen = instance.progress.generation
-            var err = produce(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
+            var err = produceUnlessRetired(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
             while err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 await instance.progress.wait(after: seen)
                 seen = instance.progress.generation
-                err = produce(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
+                err = produceUnlessRetired(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 instance.deliveries.reported(delivered: 0, total: 1)
@@ -246,7 +246,8 @@ public final class KafkaProducer: Sendable {
         return KafkaDeliveries(batch: deliveries)
     }
 
-    private func produce(
+    /// Hands message `index` over with `handOver`, unless the client is retired or destroyed.
+    private func produceUnlessRetired(
         _ index: Int, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer,
         with handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> rd_kafka_resp_err_t
     ) -> rd_kafka_resp_err_t {

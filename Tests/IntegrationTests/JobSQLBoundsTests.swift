@@ -10,8 +10,6 @@ import ProactivityStore
 import ServiceLifecycle
 import Testing
 
-/// Replay trusts nothing a DLQ record says: where it came from, how often it was
-
 /// A job's SQL is outside code: it cannot change data, and it cannot run forever.
 @Suite(.timeLimit(.minutes(2)))
 struct JobSQLBoundsTests {

@@ -2,8 +2,8 @@ import Foundation
 
 /// Writes the alerts of one tick as JSON bytes, without `Codable`: what the alerts of a
 /// tick share (job, severity, tick id, creation time) is formatted once, and each
-/// alert's text is written straight into its page's buffer (``AlertPage``). Keys are in sorted order, as
-/// ``MessageCoding`` writes every message.
+/// alert's text is written straight into its page's buffer (``AlertPage``). Keys are in
+/// sorted order, as ``MessageCoding`` writes every message.
 public struct AlertWriter: Sendable {
     public let jobName: String
     public let severity: String

@@ -149,7 +149,7 @@ struct PipelineBenchmark {
         progress("starting a worker process…")
         let worker = try WorkerProcess(settings: workerSettings)
         try await worker.waitUntilReady()
-        try await eventually { !readerConsumer.assignment.isEmpty }
+        try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
         let idle = worker.memory.current
         // A running worker is warm: its database connections open, the ledger's
         // partitions known to them. One small tick warms this one up.
@@ -255,11 +255,7 @@ struct PipelineBenchmark {
             ).decode(Int.self) { rows += count }
             let started = ContinuousClock.now
             try await publish([tick], to: ticksTopic, partition: 0, with: producer)
-            let deadline = started + .seconds(120)
-            while try await !completed(tick.tickId, client) {
-                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("tick \(tick.tickId) did not complete within 120 s") }
-                try await Task.sleep(for: .milliseconds(2))
-            }
+            try await eventually("tick \(tick.tickId) did not complete", within: .seconds(120)) { try await completed(tick.tickId, client) }
             seconds.append((ContinuousClock.now - started).seconds)
         }
         let cpu = CPUUsage.between(start, CPUUsage.Snapshot.take(worker: worker.process.processIdentifier))
@@ -432,11 +428,12 @@ struct PipelineBenchmark {
         return components.string ?? base
     }
 
-    private func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the reader got no partitions within 60 s") }
-            try await Task.sleep(for: .milliseconds(50))
+    /// Polls `condition` every 2 ms until it holds. - Throws: `failure` after `limit`.
+    private func eventually(_ failure: String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("\(failure) within \(limit)") }
+            try await Task.sleep(for: .milliseconds(2))
         }
     }
 }
