@@ -107,6 +107,11 @@ public final class EngineMetrics: Sendable {
             metricName: "proactivity_retries_total", unitName: "", helpText: "Transient failures retried in place, by stage")
     }
 
+    private static var mirroredRecords: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_dlq_mirror_records_total", unitName: "",
+            helpText: "DLQ records the mirror consumed, by outcome: mirrored (a row written) or redelivered (its row existed)")
+    }
     private static var mirrorStalled: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "proactivity_dlq_mirror_stalled_seconds", unitName: "",
@@ -244,6 +249,9 @@ public final class EngineMetrics: Sendable {
     public func declareDeadLetterMirror() {
         _ = registry.makeGauge(descriptor: Self.dlqBacklog, labels: [])
         mirrorStalled(seconds: 0)
+        for outcome in ["mirrored", "redelivered"] {
+            _ = registry.makeCounter(descriptor: Self.mirroredRecords, labels: [("outcome", outcome)])
+        }
         for result in ["replayed", "skipped", "failed"] {
             _ = registry.makeCounter(descriptor: Self.replays, labels: [("result", result)])
         }
@@ -309,6 +317,11 @@ public final class EngineMetrics: Sendable {
     /// A transient failure is being retried.
     public func retried(stage: String) {
         registry.makeCounter(descriptor: Self.retries, labels: [("stage", stage)]).increment()
+    }
+
+    /// The DLQ mirror consumed a record: wrote its row, or found it (a redelivery).
+    public func mirrored(redelivery: Bool) {
+        registry.makeCounter(descriptor: Self.mirroredRecords, labels: [("outcome", redelivery ? "redelivered" : "mirrored")]).increment()
     }
 
     /// How long the DLQ mirror has failed to store its current record (0: it moves).

@@ -85,6 +85,7 @@ public struct StageAssembly: Sendable {
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
                     consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
+                    backfills: BackfillStore(client: database, logger: logger), ledgerRetention: settings.ledgerRetention,
                     retryAttempts: settings.workerRetryAttempts, pageSize: settings.workerPageSize, shutdown: shutdown,
                     databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, clock: clock,
                     metrics: metrics, health: health, logger: logger))

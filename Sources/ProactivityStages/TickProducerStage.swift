@@ -71,15 +71,7 @@ public struct TickProducerStage: Service {
 
     /// Publishes ticks; returns those of the jobs whose every shard was written.
     private func publish(_ ticks: [TickMessage]) async -> [TickMessage] {
-        let messages = ticks.map { tick in
-            KafkaProducerMessage(
-                topic: topic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick),
-                headers: [
-                    KafkaHeader(name: "tick-id", string: tick.tickId),
-                    KafkaHeader(name: "job-name", string: tick.jobName),
-                    KafkaHeader(name: "schema-version", string: String(tick.schemaVersion)),
-                ])
-        }
+        let messages = ticks.map { tick in Self.record(of: tick, topic: topic) }
         let pending = Task { [health, pendingLimit] in
             try await Task.sleep(for: pendingLimit)
             health.report(
@@ -113,5 +105,20 @@ public struct TickProducerStage: Service {
         health.report("tick.publish", failing: failedJobs.isEmpty ? nil : "ticks could not be published: \(failedJobs.sorted())")
         metrics.dependency("kafka", up: failedJobs.isEmpty)
         return ticks.filter { !failedJobs.contains($0.jobName) }
+    }
+}
+
+extension TickProducerStage {
+    /// The record of a tick on the ticks topic: keyed by ``TickMessage/partitionKey`` (the
+    /// ticks of one job shard stay in order on one partition), with its id, job and schema
+    /// version as headers.
+    public static func record(of tick: TickMessage, topic: String) -> KafkaProducerMessage {
+        KafkaProducerMessage(
+            topic: topic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick),
+            headers: [
+                KafkaHeader(name: "tick-id", string: tick.tickId),
+                KafkaHeader(name: "job-name", string: tick.jobName),
+                KafkaHeader(name: "schema-version", string: String(tick.schemaVersion)),
+            ])
     }
 }

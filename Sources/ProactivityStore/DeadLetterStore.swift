@@ -106,12 +106,15 @@ public struct DeadLetterStore: Sendable {
         public var key: [UInt8]?
         public var value: [UInt8]?
         public var headers: [DeadLetterRow.Header]
+        /// The record's timestamp (milliseconds since 1970), when it has one.
+        public var timestampMilliseconds: Int64?
         public var letter: DeadLetter?
 
         public init(
             topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [DeadLetterRow.Header],
-            letter: DeadLetter?
+            timestampMilliseconds: Int64? = nil, letter: DeadLetter?
         ) {
+            self.timestampMilliseconds = timestampMilliseconds
             self.topic = topic
             self.partition = partition
             self.offset = offset
@@ -122,7 +125,9 @@ public struct DeadLetterStore: Sendable {
         }
     }
 
-    /// Mirrors one DLQ record; a record mirrored before (same DLQ coordinates) is left alone.
+    /// Mirrors one DLQ record; a record mirrored before (same coordinates and same
+    /// ``Record/digest``: a redelivery) is left alone, and a record of a later incarnation
+    /// of the topic at an earlier record's coordinates gets a row of its own.
     ///
     /// Every record gets a row, whatever its headers carry: text is made storable
     /// (``DeadLetter/sanitized()``), and when PostgreSQL still refuses the row for its
@@ -130,7 +135,7 @@ public struct DeadLetterStore: Sendable {
     /// stored again without its JSON payload, then with its coordinates and raw bytes
     /// only, the refusal noted in `error_message`. Other failures (an unreachable
     /// database) are thrown for the caller to retry.
-    /// - Returns: whether a row was inserted.
+    /// - Returns: whether a row was inserted (`false`: a redelivery).
     @discardableResult
     public func mirror(_ record: Record) async throws -> Bool {
         var refusal: String?
@@ -172,12 +177,14 @@ public struct DeadLetterStore: Sendable {
             """
             INSERT INTO worker_dlq (job_name, payload, error_message, scheduled_for, dlq_topic, dlq_partition, dlq_offset,
                 origin_topic, origin_partition, origin_offset, origin_timestamp, message_key, message_value, headers, stage,
-                consumer_group, error_class, attempts, first_failure_at, last_failure_at, correlation_id)
+                consumer_group, error_class, attempts, first_failure_at, last_failure_at, correlation_id, dlq_record_digest,
+                dlq_timestamp)
             VALUES (\(letter?.jobName), \(payload)::jsonb, \(errorMessage), \(letter?.originTimestamp), \(record.topic),
                 \(record.partition), \(record.offset), \(letter?.originTopic), \(letter?.originPartition), \(letter?.originOffset),
                 \(letter?.originTimestamp), \(record.key.map { Data($0) }), \(record.value.map { Data($0) }), \(headers)::jsonb,
                 \(letter?.stage), \(letter?.consumerGroup), \(letter?.errorClass.rawValue), \(letter?.attempts),
-                \(letter?.firstFailure), \(letter?.lastFailure), \(letter?.correlationId))
+                \(letter?.firstFailure), \(letter?.lastFailure), \(letter?.correlationId), \(Data(record.digest)),
+                \(record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }))
             ON CONFLICT ON CONSTRAINT worker_dlq_record_key DO NOTHING
             RETURNING id
             """)

@@ -66,6 +66,9 @@ struct PipelineHarness {
             "POSTGRES_URL": databaseURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
             "WORKER_GROUP_ID": group, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0", "TOPICS_DLQ": dlqTopic,
             "DLQ_MIRROR_GROUP_ID": group + "-mirror", "DLQ_API_TOKEN": Self.apiToken,
+            // The tests' fixed slots lie years back; with the default 30 days the workers
+            // would refuse them as older than the ledger remembers (StaleTickTests).
+            "LEDGER_RETENTION": "3650d",
         ]
         environment["JOBS_FILE"] = jobsFile
         environment.merge(extra) { $1 }

@@ -10,6 +10,9 @@ public enum FailureClass: String, Sendable, CaseIterable, Codable {
     /// A tick that is not one of its job's: a malformed id, a slot off the schedule or
     /// too far ahead, another shard count.
     case invalidTick = "invalid_tick"
+    /// A tick whose window starts before what the alert ledger remembers
+    /// (`LEDGER_RETENTION`) and that no operator asked to run as a backfill.
+    case staleTick = "stale_tick"
     /// The job's SQL failed (syntax, missing table, wrong columns…).
     case jobSQL = "job_sql"
     /// A message larger than the broker accepts.

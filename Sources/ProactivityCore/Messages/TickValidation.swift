@@ -35,3 +35,13 @@ extension TickMessage {
         return derived
     }
 }
+
+extension TickMessage {
+    /// Whether the window starts before what the alert ledger still remembers
+    /// (`now - retention`): the ledger rows that say which of its items were alerted may be
+    /// pruned, so running the tick could send old reminders again. Such a tick runs only
+    /// as an operator's explicit backfill.
+    public func precedesLedger(now: Date, retention: TimeInterval) -> Bool {
+        windowStart < now.addingTimeInterval(-retention)
+    }
+}

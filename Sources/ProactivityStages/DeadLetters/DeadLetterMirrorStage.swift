@@ -8,8 +8,11 @@ import ServiceLifecycle
 
 /// Mirrors the DLQ topic into `worker_dlq` (consumer group of its own). A record's
 /// offset is committed only after its row is committed; the row's unique key (the DLQ
-/// record's topic, partition and offset) makes redelivery harmless, so a mirror killed
-/// at any moment loses nothing and duplicates nothing. A record that cannot be stored
+/// record's topic, partition, offset and content digest) makes redelivery harmless, so
+/// a mirror killed at any moment loses nothing and duplicates nothing, and a topic
+/// created again (offsets from 0) still gets a row for each new record.
+/// `proactivity_dlq_mirror_records_total{outcome}` counts rows written (`mirrored`)
+/// and records recognised as redeliveries (`redelivered`). A record that cannot be stored
 /// for `stallAfter` (the database refusing it some other way than for its content)
 /// makes `/readyz` say where the mirror is stuck, and
 /// `proactivity_dlq_mirror_stalled_seconds` count up.
@@ -61,7 +64,7 @@ public struct DeadLetterMirrorStage: Service {
         let record = DeadLetterStore.Record(
             topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, value: message.value,
             headers: message.headers.map { DeadLetterRow.Header(name: $0.name, value: $0.value.map { Data($0).base64EncodedString() }) },
-            letter: DeadLetter(headers: headerValues))
+            timestampMilliseconds: message.timestampMilliseconds, letter: DeadLetter(headers: headerValues))
         let failingSince = ContinuousClock.now
         let inserted = await retryingUntilShutdown({
             let inserted = try await store.mirror(record)
@@ -86,6 +89,7 @@ public struct DeadLetterMirrorStage: Service {
             return false
         }
         health.report("dlq-mirror.database", failing: nil)
+        metrics.mirrored(redelivery: !inserted)
         logger.info(
             inserted ? "dlq_mirrored" : "dlq_already_mirrored",
             metadata: [

@@ -39,11 +39,16 @@ public struct ReminderWorkerStage: Service {
     let shutdown: ShutdownReport
     /// Rows per page of a tick's window.
     let pageSize: Int
+    /// How long the alert ledger remembers (`LEDGER_RETENTION`): a tick whose window
+    /// starts earlier is refused (`stale_tick`) unless an operator asked for it.
+    let ledgerRetention: TimeInterval
+    /// Operators' requests to run such ticks anyway (`proactivity jobs backfill`).
+    let backfills: BackfillStore
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
-        store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, retryAttempts: Int = 5,
-        pageSize: Int = 2_000, shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?,
+        store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, backfills: BackfillStore,
+        ledgerRetention: TimeInterval, retryAttempts: Int = 5, pageSize: Int = 2_000, shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?,
         clock: any EngineClock, metrics: EngineMetrics, health: HealthState, logger: Logger
     ) {
         self.catalog = catalog
@@ -54,6 +59,8 @@ public struct ReminderWorkerStage: Service {
         self.store = store
         self.events = events
         self.deadLetters = deadLetters
+        self.backfills = backfills
+        self.ledgerRetention = ledgerRetention
         self.retryAttempts = retryAttempts
         self.pageSize = pageSize
         self.databaseProbe = databaseProbe
@@ -231,6 +238,16 @@ public struct ReminderWorkerStage: Service {
             metrics.tickSkipped(job.name, reason: "duplicate")
             logger.info("worker_tick_duplicate", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
             return
+        }
+        if tick.precedesLedger(now: startedAt, retention: ledgerRetention) {
+            guard try await database.run({ try await backfills.isRequested(tickId: tick.tickId) }) else {
+                throw TickFailure(
+                    dependency: "worker",
+                    message:
+                        "the window starts at \(Timestamp.format(tick.windowStart)), before what the alert ledger remembers (LEDGER_RETENTION \(DurationText.format(Int(ledgerRetention))): since \(Timestamp.format(startedAt.addingTimeInterval(-ledgerRetention)))); its items may have been alerted and forgotten, so it is not run. To run it anyway: proactivity jobs backfill \(job.name) --slot \(Timestamp.format(tick.slot))\(job.shards > 1 ? " --shard \(tick.shard)" : "") --reason TEXT",
+                    kind: .permanent(.staleTick))
+            }
+            logger.notice("worker_tick_backfill", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
         }
         let publisher = WindowPublisher(
             store: store, producer: producer, alertsTopic: alertsTopic, database: database, lead: metrics.alertLead(job.name),

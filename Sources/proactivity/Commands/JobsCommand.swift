@@ -4,11 +4,11 @@ import ProactivityCore
 import ProactivityStages
 
 /// `proactivity jobs …`: the jobs and their upcoming runs, for operators (no database
-/// or broker needed).
+/// or broker needed), and `backfill` (both needed).
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jobs", abstract: "The jobs and their upcoming runs (JOBS_FILE, ENGINE_TIMEZONE).",
-        subcommands: [List.self, Next.self])
+        commandName: "jobs", abstract: "The jobs, their upcoming runs (JOBS_FILE, ENGINE_TIMEZONE), and backfills of past slots.",
+        subcommands: [List.self, Next.self, JobsBackfillCommand.self])
 
     /// Loads the job catalog, or exits 2 listing every problem.
     static func catalog() async throws -> JobCatalog {
