@@ -97,17 +97,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Tests only: the seeded random source of the property tests (it prints its seed
+        // and takes PROACTIVITY_TEST_SEED), one copy for every test target.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka"]
         ),
         .testTarget(
             name: "ProactivityCoreTests",
-            dependencies: ["ProactivityCore"]
+            dependencies: ["ProactivityCore", "TestSupport"]
         ),
         .testTarget(
             name: "ProactivityStoreTests",
-            dependencies: ["ProactivityStore"]
+            dependencies: ["ProactivityStore", "TestSupport"]
         ),
         .testTarget(
             name: "IntegrationTests",
@@ -118,6 +121,7 @@ let package = Package(
                 "ProactivityStages",
                 "Observability",
                 "proactivity",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -102,10 +102,14 @@ extension BrokerRestartTests {
             }
             let stopping = ContinuousClock.now
             engine.signal(SIGTERM)
-            let status = try await engine.waitForExit(within: .seconds(20))
+            let status = try await engine.waitForExit(within: .seconds(60))
             #expect(status == 0, "exit status after SIGTERM with the broker gone; output:\n\(engine.text.suffix(3000))")
-            #expect(ContinuousClock.now - stopping < .seconds(12), "within SHUTDOWN_TIMEOUT")
+            let stoppedAfter = ContinuousClock.now - stopping
+            // The engine's own account says whether it kept SHUTDOWN_TIMEOUT; the wall clock
+            // only catches a shutdown that hangs (3× the limit, for a loaded machine).
             #expect(engine.text.contains("stage_stopped") && !engine.text.contains("shutdown_timed_out"))
+            #expect(stoppedAfter < .seconds(30), "SHUTDOWN_TIMEOUT is 10 s")
+            print("shutdown with the broker gone: exited \(stoppedAfter.seconds) s after SIGTERM (SHUTDOWN_TIMEOUT 10 s)")
         }
     }
 }

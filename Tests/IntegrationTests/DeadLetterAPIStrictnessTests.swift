@@ -8,6 +8,7 @@ import ProactivityCore
 import ProactivityStages
 import ProactivityStore
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// The DLQ HTTP API reads its parameters strictly, pages honestly and replays all it says.
@@ -37,8 +38,11 @@ struct DeadLetterAPIStrictnessTests {
                     // Random query strings: an answer (200 or 400), never a 500 or a crash.
                     let names = ["job", "error", "error_class", "since", "until", "processed", "limit", "after", "all", "x", ""]
                     let values = ["", "1", "-1", "abc", "true", "TRUE", "99999999999999999999", "2026-11-25T10:00:00Z", "%00", "%FF", "transient"]
+                    var random = try SeededRandom()
                     for _ in 0..<200 {
-                        let query = (0..<Int.random(in: 0...4)).map { _ in "\(names.randomElement()!)=\(values.randomElement()!)" }.joined(separator: "&")
+                        let query = (0..<Int.random(in: 0...4, using: &random)).map { _ in
+                            "\(names.randomElement(using: &random)!)=\(values.randomElement(using: &random)!)"
+                        }.joined(separator: "&")
                         try await client.execute(uri: "/dlq?\(query)", method: .get, headers: token) { response in
                             #expect([.ok, .badRequest].contains(response.status), "/dlq?\(query) answered \(response.status)")
                         }

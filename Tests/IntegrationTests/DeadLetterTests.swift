@@ -5,6 +5,7 @@ import PostgresNIO
 import ProactivityCore
 import ProactivityStages
 import ProactivityStore
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(4)))
@@ -34,7 +35,8 @@ struct DeadLetterTests {
             try await harness.execute("INSERT INTO events (user_id, title, starts_at) VALUES ('alice', 'Standup', \(slot.addingTimeInterval(600)))")
             var broken = BuiltInJobs.eventReminder
             broken.name = "broken"
-            let random = (0..<1_000_000).map { _ in UInt8.random(in: 0...255) }
+            var generator = try SeededRandom()
+            let random = (0..<1_000_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let good = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
             var future = String(decoding: MessageCoding.encode(good), as: UTF8.self)
             future = future.replacingOccurrences(of: #""schema_version":1"#, with: #""schema_version":2"#)

@@ -1,7 +1,10 @@
 import Kafka
 import Testing
 
-@Suite(.timeLimit(.minutes(1)))
+/// Failures come back typed and in bounded time. The bounds are liveness bounds (15× the
+/// configured timeout, for a loaded machine): they catch a call that hangs, not one that
+/// is slow; the measured times are printed.
+@Suite(.timeLimit(.minutes(2)))
 struct FailureTests {
     /// Connection failures are the point here: keep their log lines out of the output.
     let quiet = {
@@ -19,9 +22,11 @@ struct FailureTests {
         let error = await #expect(throws: KafkaError.self) {
             _ = try await producer.send(KafkaProducerMessage(topic: "nowhere", key: "k", value: "v"))
         }
+        let elapsed = ContinuousClock.now - started
         #expect(error?.code == .messageTimedOut)
         #expect(error?.isRetriable == true)
-        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(elapsed < .seconds(30), "message.timeout.ms is 2 s")
+        print("unreachable broker: the send failed after \(elapsed.seconds) s (message timeout 2 s)")
         try await producer.close(timeout: .seconds(1))
     }
 
@@ -29,8 +34,10 @@ struct FailureTests {
         let admin = try KafkaAdmin(configuration: unreachable, logger: quiet)
         let started = ContinuousClock.now
         let error = await #expect(throws: KafkaError.self) { _ = try await admin.listTopics(timeout: .seconds(2)) }
+        let elapsed = ContinuousClock.now - started
         #expect([KafkaError.Code.transport, .timedOut].contains(error?.code))
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(elapsed < .seconds(30), "the listing's timeout is 2 s")
+        print("unreachable broker: listing topics failed after \(elapsed.seconds) s (timeout 2 s)")
         await admin.close()
     }
 

@@ -125,11 +125,17 @@ struct ProduceConsumeTests {
         #expect(second.offset == first.offset + 1)
     }
 
+    /// A paused partition's record is held back: one written after it to a partition
+    /// that is not paused is handed out first (no fixed wait decides it), and the held
+    /// one follows once resumed.
     @Test func pausedPartitionsHoldBackMessagesUntilResumed() async throws {
         let topic = TestEnvironment.unique("pause")
-        try await TestEnvironment.createTopic(topic, partitions: 1)
+        try await TestEnvironment.createTopic(topic, partitions: 2)
         let producer = try TestEnvironment.producer()
-        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: "k", value: "before"))
+        func send(_ value: String, to partition: Int32) async throws {
+            _ = try await producer.send(KafkaProducerMessage(topic: topic, partition: partition, value: Array(value.utf8)))
+        }
+        try await send("before", to: 0)
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("pause"), topics: [topic])
         var iterator = consumer.messages.makeAsyncIterator()
         let first = try #require(try await iterator.next())
@@ -138,23 +144,11 @@ struct ProduceConsumeTests {
 
         let partition = KafkaTopicPartition(topic: topic, partition: 0)
         try consumer.pause([partition])
-        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: "k", value: "after"))
-        let held = await Task { () -> KafkaConsumerMessage? in
-            await withTaskGroup(of: KafkaConsumerMessage?.self) { group in
-                group.addTask {
-                    var iterator = consumer.messages.makeAsyncIterator()
-                    return try? await iterator.next()
-                }
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(2))
-                    return nil
-                }
-                let result = await group.next()!
-                group.cancelAll()
-                return result
-            }
-        }.value
-        #expect(held == nil, "a paused partition delivered \(held?.valueString ?? "")")
+        try await send("after", to: 0)
+        try await send("mark", to: 1)
+        let next = try #require(try await iterator.next())
+        #expect(next.valueString == "mark", "a paused partition delivered \(next.valueString ?? "")")
+        consumer.markProcessed(next)
 
         try consumer.resume([partition])
         let resumed = try #require(try await iterator.next())

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs `scripts/stack` for a PostgreSQL instance of a test's own (its own data folder
@@ -28,37 +29,21 @@ struct StackScript {
         let output: String
     }
 
-    /// Runs `scripts/stack COMMAND` and waits for it. posix_spawn and waitpid with the
-    /// output in a file, not a pipe: the server it starts outlives the script and would
-    /// hold a pipe open.
-    func run(_ command: String) throws -> Outcome {
-        let script = PipelineHarness.repositoryRoot.appendingPathComponent("scripts/stack").path
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: outputFile) }
+    /// The environment of this instance's scripts: the tests' own, with this
+    /// instance's PostgreSQL data folder and ports and its broker's port.
+    var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["PROACTIVITY_PG_INSTANCE"] = instance
         environment["PROACTIVITY_PG_PORT"] = String(port)
         environment["PROACTIVITY_KAFKA_PORT"] = String(kafkaPort)
-        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
-        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            arguments.forEach { free($0) }
-            variables.forEach { free($0) }
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, script, &actions, nil, arguments, variables) == 0 else {
-            struct SpawnFailed: Error {}
-            throw SpawnFailed()
-        }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
-        return Outcome(status: (status >> 8) & 0xff, output: output)
+        return environment
+    }
+
+    /// Runs `scripts/stack COMMAND` and waits for it.
+    func run(_ command: String) throws -> Outcome {
+        let script = try ScriptProcess("scripts/stack", [command], environment: environment)
+        let status = script.waitUntilExit()
+        return Outcome(status: status, output: script.output)
     }
 
     /// Runs `scripts/stack COMMAND`, recording a test issue when it fails.
@@ -68,12 +53,114 @@ struct StackScript {
     }
 
     /// Stops this instance's servers and deletes the database's data folder, socket
-    /// folder and log.
+    /// folder and the logs named after this instance or its broker's port.
     func remove() {
         _ = try? run("broker-stop")
         _ = try? run("pg-stop")
         try? FileManager.default.removeItem(at: dataFolder)
         try? FileManager.default.removeItem(at: socketFolder)
-        try? FileManager.default.removeItem(at: PipelineHarness.repositoryRoot.appendingPathComponent(".local/log/postgres-\(instance).log"))
+        let logs = PipelineHarness.repositoryRoot.appendingPathComponent(".local/log")
+        for name in ["postgres-\(instance).log", "tansu-\(kafkaPort).log", "demo-\(kafkaPort).log", "engine-\(kafkaPort).log"] {
+            try? FileManager.default.removeItem(at: logs.appendingPathComponent(name))
+        }
+    }
+}
+
+/// A script of the repository (`scripts/…`) run as a child in a process group of its
+/// own, as a terminal runs a foreground command, so that a test can send the whole group
+/// a signal as Ctrl-C does. Its output (both streams) goes to a file, not a pipe: servers
+/// it starts outlive it and would hold a pipe open.
+final class ScriptProcess: @unchecked Sendable {
+    /// The script's process id, which is also its process group's id.
+    let pid: pid_t
+    private let outputFile: String
+    private let exitState = Mutex<Int32?>(nil)
+
+    /// Starts `script` (a path below the repository root) with `arguments` and exactly `environment`.
+    init(_ script: String, _ arguments: [String], environment: [String: String]) throws {
+        let path = PipelineHarness.repositoryRoot.appendingPathComponent(script).path
+        outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("script-\(UUID().uuidString).log").path
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            variables.forEach { free($0) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // As a shell starts a command: every signal at its default action and none
+        // blocked, whatever the test runner ignores or blocks.
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, &actions, &attributes, argv, variables) == 0 else {
+            struct SpawnFailed: Error {}
+            throw SpawnFailed()
+        }
+        self.pid = pid
+    }
+
+    /// What the script printed so far.
+    var output: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` to every process of the script's group (SIGINT: a Ctrl-C).
+    func signalGroup(_ signal: Int32) { kill(-pid, signal) }
+
+    /// Whether a process of the script's group still runs (after the script was reaped:
+    /// what it started in its group and did not stop).
+    var groupIsAlive: Bool { kill(-pid, 0) == 0 }
+
+    /// The exit status once the script has exited (128 + the signal when one ended it),
+    /// without waiting.
+    var exitStatus: Int32? { reap(waiting: false) }
+
+    /// Waits for the script to exit and returns its exit status.
+    func waitUntilExit() -> Int32 { reap(waiting: true)! }
+
+    /// Waits for the script to exit; kills its group and fails when it takes longer.
+    func waitForExit(within limit: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        while exitStatus == nil {
+            if ContinuousClock.now > deadline {
+                signalGroup(SIGKILL)
+                Issue.record("\(pid) did not exit within \(limit); output:\n\(output.suffix(3000))")
+                return waitUntilExit()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return exitStatus!
+    }
+
+    private func reap(waiting: Bool) -> Int32? {
+        exitState.withLock { exit in
+            if exit == nil {
+                var status: Int32 = 0
+                if waitpid(pid, &status, waiting ? 0 : WNOHANG) == pid {
+                    exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                }
+            }
+            return exit
+        }
+    }
+
+    deinit {
+        if exitStatus == nil {
+            signalGroup(SIGKILL)
+            _ = waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: outputFile)
     }
 }

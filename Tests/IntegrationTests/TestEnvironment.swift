@@ -37,9 +37,18 @@ enum TestEnvironment {
         await admin.close()
     }
 
-    static func consumer(group: String, topics: [String], manualCommit: Bool = false) throws -> KafkaConsumer {
+    /// A subscribed consumer that fetches every 20 ms; `statistics` receives librdkafka's
+    /// statistics report every 100 ms.
+    static func consumer(
+        group: String, topics: [String], manualCommit: Bool = false, statistics: (@Sendable (KafkaStatistics) -> Void)? = nil
+    ) throws -> KafkaConsumer {
+        var kafka = try kafka()
+        if let statistics {
+            kafka.statisticsInterval = .milliseconds(100)
+            kafka.statisticsHandler = statistics
+        }
         let configuration = KafkaConsumerConfiguration(
-            kafka: try kafka(), groupID: group, sessionTimeout: .seconds(6), fetchWaitMax: .milliseconds(20),
+            kafka: kafka, groupID: group, sessionTimeout: .seconds(6), fetchWaitMax: .milliseconds(20),
             autoCommitInterval: manualCommit ? nil : .seconds(1))
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         try consumer.subscribe(topics: topics)

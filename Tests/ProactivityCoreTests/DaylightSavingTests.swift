@@ -1,5 +1,6 @@
 import Foundation
 import ProactivityCore
+import TestSupport
 import Testing
 
 /// ISC/Vixie cron's daylight-saving rules: a fixed local time runs once a day (at the
@@ -49,11 +50,12 @@ import Testing
     /// For random expressions and zones over two years: slots strictly increase, and every
     /// fixed-time job fires exactly once per matching day.
     @Test func randomExpressionsFireOncePerDayInOrder() throws {
+        var random = try SeededRandom()
         let zones = ["America/New_York", "Europe/Lisbon", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago", "Pacific/Chatham"]
         for _ in 0..<40 {
-            let minute = Int.random(in: 0...59)
-            let hour = Int.random(in: 0...23)
-            let zone = try #require(TimeZone(identifier: zones.randomElement()!))
+            let minute = Int.random(in: 0...59, using: &random)
+            let hour = Int.random(in: 0...23, using: &random)
+            let zone = try #require(TimeZone(identifier: zones.randomElement(using: &random)!))
             let schedule = Schedule.cron(try CronExpression("\(minute) \(hour) * * *"), timeZone: zone)
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone

@@ -1,5 +1,6 @@
 import Foundation
 import ProactivityCore
+import TestSupport
 import Testing
 
 @Suite struct TickValidationTests {
@@ -53,15 +54,27 @@ import Testing
         #expect(reason(TickMessage(job: BuiltInJobs.taskReminder, slot: slot, producedAt: now))?.contains("names job 'task-reminder'") == true)
     }
 
-    /// Random ticks: an answer every time, never a trap.
-    @Test func randomTicksNeverTrap() {
+    /// Random ticks: an answer every time, never a trap. Each keeps the id of the slot it
+    /// was made for while its slot, shard and shard count are drawn anew, so each one is
+    /// refused, with a short reason.
+    @Test func randomTicksAreRefusedWithAShortReason() throws {
+        var random = try SeededRandom()
+        var refused = 0
         for _ in 0..<5_000 {
             var tick = TickMessage(job: job, slot: slot, producedAt: now)
-            tick.shard = Int.random(in: Int.min...Int.max)
-            tick.shardCount = [0, 1, -1, Int.max, Int.min, Int.random(in: -5...5)].randomElement()!
-            tick.slot = Date(timeIntervalSince1970: [Double.random(in: -1e12...1e12), .infinity, -.infinity, .nan, 0].randomElement()!)
-            tick.coalescedSlots = Int.random(in: Int.min...Int.max)
-            _ = reason(tick)
+            tick.shard = Int.random(in: Int.min...Int.max, using: &random)
+            tick.shardCount = [0, 1, -1, Int.max, Int.min, Int.random(in: -5...5, using: &random)].randomElement(using: &random)!
+            tick.slot = Date(
+                timeIntervalSince1970: [Double.random(in: -1e12...1e12, using: &random), .infinity, -.infinity, .nan, 0].randomElement(using: &random)!)
+            tick.coalescedSlots = Int.random(in: Int.min...Int.max, using: &random)
+            guard let reason = reason(tick) else {
+                Issue.record("accepted: shard \(tick.shard) of \(tick.shardCount), slot \(tick.slot.timeIntervalSince1970)")
+                continue
+            }
+            refused += 1
+            #expect(reason.count < 300, "\(reason)")
         }
+        print("random ticks: \(refused) refused")
+        #expect(refused == 5_000)
     }
 }

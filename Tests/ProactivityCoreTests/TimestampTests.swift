@@ -1,5 +1,6 @@
 import Foundation
 import ProactivityCore
+import TestSupport
 import Testing
 
 @Suite struct TimestampTests {
@@ -16,9 +17,10 @@ import Testing
 
     /// Whole seconds (what schedule slots and most due times are) format exactly as
     /// Foundation formats them: the tick and alert ids of earlier versions are kept.
-    @Test func sameAsFoundationForWholeSeconds() {
+    @Test func sameAsFoundationForWholeSeconds() throws {
+        var random = try SeededRandom()
         for _ in 0..<20_000 {
-            let seconds = Int64.random(in: -2_208_988_800...7_258_118_400)  // 1900…2200
+            let seconds = Int64.random(in: -2_208_988_800...7_258_118_400, using: &random)  // 1900…2200
             let date = Date(timeIntervalSince1970: Double(seconds))
             #expect(Timestamp.format(date) == date.formatted(foundation), "\(seconds) s")
         }
@@ -27,10 +29,11 @@ import Testing
     /// Whole milliseconds keep their millisecond. Foundation truncates the binary
     /// fraction and writes some of them 1 ms early (…52.425 as …52.424): ours differs
     /// from it only there.
-    @Test func wholeMillisecondsKeepTheirMillisecond() {
+    @Test func wholeMillisecondsKeepTheirMillisecond() throws {
+        var random = try SeededRandom()
         for _ in 0..<20_000 {
             // 1900…2100: where a Date (a Double) holds every microsecond exactly.
-            let milliseconds = Int64.random(in: -2_208_988_800_000...4_102_444_800_000)
+            let milliseconds = Int64.random(in: -2_208_988_800_000...4_102_444_800_000, using: &random)
             let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
             let text = Timestamp.format(date)
             let millisecond = Int(((milliseconds % 1000) + 1000) % 1000)
@@ -41,9 +44,10 @@ import Testing
     }
 
     /// Dates PostgreSQL hands back (microseconds) keep the millisecond they were written with.
-    @Test func microsecondDatesTruncateToTheirMillisecond() {
+    @Test func microsecondDatesTruncateToTheirMillisecond() throws {
+        var random = try SeededRandom()
         for _ in 0..<20_000 {
-            let microseconds = Int64.random(in: -2_208_988_800_000_000...4_102_444_800_000_000)
+            let microseconds = Int64.random(in: -2_208_988_800_000_000...4_102_444_800_000_000, using: &random)
             let date = Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
             let text = Timestamp.format(date)
             let millisecond = microseconds >= 0 ? microseconds / 1000 : (microseconds - 999) / 1000

@@ -1,4 +1,5 @@
 import ProactivityStore
+import TestSupport
 import Testing
 
 @Suite struct DatabaseSettingsTests {
@@ -32,10 +33,11 @@ import Testing
 }
 
 @Suite struct HostileDatabaseURLTests {
-    @Test func randomURLsAnswerWithAnErrorOrSettingsNeverATrap() {
+    @Test func randomURLsAnswerWithAnErrorOrSettingsNeverATrap() throws {
+        var random = try SeededRandom()
         let alphabet = Array("postgres:/@?&=%.:abc123_-[]#\u{0} 99999") + ["٣", "🎉"].flatMap { Array($0) }
         for _ in 0..<5_000 {
-            let text = "postgres://" + String((0..<Int.random(in: 0...60)).map { _ in alphabet.randomElement()! })
+            let text = "postgres://" + String((0..<Int.random(in: 0...60, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
             if let settings = try? DatabaseSettings(url: text) {
                 #expect((1...65535).contains(settings.port))
             }
