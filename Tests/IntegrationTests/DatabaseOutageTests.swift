@@ -30,6 +30,8 @@ struct DatabaseOutageTests {
                 "WORKER_GROUP_ID": TestEnvironment.unique("workers"), "HTTP_PORT": "0",
                 // The smallest budget: an outage must not spend it.
                 "WORKER_RETRY_ATTEMPTS": "1",
+                // The fixed slot lies years back (StaleTickTests: the default 30 days refuses it).
+                "LEDGER_RETENTION": "3650d",
             ])
             let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: TestEnvironment.logger)
             let running = Task { try await assembly.run() }
