@@ -28,7 +28,7 @@ public struct StageAssembly: Sendable {
     /// The running service group, so that ``stop()`` can shut it down gracefully.
     private let running = RunningGroup()
     let services: [any Service]
-    let deadLetterAPI: DeadLetterAPI?
+    let operatorRoutes: [any OperatorRoutes]
     let logger: Logger
 
     /// Builds the clients and services (nothing runs yet).
@@ -95,7 +95,7 @@ public struct StageAssembly: Sendable {
                     store: LedgerStore(client: database, logger: logger), retention: settings.ledgerRetention, metrics: metrics,
                     logger: logger))
         }
-        var deadLetterAPI: DeadLetterAPI?
+        var operatorRoutes: [any OperatorRoutes] = []
         if stages.contains(.mirror) {
             let mirrorConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.mirrorGroupID), logger: logger)
@@ -112,14 +112,22 @@ public struct StageAssembly: Sendable {
             let replayProducer = try KafkaProducer(configuration: replayConfiguration, logger: logger)
             let replayer = DeadLetterReplayer(
                 store: store, producer: replayProducer, allowedTopics: settings.replayTopics, metrics: metrics, logger: logger)
-            deadLetterAPI = DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken, logger: logger)
+            operatorRoutes.append(DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken, logger: logger))
+            let runner = ManualRunner(
+                catalog: settings.jobs, ticksTopic: settings.ticksTopic, store: ManualRunStore(client: database, logger: logger),
+                producer: replayProducer, logger: logger)
+            operatorRoutes.append(JobsAPI(runner: runner, token: settings.dlqAPIToken, logger: logger))
+            operatorRoutes.append(
+                ExplainAPI(
+                    explainer: Explainer(catalog: settings.jobs, store: LineageStore(client: database, logger: logger)),
+                    token: settings.dlqAPIToken, logger: logger))
             if let policy = settings.autoReplay {
                 services.append(DeadLetterAutoReplayer(policy: policy, store: store, replayer: replayer, logger: logger))
             }
             metrics.declareDeadLetterMirror()
             metrics.declareFailureHandling(stage: "dlq-mirror", reasons: [])
         }
-        self.deadLetterAPI = deadLetterAPI
+        self.operatorRoutes = operatorRoutes
         services.append(
             ReadinessProbe(
                 admin: try KafkaAdmin(configuration: kafka, logger: logger), database: database, consumers: consumers,
@@ -133,7 +141,7 @@ public struct StageAssembly: Sendable {
     /// The HTTP endpoints (`/healthz`, `/readyz`, `/metrics`) of this process.
     public var router: Router<EngineRequestContext> {
         let router = ObservabilityRouter.make(health: health, metrics: metrics)
-        deadLetterAPI?.register(on: router)
+        for routes in operatorRoutes { routes.register(on: router) }
         return router
     }
 

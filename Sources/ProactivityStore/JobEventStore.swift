@@ -19,10 +19,14 @@ public struct JobExecution: Sendable {
     public var errorMessage: String?
     public var tickId: String?
     public var correlationId: String?
+    /// The definition the job ran with (recorded once per version in
+    /// `worker_job_definitions`, named by its digest on the audit row).
+    public var definition: JobDefinition?
 
     public init(
         jobName: String, status: Status, scheduledAt: Date?, startedAt: Date, finishedAt: Date,
-        payload: [String: JSONValue], errorMessage: String? = nil, tickId: String?, correlationId: String? = nil
+        payload: [String: JSONValue], errorMessage: String? = nil, tickId: String?, correlationId: String? = nil,
+        definition: JobDefinition? = nil
     ) {
         self.jobName = jobName
         self.status = status
@@ -33,6 +37,7 @@ public struct JobExecution: Sendable {
         self.errorMessage = errorMessage
         self.tickId = tickId
         self.correlationId = correlationId
+        self.definition = definition
     }
 
     public var runtimeSeconds: Double { finishedAt.timeIntervalSince(startedAt) }
@@ -55,15 +60,25 @@ public struct JobEventStore: Sendable {
         }
     }
 
+    /// Inserts the audit row, and the job's definition when this version is new, in one statement.
     static func insert(_ execution: JobExecution, on connection: PostgresConnection, logger: Logger) async throws {
         let payload = String(decoding: MessageCoding.encode(execution.payload), as: UTF8.self)
+        // Sorted keys: one definition, one text, one digest.
+        let definition = execution.definition.map { String(decoding: MessageCoding.encode($0.auditRecord), as: UTF8.self) }
         try await connection.query(
             """
+            WITH version AS (
+              SELECT encode(sha256(convert_to(text, 'UTF8')), 'hex') AS digest, text FROM (SELECT \(definition)::text AS text) given
+              WHERE text IS NOT NULL),
+            recorded AS (
+              INSERT INTO worker_job_definitions (definition_digest, job_name, definition)
+              SELECT digest, \(execution.jobName), text::jsonb FROM version ON CONFLICT (definition_digest) DO NOTHING)
             INSERT INTO worker_job_events
-              (job_name, status, scheduled_at, started_at, finished_at, runtime_seconds, payload, error_message, tick_id, correlation_id)
+              (job_name, status, scheduled_at, started_at, finished_at, runtime_seconds, payload, error_message, tick_id, correlation_id,
+               definition_digest)
             VALUES (\(execution.jobName), \(execution.status.rawValue), \(execution.scheduledAt), \(execution.startedAt),
                     \(execution.finishedAt), \(execution.runtimeSeconds), \(payload)::jsonb, \(execution.errorMessage),
-                    \(execution.tickId), \(execution.correlationId))
+                    \(execution.tickId), \(execution.correlationId), (SELECT digest FROM version))
             """, logger: logger)
     }
 

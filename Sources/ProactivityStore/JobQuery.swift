@@ -40,6 +40,21 @@ struct JobQuery {
         return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
     }
 
+    /// The one row of `itemId` due at `dueAt` in a window, if the job's SQL returns it:
+    /// user id and title (for `explain`).
+    func item(_ itemId: String, dueAt: Date, window: (start: Date, end: Date)) -> PostgresQuery {
+        var binds = PostgresBindings()
+        binds.append(window.start)
+        binds.append(window.end)
+        binds.append(itemId)
+        binds.append(dueAt)
+        return PostgresQuery(
+            unsafeSQL: """
+                SELECT due.user_id::text, due.title::text FROM (\(inner)) AS due
+                WHERE due.item_id::text = $3 AND due.due_at::timestamptz = $4::timestamptz LIMIT 1
+                """, binds: binds)
+    }
+
     /// Declares the cursor `name` (an SQL identifier, quoted) over the rows of one window and shard: item id, user
     /// id, title, due time, payload as JSON text (NULL when the job has none). Whether
     /// the ledger has them is asked page by page, in a statement of its own

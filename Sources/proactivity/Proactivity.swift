@@ -18,7 +18,7 @@ struct Proactivity: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             AllCommand.self, TickCommand.self, WorkerCommand.self, MirrorCommand.self, DLQCommand.self, MigrateCommand.self,
-            TopicsCommand.self, JobsCommand.self,
+            TopicsCommand.self, JobsCommand.self, ExplainCommand.self,
             AlertsCommand.self, StatusCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
         ]
     )

@@ -23,8 +23,8 @@ final class ProactivityProcess: @unchecked Sendable {
         let name = "proactivity-\(UUID().uuidString)"
         stdoutFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).out")
         stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).err")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = arguments
         var environment = environment

@@ -14,7 +14,8 @@ extension TickMessage {
     /// window, shard count and id of `job`.
     /// - Parameter now: the worker's clock; a slot more than one slot ahead of it is refused.
     /// - Throws: ``Invalid`` when the slot is not on the job's schedule or too far ahead,
-    ///   the shard is not one of the job's shards, or the id is not `job@slot[#k/n]`.
+    ///   the shard is not one of the job's shards, the id is not `job@slot[#k/n][~manual-RUN]`,
+    ///   or a manual run id is not a lowercase UUID.
     public func validated(for job: JobDefinition, now: Date) throws(Invalid) -> TickMessage {
         guard jobName == job.name else { throw Invalid(description: "the tick names job '\(jobName.prefix(100))', not '\(job.name)'") }
         guard shardCount == job.shards else {
@@ -28,7 +29,14 @@ extension TickMessage {
         guard slot <= latest else {
             throw Invalid(description: "slot \(Timestamp.format(slot)) lies beyond the next slot (\(Timestamp.format(latest)))")
         }
-        let derived = TickMessage(job: job, slot: slot, shard: shard, coalescedSlots: max(0, coalescedSlots), producedAt: producedAt)
+        var derived = TickMessage(job: job, slot: slot, shard: shard, coalescedSlots: max(0, coalescedSlots), producedAt: producedAt)
+        if let manualRun {
+            guard TickMessage.isManualRunId(manualRun) else {
+                throw Invalid(description: "manual_run '\(manualRun.prefix(100))' is not a lowercase UUID")
+            }
+            derived.manualRun = manualRun
+            derived.tickId = TickMessage.id(job: job.name, slot: slot, shard: shard, shardCount: job.shards, manualRun: manualRun)
+        }
         guard tickId == derived.tickId else {
             throw Invalid(description: "tick_id '\(tickId.prefix(100))'\(tickId.count > 100 ? "…" : "") is not '\(derived.tickId)'")
         }

@@ -224,7 +224,7 @@ public struct ReminderWorkerStage: Service {
         let execution = JobExecution(
             jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
             payload: ["tick_id": .string(tick.tickId), "error_class": .string(failure.rawValue)], errorMessage: reason,
-            tickId: tick.tickId, correlationId: correlationId)
+            tickId: tick.tickId, correlationId: correlationId, definition: job)
         try? await events.record(execution)
         return await deadLetters.publish(
             message, jobName: job.name, severity: job.severity, failure: failure, reason: reason, attempts: attempts,
@@ -264,7 +264,7 @@ public struct ReminderWorkerStage: Service {
                 "window_start": .string(MessageCoding.timestamp(tick.windowStart)),
                 "window_end": .string(MessageCoding.timestamp(tick.windowEnd)),
             ],
-            tickId: tick.tickId)
+            tickId: tick.tickId, definition: job)
         try await database.run { try await store.complete(tick, alerts: counts.alerted, execution: execution) }
         let duration = ContinuousClock.now - started
         metrics.jobFinished(job.name, status: "success", duration: duration, at: clock.now())

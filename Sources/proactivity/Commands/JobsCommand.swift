@@ -8,7 +8,7 @@ import ProactivityStages
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs", abstract: "The jobs, their upcoming runs (JOBS_FILE, ENGINE_TIMEZONE), and backfills of past slots.",
-        subcommands: [List.self, Next.self, JobsBackfillCommand.self])
+        subcommands: [List.self, Next.self, JobsRunCommand.self, JobsBackfillCommand.self])
 
     /// Loads the job catalog, or exits 2 listing every problem.
     static func catalog() async throws -> JobCatalog {

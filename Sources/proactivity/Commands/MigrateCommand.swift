@@ -43,10 +43,14 @@ struct MigrateCommand: AsyncParsableCommand {
 
 /// Runs `body` with a running PostgreSQL pool; database failures exit non-zero with
 /// PostgreSQL's own message (never the password).
-func withDatabase(_ settings: EngineSettings, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
+/// - Returns: what `body` returns.
+@discardableResult
+func withDatabase<Result: Sendable>(
+    _ settings: EngineSettings, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
     let client = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
     do {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             await client.start(in: &group)
             defer { group.cancelAll() }
             do {
@@ -58,7 +62,7 @@ func withDatabase(_ settings: EngineSettings, logger: Logger, _ body: @escaping 
                 FileHandle.standardError.write(Data("error: database \(settings.database) cannot be used: \(reason)\n".utf8))
                 throw ExitCode(1)
             }
-            try await body(client)
+            return try await body(client)
         }
     } catch let error as Migrator.MigrationError {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
