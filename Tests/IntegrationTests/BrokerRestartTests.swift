@@ -19,7 +19,7 @@ struct BrokerRestartTests {
     static func withOwnBroker(_ body: (StackScript, KafkaConfiguration, PipelineHarness) async throws -> Void) async throws {
         let stack = StackScript(prefix: "broker")
         try stack.expectSuccess("broker-start")
-        defer { _ = try? stack.run("broker-stop") }
+        defer { stack.remove() }
         let kafka = KafkaConfiguration(bootstrapServers: stack.kafkaAddress, clientID: "broker-restart-test")
         try await PipelineHarness.with { harness in
             try await createTopics([harness.ticksTopic, harness.alertsTopic, harness.dlqTopic], on: kafka)

@@ -9,14 +9,34 @@ struct StackScript {
     let instance: String
     let port: Int
     /// The port of the test's own broker.
-    let kafkaPort = Int.random(in: 19_200...19_999)
+    let kafkaPort = Self.freePort(in: 19_200...19_999)
 
     /// `bootstrap.servers` of the test's own broker.
     var kafkaAddress: String { "127.0.0.1:\(kafkaPort)" }
 
     init(prefix: String) {
         instance = TestEnvironment.unique(prefix).replacingOccurrences(of: "-", with: "_")
-        port = Int.random(in: 56_000...56_999)
+        port = Self.freePort(in: 56_000...56_999)
+    }
+
+    /// A port of `range` that no one listens on now (tried at random, up to 50 times),
+    /// so two tests, or a test and a server left running, do not meet on one port.
+    static func freePort(in range: ClosedRange<Int>) -> Int {
+        for _ in 0..<50 {
+            let candidate = Int.random(in: range)
+            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { return candidate }
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(candidate).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return candidate }
+        }
+        return Int.random(in: range)
     }
 
     var url: String { "postgres://proactivity:proactivity@127.0.0.1:\(port)/proactivity" }
