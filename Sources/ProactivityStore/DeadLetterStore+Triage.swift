@@ -34,7 +34,7 @@ public struct DeadLetterGroup: Sendable, Codable, Hashable {
     public var firstSeen: Date
     public var lastSeen: Date
     /// The group's oldest row, to look at with `dlq show`.
-    public var exampleID: Int64
+    public var exampleId: Int64
 }
 
 extension DeadLetterStore {
@@ -63,7 +63,7 @@ extension DeadLetterStore {
             groups.append(
                 DeadLetterGroup(
                     key: key, rows: count, pending: pending, parked: parked, replayed: replayed, firstSeen: first, lastSeen: last,
-                    exampleID: example))
+                    exampleId: example))
             total = all
         }
         return (groups, total)

@@ -167,7 +167,7 @@ struct DeadLetterTriageTests {
                 }
                 let elapsed = (ContinuousClock.now - started) / .seconds(1)
                 #expect(elapsed >= 4.0 / 4 - 0.2, "5 rows at 4/s took \(elapsed) s")
-                #expect(try await store.count(DeadLetterFilter(fingerprint: Self.timeout, processed: false)) == 0)
+                #expect(try await store.count(DeadLetterFilter(processed: false, fingerprint: Self.timeout)) == 0)
                 // Replaying the group again does nothing: replay stays idempotent.
                 try await ObservabilityApp.make(assembly).test(.router) { client in
                     try await client.execute(uri: "/dlq/replay?fingerprint=\(fingerprint)&rate=4/s", method: .post, headers: token) { response in

@@ -72,7 +72,7 @@ struct AutoReplayPolicyTests {
     @Test func aRowIsEitherDueExhaustedOrWaitingForItsBackoffNeverTwo() {
         let written = Date(timeIntervalSince1970: 1_800_000_000)
         for replays in [0, 1, 2, 3, 4, Optional<Int>.none] as [Int?] {
-            for elapsed in [0.0, 59, 60, 86_400 * 2] {
+            for elapsed: TimeInterval in [0, 59, 60, 172_800] {
                 let due = policy.isDue(
                     errorClass: "transient", processed: false, replays: replays ?? Int.max, createdAt: written, now: written.addingTimeInterval(elapsed))
                 let exhausted = policy.isExhausted(errorClass: "transient", processed: false, replays: replays)

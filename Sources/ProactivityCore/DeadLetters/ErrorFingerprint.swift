@@ -124,16 +124,19 @@ public enum ErrorFingerprint {
         return index
     }
 
-    /// Digits, optionally `.` and digits, ending a word.
+    /// Digits, and `.` and digits when the word ends after them (else the digits alone,
+    /// when the word ends there: `1.0T` is `<n>.0T`).
     private static func number(_ scalars: [Unicode.Scalar], at start: Int) -> Int? {
         var index = start
         guard isDigit(scalars[index]) else { return nil }
         while index < scalars.count, isDigit(scalars[index]) { index += 1 }
+        let whole = index
         if index + 1 < scalars.count, scalars[index] == ".", isDigit(scalars[index + 1]) {
             index += 1
             while index < scalars.count, isDigit(scalars[index]) { index += 1 }
+            if endsWord(scalars, index) { return index }
         }
-        return endsWord(scalars, index) ? index : nil
+        return endsWord(scalars, whole) ? whole : nil
     }
 
     private static func endsWord(_ scalars: [Unicode.Scalar], _ index: Int) -> Bool {

@@ -101,7 +101,7 @@ struct DLQCommand: AsyncParsableCommand {
             for group in groups {
                 table.add(
                     String(group.rows), String(group.pending), String(group.parked), String(group.replayed), MessageCoding.timestamp(group.firstSeen),
-                    MessageCoding.timestamp(group.lastSeen), String(group.exampleID), group.key ?? "(none)")
+                    MessageCoding.timestamp(group.lastSeen), String(group.exampleId), group.key ?? "(none)")
             }
             let shown = groups.count < total ? "\(groups.count) of \(total) groups (raise --limit for more)" : "\(total) group(s)"
             return table.text + "\n" + shown
