@@ -25,7 +25,8 @@ struct DLQCommand: AsyncParsableCommand {
         @Flag(help: "Only rows already replayed.") var processed = false
         @Flag(help: "Only rows not replayed yet.") var unprocessed = false
         @Flag(help: "Only parked rows: transient failures that failed again after their last allowed automatic replay.") var parked = false
-        @Option(help: "At most this many rows (list: 100 by default; replay: every selected row by default).") var limit: Int?
+        @Option(help: "At most this many rows (list: 100 by default, or groups with --group-by; replay: every selected row by default).")
+        var limit: Int?
 
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] where value != nil && MessageCoding.parseTimestamp(value!) == nil {
@@ -130,7 +131,11 @@ struct DLQCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "replay",
             abstract: "Republish rows to their original topic (idempotent: replayed rows need --force).",
-            discussion: "Name rows by id, or select them with the filters and --all.")
+            discussion: """
+                Name rows by id, or select them with the filters (--fingerprint F: a group of `list --group-by \
+                fingerprint`; --parked: the parked rows) or --all. --rate paces a large replay so that it does not \
+                flood the workers; progress lines go to standard error.
+                """)
         @OptionGroup var engine: EngineOptions
         @OptionGroup var filters: Filters
         @Argument(help: "Row ids.") var ids: [Int64] = []
