@@ -99,6 +99,11 @@ public final class EngineMetrics: Sendable {
     private static var dlqBacklog: MetricNameDescriptor {
         MetricNameDescriptor(metricName: "proactivity_dlq_backlog", unitName: "", helpText: "Unprocessed rows in worker_dlq")
     }
+    private static var dlqParked: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_dlq_parked", unitName: "",
+            helpText: "Rows in worker_dlq parked: transient failures that failed again after their last allowed automatic replay")
+    }
     private static var replays: MetricNameDescriptor {
         MetricNameDescriptor(metricName: "proactivity_dlq_replays_total", unitName: "", helpText: "DLQ replays by result")
     }
@@ -245,9 +250,10 @@ public final class EngineMetrics: Sendable {
         for dependency in circuitBreakers { circuitBreaker(dependency, open: false) }
     }
 
-    /// Declares the DLQ mirror's series at zero: the backlog and replays by result.
+    /// Declares the DLQ mirror's series at zero: the backlog, parked rows and replays by result.
     public func declareDeadLetterMirror() {
         _ = registry.makeGauge(descriptor: Self.dlqBacklog, labels: [])
+        _ = registry.makeGauge(descriptor: Self.dlqParked, labels: [])
         mirrorStalled(seconds: 0)
         for outcome in ["mirrored", "redelivered"] {
             _ = registry.makeCounter(descriptor: Self.mirroredRecords, labels: [("outcome", outcome)])
@@ -304,9 +310,10 @@ public final class EngineMetrics: Sendable {
         registry.makeCounter(descriptor: Self.deadLetters, labels: [("stage", stage), ("reason", reason)]).increment()
     }
 
-    /// Unprocessed rows in `worker_dlq`.
-    public func dlqBacklog(_ rows: Int) {
+    /// Unprocessed rows in `worker_dlq`, and how many of them are parked.
+    public func dlqBacklog(_ rows: Int, parked: Int) {
         registry.makeGauge(descriptor: Self.dlqBacklog, labels: []).set(to: Double(rows))
+        registry.makeGauge(descriptor: Self.dlqParked, labels: []).set(to: Double(parked))
     }
 
     /// A DLQ row was replayed (`replayed`, `skipped`, `failed`).

@@ -33,8 +33,15 @@ public struct DeadLetterRow: Sendable, Codable {
     public var attempts: Int?
     public var retryCount: Int
     public var correlationId: String?
+    /// The error message with its variable parts masked (``ErrorFingerprint``).
+    public var fingerprint: String?
     public var createdAt: Date
     public var processedAt: Date?
+    /// When the automatic reprocessing parked the row (its replays are spent).
+    public var parkedAt: Date?
+
+    /// `replayed` (processed), `parked` or `pending`.
+    public var state: DeadLetterState { processedAt != nil ? .replayed : parkedAt != nil ? .parked : .pending }
 
     /// How often the original message had been replayed when it failed into this row
     /// (its `dlq.replay.count` header; 0 for a first failure); `nil` when the header is
@@ -48,12 +55,26 @@ public struct DeadLetterRow: Sendable, Codable {
     public var totalReplays: Int? { earlierReplays.map { $0 + retryCount } }
 }
 
+/// Where a row stands: waiting (`pending`), replayed (or otherwise handled), or parked
+/// (a transient failure that failed again after its last allowed automatic replay).
+public enum DeadLetterState: String, Sendable, Codable, CaseIterable {
+    case pending, parked, replayed
+}
+
 /// Unprocessed dead letters of one job and error class.
 public struct DeadLetterBacklogGroup: Sendable, Codable {
     public var jobName: String
     public var errorClass: String
     public var rows: Int
+    /// Of `rows`, those parked.
+    public var parked: Int
     public var oldest: Date
+}
+
+/// Unprocessed rows, and how many of them are parked.
+public struct DeadLetterBacklog: Sendable, Hashable {
+    public var unprocessed: Int
+    public var parked: Int
 }
 
 /// Which rows an operator means.
@@ -68,14 +89,21 @@ public struct DeadLetterFilter: Sendable {
     public var until: Date?
     /// `true`: only processed rows; `false`: only unprocessed; `nil`: both.
     public var processed: Bool?
+    /// `true`: only parked rows; `false`: only rows not parked; `nil`: both.
+    public var parked: Bool?
+    /// An exact error fingerprint (``ErrorFingerprint``), as a grouping shows it.
+    public var fingerprint: String?
     /// Only rows with a larger id (for paging).
     public var afterID: Int64?
     public var limit: Int
 
     public init(
         ids: [Int64]? = nil, job: String? = nil, errorText: String? = nil, errorClass: String? = nil, since: Date? = nil,
-        until: Date? = nil, processed: Bool? = nil, afterID: Int64? = nil, limit: Int = 100
+        until: Date? = nil, processed: Bool? = nil, parked: Bool? = nil, fingerprint: String? = nil, afterID: Int64? = nil,
+        limit: Int = 100
     ) {
+        self.parked = parked
+        self.fingerprint = fingerprint
         self.afterID = afterID
         self.ids = ids
         self.job = job
@@ -90,8 +118,8 @@ public struct DeadLetterFilter: Sendable {
 
 /// Reads and writes `worker_dlq`.
 public struct DeadLetterStore: Sendable {
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -178,13 +206,14 @@ public struct DeadLetterStore: Sendable {
             INSERT INTO worker_dlq (job_name, payload, error_message, scheduled_for, dlq_topic, dlq_partition, dlq_offset,
                 origin_topic, origin_partition, origin_offset, origin_timestamp, message_key, message_value, headers, stage,
                 consumer_group, error_class, attempts, first_failure_at, last_failure_at, correlation_id, dlq_record_digest,
-                dlq_timestamp)
+                dlq_timestamp, error_fingerprint)
             VALUES (\(letter?.jobName), \(payload)::jsonb, \(errorMessage), \(letter?.originTimestamp), \(record.topic),
                 \(record.partition), \(record.offset), \(letter?.originTopic), \(letter?.originPartition), \(letter?.originOffset),
                 \(letter?.originTimestamp), \(record.key.map { Data($0) }), \(record.value.map { Data($0) }), \(headers)::jsonb,
                 \(letter?.stage), \(letter?.consumerGroup), \(letter?.errorClass.rawValue), \(letter?.attempts),
                 \(letter?.firstFailure), \(letter?.lastFailure), \(letter?.correlationId), \(Data(record.digest)),
-                \(record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }))
+                \(record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }),
+                \(errorMessage.map(ErrorFingerprint.of)))
             ON CONFLICT ON CONSTRAINT worker_dlq_record_key DO NOTHING
             RETURNING id
             """)
@@ -192,25 +221,28 @@ public struct DeadLetterStore: Sendable {
         return false
     }
 
-    /// Unprocessed rows.
-    public func backlog() async throws -> Int {
-        for try await count in try await client.query("SELECT count(*)::int FROM worker_dlq WHERE processed_at IS NULL").decode(Int.self) {
-            return count
+    /// Unprocessed rows, and how many of them are parked.
+    public func backlog() async throws -> DeadLetterBacklog {
+        let rows = try await client.query(
+            "SELECT count(*)::int, (count(*) FILTER (WHERE parked_at IS NOT NULL))::int FROM worker_dlq WHERE processed_at IS NULL")
+        for try await (unprocessed, parked) in rows.decode((Int, Int).self) {
+            return DeadLetterBacklog(unprocessed: unprocessed, parked: parked)
         }
-        return 0
+        return DeadLetterBacklog(unprocessed: 0, parked: 0)
     }
 
     /// Unprocessed rows grouped by job and error class, largest group first.
     public func backlogGroups() async throws -> [DeadLetterBacklogGroup] {
         let rows = try await client.query(
             """
-            SELECT coalesce(job_name, '(unknown)'), coalesce(error_class, '(unknown)'), count(*)::int, min(created_at)
+            SELECT coalesce(job_name, '(unknown)'), coalesce(error_class, '(unknown)'), count(*)::int,
+                (count(*) FILTER (WHERE parked_at IS NOT NULL))::int, min(created_at)
             FROM worker_dlq WHERE processed_at IS NULL
             GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
             """)
         var groups: [DeadLetterBacklogGroup] = []
-        for try await (job, errorClass, count, oldest) in rows.decode((String, String, Int, Date).self) {
-            groups.append(DeadLetterBacklogGroup(jobName: job, errorClass: errorClass, rows: count, oldest: oldest))
+        for try await (job, errorClass, count, parked, oldest) in rows.decode((String, String, Int, Int, Date).self) {
+            groups.append(DeadLetterBacklogGroup(jobName: job, errorClass: errorClass, rows: count, parked: parked, oldest: oldest))
         }
         return groups
     }
@@ -223,14 +255,14 @@ public struct DeadLetterStore: Sendable {
                 columns: """
                     id, job_name, error_class, error_message, stage, origin_topic, origin_partition, origin_offset,
                     dlq_topic, dlq_partition, dlq_offset, message_key, message_value, headers::text, attempts, retry_count,
-                    correlation_id, created_at, processed_at
+                    correlation_id, error_fingerprint, created_at, processed_at, parked_at
                     """,
                 tail: "ORDER BY id LIMIT \(filter.limit)"))
         var result: [DeadLetterRow] = []
         for try await row in rows {
             let cells = try row.decode(
                 (Int64, String?, String?, String?, String?, String?, Int32?, Int64?, String?, Int32?, Int64?, Data?, Data?, String?,
-                 Int?, Int, String?, Date, Date?).self)
+                 Int?, Int, String?, String?, Date, Date?, Date?).self)
             let headers = cells.13.flatMap { try? JSONDecoder().decode([DeadLetterRow.Header].self, from: Data($0.utf8)) } ?? []
             result.append(
                 DeadLetterRow(
@@ -238,7 +270,7 @@ public struct DeadLetterStore: Sendable {
                     originTopic: cells.5, originPartition: cells.6, originOffset: cells.7,
                     dlqTopic: cells.8, dlqPartition: cells.9, dlqOffset: cells.10, key: cells.11.map { Array($0) },
                     value: cells.12.map { Array($0) }, headers: headers, attempts: cells.14, retryCount: cells.15,
-                    correlationId: cells.16, createdAt: cells.17, processedAt: cells.18))
+                    correlationId: cells.16, fingerprint: cells.17, createdAt: cells.18, processedAt: cells.19, parkedAt: cells.20))
         }
         return result
     }
@@ -255,7 +287,7 @@ public struct DeadLetterStore: Sendable {
 
     /// `SELECT columns FROM worker_dlq WHERE <the filter> tail`; only `columns` and
     /// `tail` are SQL text (ours), every value is bound.
-    private func selection(_ filter: DeadLetterFilter, columns: String, tail: String) -> PostgresQuery {
+    func selection(_ filter: DeadLetterFilter, columns: String, tail: String) -> PostgresQuery {
         let pattern = filter.errorText.map { "%\($0)%" }
         return """
             SELECT \(unescaped: columns)
@@ -268,6 +300,8 @@ public struct DeadLetterStore: Sendable {
               AND (\(filter.since)::timestamptz IS NULL OR created_at >= \(filter.since))
               AND (\(filter.until)::timestamptz IS NULL OR created_at < \(filter.until))
               AND (\(filter.processed)::boolean IS NULL OR (processed_at IS NOT NULL) = \(filter.processed))
+              AND (\(filter.parked)::boolean IS NULL OR (parked_at IS NOT NULL) = \(filter.parked))
+              AND (\(filter.fingerprint)::text IS NULL OR error_fingerprint = \(filter.fingerprint))
             \(unescaped: tail)
             """
     }
@@ -275,7 +309,7 @@ public struct DeadLetterStore: Sendable {
     /// Replays rows under a claim: in one transaction, locks the rows among `ids` that no
     /// other replay holds (`FOR UPDATE SKIP LOCKED`) and, unless `force`, that are not
     /// processed; hands their ids to `publish`; marks the ids it returns replayed
-    /// (`retry_count + 1`, `processed_at = now()`); commits. Two replays of one row at
+    /// (`retry_count + 1`, `processed_at = now()`, no longer parked); commits. Two replays of one row at
     /// the same moment publish it once; a crash before the commit leaves the row
     /// unprocessed (its record may have been published: replay is at-least-once).
     /// - Returns: the ids claimed, and the new retry count of each row marked replayed.
@@ -299,7 +333,7 @@ public struct DeadLetterStore: Sendable {
             if !published.isEmpty {
                 for try await (id, count) in try await connection.query(
                     """
-                    UPDATE worker_dlq SET retry_count = retry_count + 1, processed_at = now()
+                    UPDATE worker_dlq SET retry_count = retry_count + 1, processed_at = now(), parked_at = NULL
                     WHERE id = ANY(\(published)::bigint[]) RETURNING id, retry_count
                     """, logger: logger
                 ).decode((Int64, Int).self) {

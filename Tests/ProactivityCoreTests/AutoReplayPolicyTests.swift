@@ -55,3 +55,29 @@ struct AutoReplayPolicyTests {
         #expect(DeadLetter.storable("short", limit: 200) == "short")
     }
 }
+
+@Suite struct ParkingRuleTests {
+    let policy = AutoReplayPolicy(maxReplays: 3, backoff: 60, interval: 10)
+
+    @Test func aTransientRowIsParkedOnceItsOriginalUsedEveryAutomaticReplay() {
+        #expect(!policy.isExhausted(errorClass: "transient", processed: false, replays: 2))
+        #expect(policy.isExhausted(errorClass: "transient", processed: false, replays: 3))
+        #expect(policy.isExhausted(errorClass: "transient", processed: false, replays: nil), "an unreadable count is spent")
+        #expect(!policy.isExhausted(errorClass: "transient", processed: true, replays: 3), "a replayed row is not parked")
+        for permanent in FailureClass.allCases where !permanent.isTransient {
+            #expect(!policy.isExhausted(errorClass: permanent.rawValue, processed: false, replays: 9), "\(permanent) waits for an operator anyway")
+        }
+    }
+
+    @Test func aRowIsEitherDueExhaustedOrWaitingForItsBackoffNeverTwo() {
+        let written = Date(timeIntervalSince1970: 1_800_000_000)
+        for replays in [0, 1, 2, 3, 4, Optional<Int>.none] as [Int?] {
+            for elapsed: TimeInterval in [0, 59, 60, 172_800] {
+                let due = policy.isDue(
+                    errorClass: "transient", processed: false, replays: replays ?? Int.max, createdAt: written, now: written.addingTimeInterval(elapsed))
+                let exhausted = policy.isExhausted(errorClass: "transient", processed: false, replays: replays)
+                #expect(!(due && exhausted), "replays \(String(describing: replays)), \(elapsed) s")
+            }
+        }
+    }
+}

@@ -47,7 +47,7 @@ import Testing
         }
         print("cron expressions: \(answers)")
         #expect(answers.values > 0 && answers.errors > 0, "both answers exercised: \(answers)")
-        for text in ["*/0 * * * *", "0-99999999999999999999 * * * *", "5-1 * * * *", "* * * * * * *", "60 * * * *", "*/-1 * * * *"] {
+        for text in ["*/0 * * * *", "0-99999999999999999999 * * * *", "5-1 * * * *", "* * * * * * *", "60 * * * *", "*/-1 * * * *", "99/5 * * * *", "0 25/2 * * *"] {
             #expect(throws: CronExpression.ParseError.self, "'\(text)'") { try CronExpression(text) }
         }
     }

@@ -23,6 +23,14 @@ public struct AutoReplayPolicy: Sendable, Hashable {
         min(86_400, backoff * pow(2, Double(min(replays, 20))))
     }
 
+    /// Whether a row is to be *parked*: a transient failure not replayed yet whose
+    /// original message has used every automatic replay (`replays` is `nil` when its
+    /// count is unreadable, which counts as spent): it failed again after its last
+    /// allowed automatic replay and waits for an operator.
+    public func isExhausted(errorClass: String?, processed: Bool, replays: Int?) -> Bool {
+        errorClass == FailureClass.transient.rawValue && !processed && (replays ?? Int.max) >= maxReplays
+    }
+
     /// Whether a row is due for an automatic replay at `now`.
     /// - Parameters:
     ///   - errorClass: the row's failure class.

@@ -9,6 +9,8 @@ import Foundation
 /// `dlq.error.message`, `dlq.attempts`, `dlq.failure.first`, `dlq.failure.last`,
 /// `dlq.correlation.id`; a replayed record also has `dlq.replay.id` and
 /// `dlq.replay.count`. Timestamps are ISO 8601 UTC; numbers are decimal text.
+/// The same context is also written under Kafka Connect's dead-letter header names
+/// (``ConnectHeader``), so tools made for Connect's DLQs read ours.
 public struct DeadLetter: Sendable, Hashable {
     public var originTopic: String
     public var originPartition: Int32
@@ -82,8 +84,23 @@ public struct DeadLetter: Sendable, Hashable {
         return count
     }
 
-    /// The context as (name, value) headers.
-    public var headers: [(name: String, value: String)] {
+    /// The context as (name, value) headers: ours (`dlq.*`), then Kafka Connect's.
+    public var headers: [(name: String, value: String)] { ownHeaders + connectHeaders }
+
+    /// Whether a header is dead-letter context a new failure replaces: every
+    /// `__connect.errors.*` header and every `dlq.*` header but the replay ones (which
+    /// carry the replay count across failures).
+    public static func isReplacedContext(_ name: String) -> Bool {
+        name.hasPrefix(ConnectHeader.prefix) || (name.hasPrefix(Header.prefix) && !name.hasPrefix(Header.replayPrefix))
+    }
+
+    /// Whether a header is dead-letter context of any kind (`dlq.*` or `__connect.errors.*`),
+    /// which a replayed record does not carry back to its topic.
+    public static func isContext(_ name: String) -> Bool {
+        name.hasPrefix(Header.prefix) || name.hasPrefix(ConnectHeader.prefix)
+    }
+
+    private var ownHeaders: [(name: String, value: String)] {
         var headers: [(String, String)] = [
             (Header.originTopic, originTopic), (Header.originPartition, String(originPartition)),
             (Header.originOffset, String(originOffset)), (Header.consumerGroup, consumerGroup), (Header.stage, stage),

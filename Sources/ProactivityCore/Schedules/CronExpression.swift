@@ -60,6 +60,10 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
                 bounds = low...high
             } else {
                 guard let value = Int(pieces[0]) else { throw bad(name, text) }
+                // `value/step` runs to the field's end: a value past it is no range at all.
+                guard range.contains(value) else {
+                    throw ParseError(description: "cron \(name) field '\(text)' is outside \(range.lowerBound)-\(range.upperBound)")
+                }
                 bounds = value...(pieces.count == 2 ? range.upperBound : value)
             }
             guard range.contains(bounds.lowerBound), range.contains(bounds.upperBound) else {

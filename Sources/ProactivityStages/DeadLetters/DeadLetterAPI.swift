@@ -9,10 +9,10 @@ import ProactivityStore
 ///
 /// | route | parameters |
 /// | --- | --- |
-/// | `GET /dlq` | `job`, `error`, `error_class`, `since`, `until`, `processed`, `limit` (1…1000, 100), `after` (cursor) |
+/// | `GET /dlq` | the filters `job`, `error`, `error_class`, `fingerprint`, `since`, `until`, `processed`, `parked`; `limit` (1…1000, 100), `after` (cursor); or `group_by` (`class`, `job`, `fingerprint`) and `limit` groups |
 /// | `GET /dlq/{id}` | none |
 /// | `POST /dlq/{id}/replay` | `force`, `dry_run` |
-/// | `POST /dlq/replay` | the filters of `GET /dlq`, or `all`; `force`, `dry_run` |
+/// | `POST /dlq/replay` | the filters of `GET /dlq`, or `all`; `force`, `dry_run`, `rate` (`N/s`, `N/m`) |
 ///
 /// Parameters are strict: an unknown name or a bad value is a 400 naming it; booleans are
 /// `true`/`false`/`1`/`0` in any case; another method gets 405 with `Allow`. Lists carry
@@ -36,7 +36,7 @@ public struct DeadLetterAPI: Sendable {
 
     /// Keys and values in a list are cut to this many bytes.
     static let listByteLimit = 4096
-    static let filterParameters: Set<String> = ["job", "error", "error_class", "since", "until", "processed"]
+    static let filterParameters: Set<String> = ["job", "error", "error_class", "fingerprint", "since", "until", "processed", "parked"]
 
     /// A row as the API shows it: bytes in base64.
     struct RowView: Encodable {
@@ -55,8 +55,11 @@ public struct DeadLetterAPI: Sendable {
         var attempts: Int?
         var retryCount: Int
         var correlationId: String?
+        var fingerprint: String?
+        var state: DeadLetterState
         var createdAt: Date
         var processedAt: Date?
+        var parkedAt: Date?
 
         init(_ row: DeadLetterRow, byteLimit: Int?) {
             func encoded(_ bytes: [UInt8]?) -> (String?, Bool) {
@@ -70,6 +73,7 @@ public struct DeadLetterAPI: Sendable {
             (value, valueTruncated) = encoded(row.value)
             (keyBytes, valueBytes) = (row.key?.count ?? 0, row.value?.count ?? 0)
             (headers, attempts, retryCount, correlationId, createdAt, processedAt) = (row.headers, row.attempts, row.retryCount, row.correlationId, row.createdAt, row.processedAt)
+            (fingerprint, state, parkedAt) = (row.fingerprint, row.state, row.parkedAt)
         }
     }
 
@@ -79,6 +83,14 @@ public struct DeadLetterAPI: Sendable {
         let total: Int
         /// The `after` of the next page; `nil` on the last.
         let nextAfter: Int64?
+    }
+
+    struct Groups: ResponseEncodable {
+        let groupBy: DeadLetterGrouping
+        /// The largest groups first, at most `limit`.
+        let groups: [DeadLetterGroup]
+        /// Groups in all.
+        let total: Int
     }
 
     struct One: ResponseEncodable {
@@ -92,15 +104,20 @@ public struct DeadLetterAPI: Sendable {
     /// Adds the routes.
     public func register(on router: Router<EngineRequestContext>) {
         let group = router.group("dlq").add(middleware: BearerTokenMiddleware(token: token, logger: logger))
-        group.get { request, _ in
-            let query = try APIQuery(request.uri.queryParameters, known: Self.filterParameters.union(["limit", "after"]))
+        group.get { request, context -> Response in
+            let query = try APIQuery(request.uri.queryParameters, known: Self.filterParameters.union(["limit", "after", "group_by"]))
             var filter = try Self.filter(query)
             filter.limit = try query.int("limit", in: 1...1000) ?? 100
+            if let grouping = try Self.grouping(query) {
+                let (groups, total) = try await store.groups(filter, by: grouping)
+                return try Groups(groupBy: grouping, groups: groups, total: total).response(from: request, context: context)
+            }
             filter.afterID = try query.int("after", in: 0...Int64.max)
             let rows = try await store.list(filter)
-            return Page(
+            return try Page(
                 rows: rows.map { RowView($0, byteLimit: Self.listByteLimit) }, total: try await store.count(filter),
-                nextAfter: rows.count == filter.limit ? rows.last?.id : nil)
+                nextAfter: rows.count == filter.limit ? rows.last?.id : nil
+            ).response(from: request, context: context)
         }
         group.get(":id") { request, context -> One in
             _ = try APIQuery(request.uri.queryParameters, known: [])
@@ -119,15 +136,24 @@ public struct DeadLetterAPI: Sendable {
                 outcome: try await replayer.replay(rows, force: try query.bool("force") ?? false, dryRun: try query.bool("dry_run") ?? false))
         }
         group.post("replay") { request, _ in
-            let query = try APIQuery(request.uri.queryParameters, known: Self.filterParameters.union(["all", "force", "dry_run"]))
+            let query = try APIQuery(request.uri.queryParameters, known: Self.filterParameters.union(["all", "force", "dry_run", "rate"]))
             let filter = try Self.filter(query)
             let all = try query.bool("all") ?? false
-            guard all || filter.job != nil || filter.errorText != nil || filter.errorClass != nil || filter.since != nil || filter.until != nil
-                || filter.processed != nil
-            else { throw HTTPError(.badRequest, message: "give a filter (job, error, error_class, since, until, processed) or all=true") }
+            guard all || filter.job != nil || filter.errorText != nil || filter.errorClass != nil || filter.fingerprint != nil || filter.since != nil
+                || filter.until != nil || filter.processed != nil || filter.parked != nil
+            else {
+                throw HTTPError(
+                    .badRequest, message: "give a filter (\(Self.filterParameters.sorted().joined(separator: ", "))) or all=true")
+            }
+            let rate = try query.string("rate").map { text in
+                guard let rate = ReplayRate(text) else {
+                    throw HTTPError(.badRequest, message: "rate must be like 50/s or 30/m (at most 100000/s, at least 1/m), not '\(text.prefix(100))'")
+                }
+                return rate
+            }
             return ReplayResult(
                 outcome: try await replayer.replayAll(
-                    matching: filter, force: try query.bool("force") ?? false, dryRun: try query.bool("dry_run") ?? false))
+                    matching: filter, force: try query.bool("force") ?? false, dryRun: try query.bool("dry_run") ?? false, rate: rate))
         }
         // Another method on a known path: 405 naming the one allowed.
         for (path, allowed) in [("", HTTPRequest.Method.get), (":id", .get), ("replay", .post), (":id/replay", .post)] {
@@ -151,9 +177,25 @@ public struct DeadLetterAPI: Sendable {
         if let errorClass, FailureClass(rawValue: errorClass) == nil {
             throw HTTPError(.badRequest, message: "error_class must be one of \(FailureClass.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let fingerprint = query.string("fingerprint")
+        if let fingerprint, fingerprint.isEmpty || fingerprint.unicodeScalars.count > ErrorFingerprint.maximumLength {
+            throw HTTPError(.badRequest, message: "fingerprint must be 1 to \(ErrorFingerprint.maximumLength) characters, as a grouping shows it")
+        }
         return DeadLetterFilter(
             job: query.string("job"), errorText: query.string("error"), errorClass: errorClass, since: try query.date("since"),
-            until: try query.date("until"), processed: try query.bool("processed"))
+            until: try query.date("until"), processed: try query.bool("processed"), parked: try query.bool("parked"), fingerprint: fingerprint)
+    }
+
+    /// `group_by`, when given; it lists groups, so it takes no row cursor.
+    static func grouping(_ query: APIQuery) throws -> DeadLetterGrouping? {
+        guard let text = query.string("group_by") else { return nil }
+        guard let grouping = DeadLetterGrouping(rawValue: text) else {
+            throw HTTPError(
+                .badRequest,
+                message: "group_by must be one of \(DeadLetterGrouping.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text.prefix(100))'")
+        }
+        guard query.string("after") == nil else { throw HTTPError(.badRequest, message: "after pages rows; it does not go with group_by") }
+        return grouping
     }
 }
 

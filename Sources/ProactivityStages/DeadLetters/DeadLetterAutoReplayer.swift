@@ -7,7 +7,9 @@ import ServiceLifecycle
 /// The optional periodic reprocessing routine (off by default; part of the DLQ mirror):
 /// every `policy.interval` it replays the rows ``AutoReplayPolicy`` says are due, the
 /// way an operator's `dlq replay` does. A replayed message that fails again comes back
-/// as a new row carrying its replay count, so the budget holds across failures.
+/// as a new row carrying its replay count, so the budget holds across failures; a row
+/// whose budget is spent is *parked* (``AutoReplayPolicy/isExhausted(errorClass:processed:replays:)``):
+/// logged (`dlq_parked`), counted in `proactivity_dlq_parked`, and left to an operator.
 public struct DeadLetterAutoReplayer: Service {
     let policy: AutoReplayPolicy
     let store: DeadLetterStore
@@ -41,15 +43,28 @@ public struct DeadLetterAutoReplayer: Service {
         }
     }
 
-    /// Replays every row due now, reading unprocessed transient rows in pages of 500.
+    /// Replays every row due now and parks every row whose replays are spent, reading
+    /// unprocessed transient rows not parked yet in pages of 500.
     /// - Returns: the ids replayed.
     @discardableResult
     public func replayDueRows(now: Date = Date()) async throws -> [Int64] {
         var replayed: [Int64] = []
         var failed = 0
-        var filter = DeadLetterFilter(errorClass: FailureClass.transient.rawValue, processed: false, limit: 500)
+        var filter = DeadLetterFilter(errorClass: FailureClass.transient.rawValue, processed: false, parked: false, limit: 500)
         while true {
             let page = try await store.list(filter)
+            let exhausted = page.filter { policy.isExhausted(errorClass: $0.errorClass, processed: $0.processedAt != nil, replays: $0.totalReplays) }
+            if !exhausted.isEmpty {
+                let parked = try await store.park(ids: exhausted.map(\.id))
+                if !parked.isEmpty {
+                    logger.warning(
+                        "dlq_parked",
+                        metadata: [
+                            "rows": "\(parked.count)", "dlq_ids": "\(parked.prefix(20).map(String.init).joined(separator: ","))",
+                            "max_replays": "\(policy.maxReplays)",
+                        ])
+                }
+            }
             let due = page.filter {
                 policy.isDue(
                     errorClass: $0.errorClass, processed: $0.processedAt != nil, replays: $0.totalReplays ?? Int.max, createdAt: $0.createdAt, now: now)
@@ -65,6 +80,8 @@ public struct DeadLetterAutoReplayer: Service {
         if !replayed.isEmpty || failed > 0 {
             logger.notice("dlq_auto_replayed", metadata: ["replayed": "\(replayed.count)", "failed": "\(failed)"])
         }
+        let backlog = try await store.backlog()
+        replayer.metrics.dlqBacklog(backlog.unprocessed, parked: backlog.parked)
         return replayed
     }
 }

@@ -68,7 +68,8 @@ public struct DeadLetterMirrorStage: Service {
         let failingSince = ContinuousClock.now
         let inserted = await retryingUntilShutdown({
             let inserted = try await store.mirror(record)
-            metrics.dlqBacklog(try await store.backlog())
+            let backlog = try await store.backlog()
+            metrics.dlqBacklog(backlog.unprocessed, parked: backlog.parked)
             return inserted
         }, answers: { [databaseProbe] in await databaseProbe() == nil }) { error, delay in
             metrics.retried(stage: "dlq-mirror")

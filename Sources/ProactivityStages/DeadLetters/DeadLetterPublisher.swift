@@ -5,7 +5,8 @@ import Observability
 import ProactivityCore
 
 /// Sends messages that cannot be processed to the DLQ topic: the original key, value
-/// and headers unchanged, plus the `dlq.*` context headers (see ``DeadLetter``).
+/// and headers unchanged, plus the `dlq.*` context headers and the same context under
+/// Kafka Connect's `__connect.errors.*` names (see ``DeadLetter``).
 ///
 /// `publish` returns only once the broker has the record (retrying with backoff), or
 /// when the stage shuts down: the caller moves past the failed message only after that.
@@ -43,11 +44,12 @@ public struct DeadLetterPublisher: Sendable {
             consumerGroup: consumerGroup, stage: stage, jobName: jobName, errorClass: failure, errorMessage: reason,
             attempts: attempts, firstFailure: firstFailure ?? now, lastFailure: now,
             correlationId: DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset))
-        // The original headers stay, except an earlier failure's context; a replay's
-        // `dlq.replay.*` headers stay too, so the replay count carries over.
+        // The original headers stay, except an earlier failure's context (ours and
+        // Connect's, so a record that failed again carries one copy); a replay's
+        // `dlq.replay.*` headers stay, so the replay count carries over.
         let record = KafkaProducerMessage(
             topic: topic, key: message.key, value: message.value,
-            headers: message.headers.filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) || $0.name.hasPrefix(DeadLetter.Header.replayPrefix) }
+            headers: message.headers.filter { !DeadLetter.isReplacedContext($0.name) }
                 + letter.headers.map { KafkaHeader(name: $0.name, string: $0.value) })
         let report = await retryingUntilShutdown({ try await producer.send(record) }, answers: { await producer.brokerAnswers() }) {
             error, delay in

@@ -16,6 +16,10 @@ import Synchronization
 /// A record's origin is what someone wrote into the DLQ topic: only rows whose origin is
 /// one of `allowedTopics` (the engine's own input topics) are replayed, so a forged
 /// record cannot be replayed into, say, the alerts topic.
+///
+/// With a ``ReplayRate``, rows are claimed and published in batches of `rate.burst`
+/// paced by a ``ReplayPacer``, so a large replay reaches the workers at that rate
+/// instead of all at once.
 public struct DeadLetterReplayer: Sendable {
     let store: DeadLetterStore
     let producer: KafkaProducer
@@ -44,9 +48,18 @@ public struct DeadLetterReplayer: Sendable {
         public var dryRun = false
     }
 
-    /// Replays rows in batches, reporting progress after each.
+    /// Replays rows in batches (of 500, or `rate.burst` paced at `rate`), reporting
+    /// progress after each: rows done so far, and rows to do.
     public func replay(
-        _ rows: [DeadLetterRow], force: Bool, dryRun: Bool, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+        _ rows: [DeadLetterRow], force: Bool, dryRun: Bool, rate: ReplayRate? = nil, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> Outcome {
+        var pacer = rate.map(ReplayPacer.init)
+        return try await replay(rows, force: force, dryRun: dryRun, pacer: &pacer, since: .now, progress: progress)
+    }
+
+    private func replay(
+        _ rows: [DeadLetterRow], force: Bool, dryRun: Bool, pacer: inout ReplayPacer?, since start: ContinuousClock.Instant,
+        progress: @Sendable (Int, Int) -> Void
     ) async throws -> Outcome {
         var outcome = Outcome(dryRun: dryRun)
         var eligible: [DeadLetterRow] = []
@@ -66,8 +79,10 @@ public struct DeadLetterReplayer: Sendable {
             outcome.replayed = eligible.map(\.id)
             return outcome
         }
-        for start in stride(from: 0, to: eligible.count, by: 500) {
-            let batch = Array(eligible[start..<min(start + 500, eligible.count)])
+        let batchSize = pacer?.rate.burst ?? 500
+        for first in stride(from: 0, to: eligible.count, by: batchSize) {
+            let batch = Array(eligible[first..<min(first + batchSize, eligible.count)])
+            try await pace(&pacer, batch.count, since: start)
             let failures = Failures()
             let (producer, byID) = (self.producer, Dictionary(uniqueKeysWithValues: batch.map { ($0.id, $0) }))
             let (claimed, retryCounts) = try await store.replayClaimed(ids: batch.map(\.id), force: force) { claimed in
@@ -90,7 +105,7 @@ public struct DeadLetterReplayer: Sendable {
                 logger.info("dlq_replayed", metadata: ["dlq_id": "\(row.id)", "retry_count": "\(count)", "job_name": "\(row.jobName ?? "unknown")"])
             }
             outcome.failed += failures.all
-            progress(start + batch.count, eligible.count)
+            progress(first + batch.count, eligible.count)
         }
         metrics.replayed(result: "replayed", count: outcome.replayed.count)
         metrics.replayed(result: "skipped", count: outcome.skipped.count)
@@ -105,19 +120,34 @@ public struct DeadLetterReplayer: Sendable {
         func add(_ failure: Outcome.Skipped) { state.withLock { $0.append(failure) } }
     }
 
+    /// Waits until the pacer lets `count` rows go (at once without a rate).
+    private func pace(_ pacer: inout ReplayPacer?, _ count: Int, since start: ContinuousClock.Instant) async throws {
+        guard var current = pacer else { return }
+        let elapsed = (ContinuousClock.now - start) / .seconds(1)
+        let wait = current.reserve(count, now: elapsed)
+        pacer = current
+        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+    }
+
     /// Replays every row `filter` selects, in pages of 500 (its limit is ignored: all
-    /// means all), reporting progress after each page.
+    /// means all), at `rate` when given, reporting the rows handled so far after each
+    /// batch.
     public func replayAll(
-        matching filter: DeadLetterFilter, force: Bool, dryRun: Bool, progress: @Sendable (Int) -> Void = { _ in }
+        matching filter: DeadLetterFilter, force: Bool, dryRun: Bool, rate: ReplayRate? = nil, progress: @Sendable (Int) -> Void = { _ in }
     ) async throws -> Outcome {
         var filter = filter
         filter.limit = 500
         filter.afterID = nil
         var total = Outcome(dryRun: dryRun)
+        var pacer = rate.map(ReplayPacer.init)
+        let start = ContinuousClock.now
         while true {
             let page = try await store.list(filter)
             guard let last = page.last else { break }
-            let outcome = try await replay(page, force: force, dryRun: dryRun)
+            let before = total.replayed.count + total.skipped.count + total.failed.count
+            let outcome = try await replay(page, force: force, dryRun: dryRun, pacer: &pacer, since: start) { done, _ in
+                progress(before + done)
+            }
             total.replayed += outcome.replayed
             total.skipped += outcome.skipped
             total.failed += outcome.failed
@@ -130,7 +160,7 @@ public struct DeadLetterReplayer: Sendable {
     /// The original record, with replay headers instead of the DLQ context.
     static func message(_ row: DeadLetterRow) -> KafkaProducerMessage {
         var headers = row.headers
-            .filter { !$0.name.hasPrefix(DeadLetter.Header.prefix) }
+            .filter { !DeadLetter.isContext($0.name) }
             .map { KafkaHeader(name: $0.name, value: $0.value.flatMap { Data(base64Encoded: $0) }.map { Array($0) }) }
         headers.append(KafkaHeader(name: DeadLetter.Header.replayID, string: String(row.id)))
         // An unreadable count stays unreadable, so the automatic replay's budget stays spent.

@@ -10,7 +10,10 @@ struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Apply pending database migrations (Migrations/*.sql), each once, in order.",
-        discussion: "The folder is found next to the binary or in the current directory; PROACTIVITY_MIGRATIONS_DIR overrides.")
+        discussion: """
+            The folder is found next to the binary or in the current directory; PROACTIVITY_MIGRATIONS_DIR overrides. \
+            Then fills in the error fingerprint of worker_dlq rows written without one.
+            """)
 
     @OptionGroup var engine: EngineOptions
 
@@ -37,6 +40,9 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             let applied = try await migrator.migrate()
             print(applied.isEmpty ? "database is up to date (\(migrator.migrations.count) migrations)" : "applied: \(applied.joined(separator: ", "))")
+            // Rows an older mirror wrote get the fingerprint the mirror now stores (0013).
+            let filled = try await DeadLetterStore(client: client, logger: logger).backfillFingerprints()
+            if filled > 0 { print("error fingerprints filled in for \(filled) worker_dlq row(s)") }
         }
     }
 }

@@ -8,7 +8,7 @@ import ProactivityStore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each job's last runs, the consumer lag of the worker and DLQ-mirror groups, and the DLQ backlog.",
+        abstract: "Show each job's last runs, the consumer lag of the worker and DLQ-mirror groups, and the DLQ backlog (parked rows too).",
         discussion: "Exits 1 when the database or the broker could not be read (what could be read is still shown).")
 
     @OptionGroup var engine: EngineOptions
@@ -50,16 +50,19 @@ struct StatusCommand: AsyncParsableCommand {
             lag.add(group.group, group.topic, "total", "", "", String(group.total))
         }
 
-        var backlog = TextTable("JOB", "ERROR CLASS", "UNPROCESSED", "OLDEST (UTC)")
+        var backlog = TextTable("JOB", "ERROR CLASS", "UNPROCESSED", "PARKED", "OLDEST (UTC)")
         for group in report.deadLetters {
-            backlog.add(group.jobName, group.errorClass, String(group.rows), MessageCoding.timestamp(group.oldest))
+            backlog.add(group.jobName, group.errorClass, String(group.rows), String(group.parked), MessageCoding.timestamp(group.oldest))
         }
         let total = report.deadLetters.reduce(0) { $0 + $1.rows }
+        let parked = report.deadLetters.reduce(0) { $0 + $1.parked }
 
         var sections = [
             "Jobs\n" + jobs.text,
             "Consumer lag\n" + (report.lag.isEmpty ? "(unavailable)" : lag.text),
-            "DLQ backlog: \(total) unprocessed row\(total == 1 ? "" : "s")" + (total == 0 ? "" : "\n" + backlog.text),
+            "DLQ backlog: \(total) unprocessed row\(total == 1 ? "" : "s"), \(parked) parked"
+                + (parked == 0 ? "" : " (their automatic replays are spent: `proactivity dlq list --parked --group-by fingerprint`)")
+                + (total == 0 ? "" : "\n" + backlog.text),
         ]
         if !report.problems.isEmpty { sections.append("Problems\n" + report.problems.map { "  - \($0)" }.joined(separator: "\n")) }
         return sections.joined(separator: "\n\n")
