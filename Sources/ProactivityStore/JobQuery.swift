@@ -40,8 +40,8 @@ struct JobQuery {
         return PostgresQuery(unsafeSQL: "SELECT * FROM (\(inner)) AS due LIMIT 0", binds: binds)
     }
 
-    /// The one row of `itemId` due at `dueAt` in a window, if the job's SQL returns it:
-    /// user id and title (for `explain`).
+    /// The one row of `itemId` due within the millisecond `dueAt` (alert ids carry
+    /// milliseconds) in a window, if the job's SQL returns it: user id and title (for `explain`).
     func item(_ itemId: String, dueAt: Date, window: (start: Date, end: Date)) -> PostgresQuery {
         var binds = PostgresBindings()
         binds.append(window.start)
@@ -51,7 +51,8 @@ struct JobQuery {
         return PostgresQuery(
             unsafeSQL: """
                 SELECT due.user_id::text, due.title::text FROM (\(inner)) AS due
-                WHERE due.item_id::text = $3 AND due.due_at::timestamptz = $4::timestamptz LIMIT 1
+                WHERE due.item_id::text = $3 AND due.due_at::timestamptz >= $4::timestamptz
+                  AND due.due_at::timestamptz < $4::timestamptz + interval '1 millisecond' LIMIT 1
                 """, binds: binds)
     }
 

@@ -15,13 +15,15 @@ public struct LineageStore: Sendable {
     }
 
     /// Ledger rows of an item (one per due time it was alerted for), latest due first, at most 100.
+    /// - Parameter due: a due time to the millisecond, as alert ids carry it (the ledger
+    ///   keeps PostgreSQL's microseconds).
     public func ledgerEntries(job: String, item: String, due: Date?) async throws -> [Lineage.LedgerEntry] {
         let rows =
             if let due {
                 try await client.query(
                     """
                     SELECT job_name, item_id, due_at, tick_id, published_at FROM worker_alerts_sent
-                    WHERE job_name = \(job) AND item_id = \(item) AND due_at = \(due)
+                    WHERE job_name = \(job) AND item_id = \(item) AND due_at >= \(due) AND due_at < \(due.addingTimeInterval(0.001))
                     """, logger: logger)
             } else {
                 try await client.query(

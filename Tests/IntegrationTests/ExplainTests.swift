@@ -34,13 +34,15 @@ struct ExplainTests {
                 }
                 // 2. Fixed, replayed, run: one alert.
                 try await harness.execute("CREATE TABLE explain_items (id text, user_id text, title text, due_at timestamptz)")
-                try await harness.execute("INSERT INTO explain_items VALUES ('item-1', 'user-1', 'Standup', \(due))")
+                // Microseconds in the table; the alert id carries milliseconds.
+                try await harness.execute(
+                    "INSERT INTO explain_items VALUES ('item-1', 'user-1', 'Standup', \(due)::timestamptz + interval '0.123456 seconds')")
                 try await ObservabilityApp.make(assembly).test(.router) { client in
                     try await client.execute(uri: "/dlq/replay?error_class=job_sql", method: .post, headers: token) { #expect($0.status == .ok) }
                 }
                 try await harness.waitForCompletion(of: [tick])
                 let alertID = try #require(try await harness.alerts().first?.headerID)
-                #expect(alertID == "explained:item-1@\(Timestamp.format(due))")
+                #expect(alertID == "explained:item-1@\(Timestamp.format(due.addingTimeInterval(0.123)))")
 
                 // 3. Explained by the CLI ...
                 let environment = try harness.environment(jobsFile: jobsFile)

@@ -29,7 +29,8 @@ public struct Explainer: Sendable {
         public var windowStart: Date?
         public var windowEnd: Date?
         public var shard: Int?
-        /// `alerted`, `completed`, `dead_lettered`, `failed`, `started`, `not_run`, `not_due`, `job_disabled`.
+        /// `alerted`, `completed`, `dead_lettered`, `failed`, `started`, `skipped` (a missed
+        /// slot, coalesced into a later tick), `not_run`, `not_due`, `job_disabled`.
         public var state: String
         /// The state in a sentence.
         public var detail: String
@@ -145,6 +146,13 @@ public struct Explainer: Sendable {
             Self.tickView(records[id] ?? Lineage.TickRecord(tickId: id), job: job, alerted: id == alertedBy, slot: slot, now: now)
         }
         views += manual.compactMap { records[$0] }.map { Self.tickView($0, job: job, alerted: $0.tickId == alertedBy, slot: nil, now: now) }
+        // A slot the engine missed is coalesced into the next tick, whose catch-up grace covers it.
+        if let lastRun = views.filter({ $0.record.completion != nil }).compactMap(\.slot).max() {
+            for index in views.indices where views[index].state == "not_run" && (views[index].slot ?? .distantFuture) < lastRun {
+                views[index].state = "skipped"
+                views[index].detail = "never ran: the engine missed this slot (down or behind), and a later tick covering the same due time ran"
+            }
+        }
         return views.sorted { ($0.slot ?? .distantPast, $0.tickId) < ($1.slot ?? .distantPast, $1.tickId) }
     }
 
@@ -196,9 +204,8 @@ public struct Explainer: Sendable {
     static func summary(alerted: AlertView?, job: JobDefinition, ticks: [TickView], currentRow: CurrentRow?) -> String {
         if let alerted { return "alerted: tick \(alerted.tick.tickId) published it at \(Timestamp.format(alerted.publishedAt))" }
         if !job.enabled { return "not alerted: job '\(job.name)' is disabled" }
-        let ran = ticks.filter { $0.state == "completed" }.count
-        let failed = ticks.filter { ["dead_lettered", "failed"].contains($0.state) }.count
-        let pending = ticks.filter { ["not_run", "started", "not_due"].contains($0.state) }.count
+        func count(_ states: String...) -> Int { ticks.filter { states.contains($0.state) }.count }
+        let ran = count("completed")
         var parts: [String] = []
         if ran > 0 {
             parts.append(
@@ -206,8 +213,9 @@ public struct Explainer: Sendable {
                     ? "\(ran) tick(s) covering its due time ran and the job's SQL did not return it (nor does it now)"
                     : "\(ran) tick(s) covering its due time ran without it, but the job's SQL returns it now: it was added or changed after they ran")
         }
-        if failed > 0 { parts.append("\(failed) tick(s) failed (see the DLQ rows)") }
-        if pending > 0 { parts.append("\(pending) tick(s) not run yet") }
+        if count("dead_lettered", "failed") > 0 { parts.append("\(count("dead_lettered", "failed")) tick(s) failed (see the DLQ rows)") }
+        if count("not_run", "started") > 0 { parts.append("\(count("not_run", "started")) tick(s) of past slots not run yet") }
+        if count("not_due") > 0 { parts.append("\(count("not_due")) slot(s) still ahead") }
         if currentRow == nil && ran == 0 { parts.append("the job's SQL does not return it now") }
         return "not alerted: " + parts.joined(separator: "; ")
     }

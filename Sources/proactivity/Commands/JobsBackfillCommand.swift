@@ -77,15 +77,3 @@ struct JobsBackfillCommand: AsyncParsableCommand {
         if failed { throw ExitCode(1) }
     }
 }
-
-/// Who runs a command, for audit records.
-struct Requester {
-    let user: String
-    let host: String
-
-    static var current: Requester {
-        let environment = ProcessInfo.processInfo.environment
-        let user = environment["USER"] ?? environment["LOGNAME"] ?? String(getuid())
-        return Requester(user: user, host: ProcessInfo.processInfo.hostName)
-    }
-}
