@@ -1,4 +1,3 @@
-import CRdKafka
 import Foundation
 import Logging
 
@@ -48,7 +47,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         client = try RDKafkaClient(
             role: .consumer,
             properties: try configuration.librdkafkaProperties(),
-            events: RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_OFFSET_COMMIT,
+            events: RDKafkaClient.consumerEvents,
             statisticsHandler: configuration.kafka.statisticsHandler,
             logger: logger
         )
@@ -59,7 +58,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     deinit {
         let client = self.client
         pollThread.stop()
-        detachBlocking { client.destroy() }
+        destroyDetached { client.destroy() }
     }
 
     /// Joins the group for these topics (replacing an earlier subscription).
@@ -78,19 +77,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func resubscribe() throws(KafkaError) {
         let topics = locked { assignedPartitions.isEmpty ? subscribedTopics : [] }
         guard !topics.isEmpty else { return }
-        let err = rd_kafka_unsubscribe(client.handle)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot unsubscribe") }
+        try client.unsubscribe()
         try subscribeOnly(topics)
     }
 
     private func subscribeOnly(_ topics: [String]) throws(KafkaError) {
-        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
-        let err = rd_kafka_subscribe(client.handle, list)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(err, context: "cannot subscribe to \(topics.joined(separator: ", "))")
-        }
+        try client.subscribe(topics)
     }
 
     /// The messages of the subscribed topics, in offset order per partition. Ends
@@ -121,21 +113,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         unstored[partition] = offset
     }
 
-    /// Hands the commit points reached so far to librdkafka (`rd_kafka_offsets_store`),
-    /// in one call: before each poll, commit, revocation and close, rather than once per
-    /// message.
+    /// Hands the commit points reached so far to librdkafka, in one call: before each
+    /// poll, commit, revocation and close, rather than once per message.
     private func storeOffsets() {
         let pending = locked {
             defer { unstored.removeAll(keepingCapacity: true) }
             return unstored
         }
         guard !pending.isEmpty, !client.isDestroyed else { return }
-        let list = RDKafkaTopicPartitionList.make(pending.map {
-            KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
-        })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_offsets_store(client.handle, list)
-        if let error = err != RD_KAFKA_RESP_ERR_NO_ERROR ? KafkaError(err) : RDKafkaTopicPartitionList.firstError(of: list) {
+        if let error = client.storeOffsets(pending.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }) {
             // A partition revoked meanwhile refuses its offset; its new owner reprocesses.
             client.logger.debug("kafka_offset_store_refused", metadata: ["error": "\(error)"])
         }
@@ -147,10 +133,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         try await runBlocking { [self] in
             guard !client.isDestroyed else { throw KafkaError.closed }
             storeOffsets()
-            let err = rd_kafka_commit(client.handle, nil, 0)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
-                throw KafkaError(err, context: "offset commit failed")
-            }
+            try client.commitStoredOffsets()
         }
     }
 
@@ -165,14 +148,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let client = self.client
         return try await runBlocking { () throws(KafkaError) -> [KafkaTopicPartitionOffset] in
             guard !client.isDestroyed else { throw KafkaError.closed }
-            return try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
-                let err = rd_kafka_committed(client.handle, list, Int32(clamping: timeout.milliseconds))
-                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot read committed offsets") }
-                if let error = RDKafkaTopicPartitionList.firstError(of: list) { throw error }
-                return RDKafkaTopicPartitionList.elements(of: list).map {
-                    KafkaTopicPartitionOffset(topic: String(cString: $0.topic), partition: $0.partition, offset: $0.offset)
-                }
-            }
+            return try client.committedOffsets(partitions, timeout: timeout)
         }
     }
 
@@ -182,12 +158,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let client = self.client
         return try await runBlocking { () throws(KafkaError) -> KafkaWatermarks in
             guard !client.isDestroyed else { throw KafkaError.closed }
-            var low: Int64 = 0
-            var high: Int64 = 0
-            let err = rd_kafka_query_watermark_offsets(
-                client.handle, partition.topic, partition.partition, &low, &high, Int32(clamping: timeout.milliseconds))
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot read the watermarks of \(partition)") }
-            return KafkaWatermarks(low: low, high: high)
+            return try client.watermarks(of: partition, timeout: timeout)
         }
     }
 
@@ -214,10 +185,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Pauses or resumes fetching in librdkafka only.
     func setFetching(_ partitions: [KafkaTopicPartition], _ fetch: Bool) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
-        try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
-            let err = fetch ? rd_kafka_resume_partitions(client.handle, list) : rd_kafka_pause_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: fetch ? "cannot resume" : "cannot pause") }
-        }
+        try client.setFetching(partitions, fetch)
     }
 
     /// Holds consumption: fetching stops for every partition, those assigned now and
@@ -263,24 +231,11 @@ public final class KafkaConsumer: @unchecked Sendable {
             // loaded Tansu). The consumer has left its group by now: release the client
             // on a thread of its own, so closing never hangs its caller.
             let client = self.client
-            detachBlocking { client.destroy() }
+            destroyDetached { client.destroy() }
         }
         try await onPollThread { [self] () throws(KafkaError) in
-            let consumerQueue = client.consumerQueue!
             storeOffsets()
-            if let error = rd_kafka_consumer_close_queue(client.handle, consumerQueue) {
-                throw KafkaError(consuming: error, context: "closing the consumer")
-            }
-            let deadline = ContinuousClock.now + timeout
-            while rd_kafka_consumer_closed(client.handle) == 0 {
-                guard ContinuousClock.now < deadline else {
-                    throw KafkaError(code: .timedOut, message: "the consumer did not leave its group within \(timeout)")
-                }
-                guard let event = rd_kafka_queue_poll(consumerQueue, 100) else { continue }
-                defer { rd_kafka_event_destroy(event) }
-                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE { rebalance(event) }
-            }
-            client.consumerClosed.store(true, ordering: .releasing)
+            try client.closeConsumer(timeout: timeout, rebalance: prepare)
         }
     }
 
@@ -320,9 +275,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         condition.unlock()
         if !lost {
             storeOffsets()
-            let err = rd_kafka_commit(client.handle, nil, 0)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
-                client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(KafkaError(err))"])
+            do {
+                try client.commitStoredOffsets()
+            } catch {
+                client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(error)"])
             }
         }
         condition.lock()
@@ -384,46 +340,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         return .message(message)
     }
 
-    /// Serves the consumer queue for up to `timeoutMilliseconds`, collecting up to a
-    /// batch of messages; returns early once messages arrived and the queue is drained.
+    /// Serves the consumer queue for up to `timeoutMilliseconds` and keeps the messages
+    /// it brings for handing out.
     private func poll(timeoutMilliseconds: Int32) throws(KafkaError) {
         if client.isDestroyed { return }
         storeOffsets()
-        var reader = RDKafkaMessageReader()
-        var batch: [KafkaConsumerMessage] = []
-        // Wait up to the timeout for a first message, then keep collecting for a short
-        // while: handing out large batches keeps thread hops off the per-message cost.
-        var until = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
-        var collecting = false
-        while batch.count < maxBatch {
-            let now = ContinuousClock.now
-            if collecting, now >= until { break }
-            let wait = max(0, Int32((until - now).milliseconds))
-            guard let event = rd_kafka_queue_poll(client.consumerQueue, wait) else { break }
-            defer { rd_kafka_event_destroy(event) }
-            switch rd_kafka_event_type(event) {
-            case RD_KAFKA_EVENT_FETCH:
-                while let message = rd_kafka_event_message_next(event) {
-                    if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                        if !collecting {
-                            collecting = true
-                            until = ContinuousClock.now + .milliseconds(2)
-                        }
-                        batch.append(reader.read(message))
-                    } else {
-                        try consumerError(message)
-                    }
-                }
-            case RD_KAFKA_EVENT_REBALANCE:
-                rebalance(event)
-            case RD_KAFKA_EVENT_OFFSET_COMMIT:
-                offsetCommitResult(event)
-            case RD_KAFKA_EVENT_ERROR where rd_kafka_event_error_is_fatal(event) != 0:
-                throw client.fatalError()
-            default:
-                client.handle(event: event)
-            }
-        }
+        let batch = try client.pollMessages(timeoutMilliseconds: timeoutMilliseconds, maxBatch: maxBatch, rebalance: prepare)
         guard !batch.isEmpty else { return }
         locked {
             if fetchedHead == fetched.count {
@@ -433,20 +355,6 @@ public final class KafkaConsumer: @unchecked Sendable {
                 fetched.append(contentsOf: batch)
             }
         }
-    }
-
-    private func consumerError(_ message: UnsafePointer<rd_kafka_message_t>) throws(KafkaError) {
-        let err = message.pointee.err
-        if err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return }
-        if err == RD_KAFKA_RESP_ERR__FATAL { throw client.fatalError() }
-        let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
-        client.logger.warning("kafka_consumer_error", metadata: ["error": "\(KafkaError(err, context: text))"])
-    }
-
-    private func offsetCommitResult(_ event: OpaquePointer) {
-        let err = rd_kafka_event_error(event)
-        guard err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
-        client.logger.warning("kafka_offset_commit_failed", metadata: ["error": "\(KafkaError(err))"])
     }
 
     /// Runs `body` on the poll thread and resumes with its outcome.

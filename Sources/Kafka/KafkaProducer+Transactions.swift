@@ -1,5 +1,3 @@
-import CRdKafka
-
 /// The transactional API, for consume-transform-produce: messages sent and consumer
 /// offsets committed in one transaction become visible together, or not at all.
 /// Requires ``KafkaProducerConfiguration/transactionalID``.
@@ -7,12 +5,13 @@ extension KafkaProducer {
     /// Registers the transactional id with the cluster and fences older producers with
     /// the same id. Call once, before the first transaction.
     public func initTransactions(timeout: Duration = .seconds(30)) async throws {
-        try await transactionCall { rd_kafka_init_transactions($0, Int32(clamping: timeout.milliseconds)) }
+        let client = self.client
+        try await runBlocking { try client.initTransactions(timeout: timeout) }
     }
 
     /// Starts a transaction; the messages sent until commit or abort belong to it.
     public func beginTransaction() throws(KafkaError) {
-        if let error = rd_kafka_begin_transaction(client.handle) { throw KafkaError(consuming: error) }
+        try client.beginTransaction()
     }
 
     /// Adds a consumer's positions to the transaction: they are committed for the
@@ -26,31 +25,19 @@ extension KafkaProducer {
         consumer: KafkaConsumer,
         timeout: Duration = .seconds(30)
     ) async throws {
-        let consumerClient = consumer.client
-        try await transactionCall { producer in
-            let list = RDKafkaTopicPartitionList.make(offsets)
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let metadata = rd_kafka_consumer_group_metadata(consumerClient.handle)
-            defer { rd_kafka_consumer_group_metadata_destroy(metadata) }
-            return rd_kafka_send_offsets_to_transaction(producer, list, metadata, Int32(clamping: timeout.milliseconds))
-        }
+        let (client, consumerClient) = (self.client, consumer.client)
+        try await runBlocking { try client.sendOffsetsToTransaction(offsets, of: consumerClient, timeout: timeout) }
     }
 
     /// Commits the transaction (flushing its messages first).
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws {
-        try await transactionCall { rd_kafka_commit_transaction($0, Int32(clamping: timeout.milliseconds)) }
+        let client = self.client
+        try await runBlocking { try client.commitTransaction(timeout: timeout) }
     }
 
     /// Aborts the transaction: its messages are never visible to `read_committed` consumers.
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws {
-        try await transactionCall { rd_kafka_abort_transaction($0, Int32(clamping: timeout.milliseconds)) }
-    }
-
-    /// Runs a blocking transactional call and throws its error, if any.
-    private func transactionCall(_ call: @escaping @Sendable (OpaquePointer) -> OpaquePointer?) async throws {
         let client = self.client
-        try await runBlocking {
-            if let error = call(client.handle) { throw KafkaError(consuming: error) }
-        }
+        try await runBlocking { try client.abortTransaction(timeout: timeout) }
     }
 }

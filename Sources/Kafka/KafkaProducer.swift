@@ -1,4 +1,3 @@
-import CRdKafka
 import Dispatch
 import Foundation
 import Synchronization
@@ -51,7 +50,7 @@ public final class KafkaProducer: Sendable {
 
     deinit {
         let instance = state.withLock { $0.instance }
-        detachBlocking { instance.client.destroy() }
+        destroyDetached { instance.client.destroy() }
     }
 
     /// The librdkafka client in use now.
@@ -77,18 +76,14 @@ public final class KafkaProducer: Sendable {
     /// Makes the current client fail fatally (librdkafka's test hook), for tests.
     func raiseFatalErrorForTesting(_ reason: String) { instance.raiseFatalErrorForTesting(reason) }
 
-    /// Checks twice a second, on a thread of its own (the broker check blocks), whether
-    /// the client must be replaced. Ends when the producer closes or is released.
-    private func startWatch() {
-        let thread = Thread { [weak self] in
-            var answeringSince: ContinuousClock.Instant?
-            while true {
-                Thread.sleep(forTimeInterval: 0.5)
-                guard let self, self.watch(&answeringSince) else { return }
-            }
+    /// Checks twice a second, on the blocking pool (the broker check blocks up to 1 s),
+    /// whether the client must be replaced. Ends when the producer closes or is released.
+    private func startWatch(answeringSince: ContinuousClock.Instant? = nil) {
+        BlockingPool.shared.schedule(after: .milliseconds(500)) { [weak self] in
+            var answeringSince = answeringSince
+            guard let self, self.watch(&answeringSince) else { return }
+            self.startWatch(answeringSince: answeringSince)
         }
-        thread.name = "librdkafka-producer-watch"
-        thread.start()
     }
 
     /// One check. - Returns: `false` once the producer is closed.
@@ -140,13 +135,13 @@ public final class KafkaProducer: Sendable {
             return state.renewals
         }
         guard let renewals else {
-            detachBlocking { fresh.client.destroy() }
+            destroyDetached { fresh.client.destroy() }
             return
         }
         logger.warning("kafka_producer_renewed", metadata: ["reason": "\(reason)", "renewals": "\(renewals)"])
         configuration.onRenewal?(reason)
         old.retire()
-        detachBlocking { old.drainAndDestroy() }
+        destroyDetached { old.drainAndDestroy() }
     }
 
     /// Sends one message and waits for its delivery report.
@@ -172,18 +167,7 @@ public final class KafkaProducer: Sendable {
     /// - Returns: the batch's pending delivery reports; dropping it unawaited is safe.
     public func enqueue(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
         await enqueue(DeliveryBatch(messages: messages), topic: { messages[$0].topic }) { index, client, topic, opaque in
-            let message = messages[index]
-            let headers = Self.makeHeaders(message.headers)
-            let err = withBytes(message.key) { key in
-                withBytes(message.value) { value in
-                    crdkafka_produce(
-                        client.handle, topic, message.partition ?? RD_KAFKA_PARTITION_UA,
-                        key.baseAddress, key.count, value.baseAddress, value.count,
-                        message.timestampMilliseconds ?? 0, headers, opaque)
-                }
-            }
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
-            return err
+            client.produce(messages[index], topic: topic, opaque: opaque)
         }
     }
 
@@ -193,26 +177,8 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Returns: the records' pending delivery reports, by their index in the batch.
     public func enqueue(_ batch: KafkaProducerBatch) async -> KafkaDeliveries {
-        let headerCount = 1 + batch.commonHeaders.count
-        return await enqueue(DeliveryBatch(count: batch.count, topic: batch.topic), topic: { _ in batch.topic }) { index, client, topic, opaque in
-            let record = batch.records[index]
-            return batch.bytes.withUnsafeBytes { bytes in
-                // No base address only for an empty buffer, whose ranges are all empty.
-                func start(_ range: Range<Int>) -> UnsafeRawPointer? { bytes.baseAddress.map { $0 + range.lowerBound } }
-                let headers = rd_kafka_headers_new(headerCount)!
-                _ = rd_kafka_header_add(headers, batch.headerName, -1, start(record.header), record.header.count)
-                for header in batch.commonHeaders {
-                    withBytes(header.value) { value in
-                        _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
-                    }
-                }
-                let err = crdkafka_produce(
-                    client.handle, topic, RD_KAFKA_PARTITION_UA,
-                    start(record.key), record.key.count, start(record.value), record.value.count,
-                    0, headers, opaque)
-                if err != RD_KAFKA_RESP_ERR_NO_ERROR { rd_kafka_headers_destroy(headers) }
-                return err
-            }
+        await enqueue(DeliveryBatch(count: batch.count, topic: batch.topic), topic: { _ in batch.topic }) { index, client, topic, opaque in
+            client.produce(record: index, of: batch, topic: topic, opaque: opaque)
         }
     }
 
@@ -220,26 +186,40 @@ public final class KafkaProducer: Sendable {
     /// (index, client, topic handle, opaque), waiting for queue room when it is full.
     private func enqueue(
         _ deliveries: DeliveryBatch, topic name: (Int) -> String,
-        produce handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> rd_kafka_resp_err_t
+        produce handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> KafkaError.Code?
     ) async -> KafkaDeliveries {
         var instance = self.instance
         while !instance.enter() { instance = self.instance }
         defer { instance.leave() }
         instance.deliveries.sending(deliveries.count)
-        var topic: (name: String, handle: OpaquePointer)?
+        var current: (name: String, handle: Result<OpaquePointer, KafkaError>)?
         for index in 0..<deliveries.count {
             let topicName = name(index)
-            if topic?.name != topicName { topic = (topicName, instance.client.topicHandle(topicName)) }
+            let topic: Result<OpaquePointer, KafkaError>
+            if let current, current.name == topicName {
+                topic = current.handle
+            } else {
+                topic = Result { () throws(KafkaError) in try instance.client.topicHandle(topicName) }
+                current = (topicName, topic)
+            }
+            let handle: OpaquePointer
+            switch topic {
+            case .success(let topicHandle): handle = topicHandle
+            case .failure(let error):
+                instance.deliveries.reported(delivered: 0, total: 1)
+                deliveries.fail(index, error)
+                continue
+            }
             var seen = instance.progress.generation
-            var err = produceUnlessRetired(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
-            while err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+            var err = produceUnlessRetired(index, on: instance, topic: handle, opaque: deliveries.opaque(for: index), with: handOver)
+            while err == .queueFull {
                 await instance.progress.wait(after: seen)
                 seen = instance.progress.generation
-                err = produceUnlessRetired(index, on: instance, topic: topic!.handle, opaque: deliveries.opaque(for: index), with: handOver)
+                err = produceUnlessRetired(index, on: instance, topic: handle, opaque: deliveries.opaque(for: index), with: handOver)
             }
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if let err {
                 instance.deliveries.reported(delivered: 0, total: 1)
-                let error = err == RD_KAFKA_RESP_ERR__FATAL ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(topicName)")
+                let error = err == .fatal ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(topicName)")
                 deliveries.fail(index, error)
             }
         }
@@ -249,23 +229,12 @@ public final class KafkaProducer: Sendable {
     /// Hands message `index` over with `handOver`, unless the client is retired or destroyed.
     private func produceUnlessRetired(
         _ index: Int, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer,
-        with handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> rd_kafka_resp_err_t
-    ) -> rd_kafka_resp_err_t {
+        with handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> KafkaError.Code?
+    ) -> KafkaError.Code? {
         // A retired client's messages are cancelled: the send fails, retriable.
-        if instance.isRetired { return RD_KAFKA_RESP_ERR__PURGE_QUEUE }
-        if instance.client.isDestroyed { return RD_KAFKA_RESP_ERR__DESTROY }
+        if instance.isRetired { return .purgedQueued }
+        if instance.client.isDestroyed { return .closed }
         return handOver(index, instance.client, topic, opaque)
-    }
-
-    private static func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
-        guard !headers.isEmpty else { return nil }
-        let list = rd_kafka_headers_new(headers.count)!
-        for header in headers {
-            withBytes(header.value) { value in
-                _ = rd_kafka_header_add(list, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
-            }
-        }
-        return list
     }
 
     /// Waits until every queued message is delivered or failed.
@@ -273,12 +242,9 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError`` `timedOut` if messages remain after `timeout`.
     public func flush(timeout: Duration) async throws {
         let client = instance.client
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await runBlocking {
-            let err = rd_kafka_flush(client.handle, milliseconds)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(err, context: "\(rd_kafka_outq_len(client.handle)) messages still queued after flushing for \(timeout)")
-            }
+        let left = try await runBlocking { client.flush(timeout: timeout) }
+        guard left == 0 else {
+            throw KafkaError(code: .timedOut, message: "\(left) messages still queued after flushing for \(timeout)")
         }
     }
 
@@ -292,18 +258,11 @@ public final class KafkaProducer: Sendable {
             return state.instance
         }
         let client = instance.client
-        let undelivered: Int32 = try await runBlocking {
-            guard !client.isDestroyed else { return 0 }
-            var left: Int32 = 0
-            if rd_kafka_flush(client.handle, Int32(clamping: timeout.milliseconds)) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                left = rd_kafka_outq_len(client.handle)
-            }
-            // Takes no more messages, waits for the handle's last users, cancels what is
-            // left (those sends fail) and destroys the client.
-            instance.retire()
-            instance.drainAndDestroy()
-            return left
-        }
+        let undelivered: Int32 = try await runBlocking { client.isDestroyed ? 0 : client.flush(timeout: timeout) }
+        // Takes no more messages, waits for the handle's last users, cancels what is
+        // left (those sends fail) and destroys the client.
+        instance.retire()
+        await destroyAndWait { instance.drainAndDestroy() }
         if undelivered > 0 {
             throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
         }

@@ -1,22 +1,108 @@
 import Foundation
 
-// Blocking librdkafka calls (flush, commit, polls, transactions, admin requests,
-// destroy) run on threads of their own, never on Swift's cooperative pool nor on
-// Dispatch's global queues: on Linux those have about one thread per core, and a few
-// blocked calls would starve everything else.
+// Blocking librdkafka calls run off Swift's cooperative pool and Dispatch's global
+// queues: on Linux those have about one thread per core, and a few blocked calls would
+// starve everything else. Calls bounded by a timeout (flush, commit, metadata, admin and
+// transactional requests) share the threads of `BlockingPool`; destroying a client, which
+// can wait for good on a broker that never answers, gets a thread of its own, so a stuck
+// destroy never takes a pool thread.
 
-/// Runs a blocking call on a new thread and resumes the caller when it returns.
+/// Runs a bounded blocking call on the pool and resumes the caller when it returns.
 func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        detachBlocking { continuation.resume(with: Result { try body() }) }
+        BlockingPool.shared.submit { continuation.resume(with: Result { try body() }) }
     }
 }
 
-/// Runs a blocking call on a new thread, without waiting for it.
-func detachBlocking(_ body: @escaping @Sendable () -> Void) {
+/// Destroys a client (or runs other unbounded teardown) on a thread of its own, without waiting.
+func destroyDetached(_ body: @escaping @Sendable () -> Void) {
     let thread = Thread(block: body)
-    thread.name = "librdkafka-call"
+    thread.name = "librdkafka-destroy"
     thread.start()
+}
+
+/// Runs unbounded teardown on a thread of its own and resumes the caller when it returns.
+func destroyAndWait<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        destroyDetached { continuation.resume(returning: body()) }
+    }
+}
+
+/// The threads of bounded blocking calls, shared by every client: started as work needs
+/// them, up to `limit`, then reused (work waits its turn when all are busy). Also runs
+/// delayed work (``schedule(after:_:)``), so periodic checks need no sleeping thread.
+final class BlockingPool: @unchecked Sendable {
+    static let shared = BlockingPool(limit: 32)
+
+    private let limit: Int
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var ready: [() -> Void] = []
+    private var readyHead = 0
+    private var delayed: [(at: ContinuousClock.Instant, work: () -> Void)] = []
+    private var threads = 0
+    private var idle = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Runs `work` on a pool thread as soon as one is free.
+    func submit(_ work: @escaping () -> Void) {
+        condition.lock()
+        ready.append(work)
+        wakeOrStart()
+        condition.unlock()
+    }
+
+    /// Runs `work` on a pool thread once `delay` has passed.
+    func schedule(after delay: Duration, _ work: @escaping () -> Void) {
+        condition.lock()
+        let at = ContinuousClock.now + delay
+        delayed.insert((at, work), at: delayed.firstIndex { $0.at > at } ?? delayed.endIndex)
+        wakeOrStart()
+        condition.unlock()
+    }
+
+    /// With the lock held: wakes an idle thread, or starts one while under the limit.
+    private func wakeOrStart() {
+        if idle > 0 {
+            condition.broadcast()
+        } else if threads < limit {
+            threads += 1
+            let thread = Thread { [self] in loop() }
+            thread.name = "librdkafka-call"
+            thread.start()
+        }
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            let now = ContinuousClock.now
+            while let first = delayed.first, first.at <= now {
+                delayed.removeFirst()
+                ready.append(first.work)
+            }
+            if readyHead < ready.count {
+                let work = ready[readyHead]
+                readyHead += 1
+                if readyHead == ready.count {
+                    ready.removeAll(keepingCapacity: true)
+                    readyHead = 0
+                }
+                condition.unlock()
+                work()
+                condition.lock()
+                continue
+            }
+            idle += 1
+            if let next = delayed.first?.at {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: (next - now).timeInterval))
+            } else {
+                condition.wait()
+            }
+            idle -= 1
+        }
+    }
 }
 
 /// One thread that runs submitted work in order: a consumer's polls and close.

@@ -138,13 +138,16 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// A cached topic handle for producing.
-    func topicHandle(_ name: String) -> OpaquePointer {
-        topicHandles.withLock { handles in
+    /// - Throws: ``KafkaError`` when librdkafka refuses the name (e.g. too long).
+    func topicHandle(_ name: String) throws(KafkaError) -> OpaquePointer {
+        let result = topicHandles.withLock { handles -> OpaquePointer? in
             if let existing = handles[name] { return existing }
-            let created = rd_kafka_topic_new(handle, name, nil)!
+            guard let created = rd_kafka_topic_new(handle, name, nil) else { return nil }
             handles[name] = created
             return created
         }
+        guard let result else { throw KafkaError(rd_kafka_last_error(), context: "invalid topic '\(name.prefix(300))'") }
+        return result
     }
 
     /// Stops the event thread and destroys the handle. Safe to call more than once.

@@ -11,7 +11,9 @@ enum RDKafkaConfig {
     /// - Throws: ``KafkaError`` with code `invalidConfiguration` naming the first bad
     ///   property (secret values never appear in the message).
     static func make(properties: [String: String], events: Int32) throws(KafkaError) -> OpaquePointer {
-        let conf = rd_kafka_conf_new()!
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaError(code: .invalidConfiguration, message: "librdkafka could not allocate a configuration")
+        }
         var all = properties
         // Log lines go to the main queue and from there to swift-log, not to stderr.
         all["log.queue"] = "true"
@@ -35,7 +37,7 @@ enum RDKafkaConfig {
     /// Every property librdkafka refuses, each with the reason, checked on a scratch
     /// configuration.
     static func problems(properties: [String: String]) -> [String] {
-        let conf = rd_kafka_conf_new()!
+        guard let conf = rd_kafka_conf_new() else { return ["librdkafka could not allocate a configuration"] }
         defer { rd_kafka_conf_destroy(conf) }
         var problems: [String] = []
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {

@@ -6,10 +6,11 @@ enum RDKafkaTopicPartitionList {
 
     /// A new list holding these positions; the caller destroys it.
     static func make(_ offsets: [KafkaTopicPartitionOffset]) -> Pointer {
-        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        // librdkafka allocates with its own allocator, which aborts rather than return NULL.
+        let list: Pointer = rd_kafka_topic_partition_list_new(Int32(offsets.count))
         for position in offsets {
-            let element = rd_kafka_topic_partition_list_add(
-                list, position.topicPartition.topic, position.topicPartition.partition)!
+            let element: UnsafeMutablePointer<rd_kafka_topic_partition_t> = rd_kafka_topic_partition_list_add(
+                list, position.topicPartition.topic, position.topicPartition.partition)
             element.pointee.offset = position.offset
         }
         return list
@@ -17,10 +18,17 @@ enum RDKafkaTopicPartitionList {
 
     /// A new list holding these partitions (offsets unset); the caller destroys it.
     static func make(_ partitions: [KafkaTopicPartition]) -> Pointer {
-        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        let list: Pointer = rd_kafka_topic_partition_list_new(Int32(partitions.count))
         for partition in partitions {
             rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)
         }
+        return list
+    }
+
+    /// A new list of whole topics, for a subscription; the caller destroys it.
+    static func make(subscribing topics: [String]) -> Pointer {
+        let list: Pointer = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
         return list
     }
 

@@ -1,0 +1,98 @@
+import CRdKafka
+
+// A producer's calls on its handle: producing (the hot path, called once per message),
+// flushing and the transactional API. Flushes and transactional calls block; the
+// producer runs them off the cooperative pool.
+
+extension RDKafkaClient {
+    /// Hands one message to librdkafka. - Returns: `nil` when it took the message, else
+    /// librdkafka's code (``KafkaError/Code/queueFull``: wait for room and try again).
+    func produce(_ message: KafkaProducerMessage, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError.Code? {
+        let headers = Self.headers(message.headers)
+        let err = withBytes(message.key) { key in
+            withBytes(message.value) { value in
+                crdkafka_produce(
+                    handle, topic, message.partition ?? RD_KAFKA_PARTITION_UA, key.baseAddress, key.count, value.baseAddress, value.count,
+                    message.timestampMilliseconds ?? 0, headers, opaque)
+            }
+        }
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        if let headers { rd_kafka_headers_destroy(headers) }
+        return KafkaError.Code(err)
+    }
+
+    /// Hands record `index` of a batch to librdkafka, straight from the batch's buffer
+    /// (librdkafka copies key and value once); the partitioner picks the partition.
+    /// - Returns: as ``produce(_:topic:opaque:)``.
+    func produce(record index: Int, of batch: KafkaProducerBatch, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError.Code? {
+        let record = batch.records[index]
+        let err = batch.bytes.withUnsafeBytes { bytes in
+            // No base address only for an empty buffer, whose ranges are all empty.
+            func start(_ range: Range<Int>) -> UnsafeRawPointer? { bytes.baseAddress.map { $0 + range.lowerBound } }
+            // librdkafka allocates with its own allocator, which aborts rather than return NULL.
+            let headers: OpaquePointer = rd_kafka_headers_new(1 + batch.commonHeaders.count)
+            _ = rd_kafka_header_add(headers, batch.headerName, -1, start(record.header), record.header.count)
+            for header in batch.commonHeaders {
+                withBytes(header.value) { value in
+                    _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
+                }
+            }
+            let err = crdkafka_produce(
+                handle, topic, RD_KAFKA_PARTITION_UA, start(record.key), record.key.count, start(record.value), record.value.count, 0,
+                headers, opaque)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { rd_kafka_headers_destroy(headers) }
+            return err
+        }
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(err)
+    }
+
+    /// A header list for librdkafka (which takes ownership when the message is taken).
+    private static func headers(_ headers: [KafkaHeader]) -> OpaquePointer? {
+        guard !headers.isEmpty else { return nil }
+        let list: OpaquePointer = rd_kafka_headers_new(headers.count)
+        for header in headers {
+            withBytes(header.value) { value in
+                _ = rd_kafka_header_add(list, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
+            }
+        }
+        return list
+    }
+
+    /// Waits until every queued message is delivered or failed. Blocks up to `timeout`.
+    /// - Returns: how many messages are still queued (0: all done).
+    func flush(timeout: Duration) -> Int32 {
+        rd_kafka_flush(handle, Int32(clamping: timeout.milliseconds)) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : rd_kafka_outq_len(handle)
+    }
+
+    // MARK: - Transactions (each blocks up to its timeout)
+
+    func initTransactions(timeout: Duration) throws(KafkaError) {
+        try Self.check(rd_kafka_init_transactions(handle, Int32(clamping: timeout.milliseconds)))
+    }
+
+    func beginTransaction() throws(KafkaError) {
+        try Self.check(rd_kafka_begin_transaction(handle))
+    }
+
+    /// Adds `consumer`'s positions to the transaction.
+    func sendOffsetsToTransaction(_ offsets: [KafkaTopicPartitionOffset], of consumer: RDKafkaClient, timeout: Duration) throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList.make(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let metadata = rd_kafka_consumer_group_metadata(consumer.handle)
+        defer { rd_kafka_consumer_group_metadata_destroy(metadata) }
+        try Self.check(rd_kafka_send_offsets_to_transaction(handle, list, metadata, Int32(clamping: timeout.milliseconds)))
+    }
+
+    func commitTransaction(timeout: Duration) throws(KafkaError) {
+        try Self.check(rd_kafka_commit_transaction(handle, Int32(clamping: timeout.milliseconds)))
+    }
+
+    func abortTransaction(timeout: Duration) throws(KafkaError) {
+        try Self.check(rd_kafka_abort_transaction(handle, Int32(clamping: timeout.milliseconds)))
+    }
+
+    /// Throws (and destroys) an `rd_kafka_error_t`, if any.
+    private static func check(_ error: OpaquePointer?) throws(KafkaError) {
+        if let error { throw KafkaError(consuming: error) }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+@testable import Kafka
+import Logging
+import Synchronization
+import Testing
+
+/// The wrapper on librdkafka's own mock cluster (`test.mock.num.brokers`): no broker
+/// needed, so these run anywhere in seconds.
+@Suite(.timeLimit(.minutes(2)))
+struct MockClusterTests {
+    static var logger: Logger {
+        var logger = Logger(label: "tests")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    static func kafka(_ name: String) -> KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: "127.0.0.1:1", clientID: name, properties: ["test.mock.num.brokers": "1"])
+    }
+
+    /// A name librdkafka refuses fails that message with an error, never a trap; the
+    /// other messages of the batch are sent.
+    @Test func aTopicNameLibrdkafkaRefusesFailsItsMessageAndNotTheBatch() async throws {
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: Self.kafka("bad-topic-test"), messageTimeout: .seconds(10)), logger: Self.logger)
+        let tooLong = String(repeating: "t", count: 100_000)
+        let results = await producer.send([
+            KafkaProducerMessage(topic: tooLong, value: Array("lost".utf8)),
+            KafkaProducerMessage(topic: "fine", value: Array("kept".utf8)),
+        ])
+        #expect(throws: KafkaError.self) { try results[0].get() }
+        #expect((try? results[1].get())?.topic == "fine")
+        try await producer.close()
+    }
+
+    /// Delayed work runs after its delay and in deadline order; submitted work runs at
+    /// once even while delayed work waits.
+    @Test func thePoolRunsDelayedWorkInOrderAndSubmittedWorkAtOnce() async throws {
+        let pool = BlockingPool(limit: 2)
+        let order = Recorder()
+        let started = ContinuousClock.now
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            pool.schedule(after: .milliseconds(300)) {
+                order.lines.withLock { $0.append("late") }
+                done.resume()
+            }
+            pool.schedule(after: .milliseconds(100)) { order.lines.withLock { $0.append("early") } }
+            pool.submit { order.lines.withLock { $0.append("now") } }
+        }
+        #expect(order.lines.withLock { $0 } == ["now", "early", "late"])
+        #expect(ContinuousClock.now - started >= .milliseconds(300), "the delay is a lower bound")
+    }
+
+    /// More calls than threads: every one runs, none is lost while the pool is full.
+    @Test func thePoolRunsEveryCallWhenMoreArriveThanItHasThreads() async throws {
+        let pool = BlockingPool(limit: 2)
+        let count = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        pool.submit {
+                            usleep(1_000)
+                            count.value.withLock { $0 += 1 }
+                            done.resume()
+                        }
+                    }
+                }
+            }
+        }
+        #expect(count.value.withLock { $0 } == 50)
+    }
+
+    final class Recorder: Sendable {
+        let lines = Mutex<[String]>([])
+    }
+
+    final class Counter: Sendable {
+        let value = Mutex(0)
+    }
+}
