@@ -18,13 +18,17 @@ struct ExplainTests {
           "sql": "SELECT id AS item_id, user_id, title, due_at FROM explain_items WHERE due_at >= :window_start AND due_at < :window_end"}]}
         """
 
+    /// The test's jobs file, the job's current slot, a due time in its window and its tick.
+    static func currentSlot(_ harness: PipelineHarness) async throws -> (jobsFile: String, slot: Date, due: Date, tick: TickMessage) {
+        let jobsFile = try harness.jobsFile(jobs)
+        let job = try #require(try await harness.settings(jobsFile: jobsFile).jobs.job(named: "explained"))
+        let slot = job.schedule.slot(atOrBefore: Date())
+        return (jobsFile, slot, slot.addingTimeInterval(1800), TickMessage(job: job, slot: slot, producedAt: Date()))
+    }
+
     @Test func anAlertWhoseTickWasDeadLetteredAndReplayedIsExplainedEndToEnd() async throws {
         try await PipelineHarness.with { harness in
-            let jobsFile = try harness.jobsFile(Self.jobs)
-            let job = try #require(try await harness.settings(jobsFile: jobsFile).jobs.job(named: "explained"))
-            let slot = job.schedule.slot(atOrBefore: Date())
-            let due = slot.addingTimeInterval(1800)
-            let tick = TickMessage(job: job, slot: slot, producedAt: Date())
+            let (jobsFile, slot, due, tick) = try await Self.currentSlot(harness)
             let token: HTTPFields = [.authorization: "Bearer \(PipelineHarness.apiToken)"]
             try await harness.withWorker(stages: [.worker, .mirror], jobsFile: jobsFile) { assembly in
                 // 1. The table is missing: the tick fails as job_sql and is dead-lettered.
@@ -85,11 +89,7 @@ struct ExplainTests {
 
     @Test func anItemThatWasNotAlertedIsExplainedWithTheReason() async throws {
         try await PipelineHarness.with { harness in
-            let jobsFile = try harness.jobsFile(Self.jobs)
-            let job = try #require(try await harness.settings(jobsFile: jobsFile).jobs.job(named: "explained"))
-            let slot = job.schedule.slot(atOrBefore: Date())
-            let due = slot.addingTimeInterval(1800)
-            let tick = TickMessage(job: job, slot: slot, producedAt: Date())
+            let (jobsFile, slot, due, tick) = try await Self.currentSlot(harness)
             try await harness.execute("CREATE TABLE explain_items (id text, user_id text, title text, due_at timestamptz)")
             try await harness.execute("INSERT INTO explain_items VALUES ('early', 'user-1', 'Early', \(due))")
             try await harness.withWorker(jobsFile: jobsFile) { _ in
