@@ -23,6 +23,7 @@ struct DemoScriptTests {
         let interrupted = ContinuousClock.now
         first.signalGroup(SIGINT)
         #expect(try await first.waitForExit(within: .seconds(90)) == 130, "exit status after Ctrl-C; output:\n\(first.output)")
+        #expect(!first.output.contains("failed"), "a stop is not a failure:\n\(first.output)")
         print("scripts/demo: exited \((ContinuousClock.now - interrupted).seconds) s after Ctrl-C")
         #expect(!first.groupIsAlive, "nothing the demo started in its process group still runs")
         let status = try stack.run("status")

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import ProactivityCore
 import ProactivityStages
+import UnixSignals
 
 /// `proactivity alerts tail`: what a notification service sees.
 struct AlertsCommand: AsyncParsableCommand {
@@ -13,7 +14,8 @@ struct AlertsCommand: AsyncParsableCommand {
 
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "tail", abstract: "Print alerts as they arrive (a consumer group of its own, from the end).")
+            commandName: "tail", abstract: "Print alerts as they arrive (a consumer group of its own, from the end).",
+            discussion: "Ctrl-C (or SIGTERM) leaves the consumer group and ends with status 130 (143).")
 
         @OptionGroup var engine: EngineOptions
 
@@ -32,6 +34,29 @@ struct AlertsCommand: AsyncParsableCommand {
                 logger: logger)
             try consumer.subscribe(topics: [settings.alertsTopic])
             print("waiting for alerts on \(settings.alertsTopic)… (Ctrl-C to stop)")
+            let limit = self.limit
+            // The alerts are read in a child task; a signal cancels it, then the consumer
+            // leaves its group (no member lingers until its session times out).
+            let signal = try await withThrowingTaskGroup(of: UnixSignal?.self) { group in
+                group.addTask {
+                    try await Self.printAlerts(from: consumer, limit: limit)
+                    return nil
+                }
+                group.addTask {
+                    for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return signal }
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            try await consumer.close()
+            guard let signal else { return }
+            throw ExitCode(signal == .sigint ? 130 : 143)
+        }
+
+        /// Prints each alert as it arrives, until `limit` alerts or cancellation.
+        static func printAlerts(from consumer: KafkaConsumer, limit: Int?) async throws {
             var count = 0
             for try await message in consumer.messages {
                 consumer.markProcessed(message)
@@ -43,9 +68,8 @@ struct AlertsCommand: AsyncParsableCommand {
                     print("undecodable record at \(message.topic)[\(message.partition)]@\(message.offset)")
                 }
                 count += 1
-                if let limit, count >= limit { break }
+                if let limit, count >= limit { return }
             }
-            try await consumer.close()
         }
     }
 }
