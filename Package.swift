@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         // W3C trace context on Kafka headers: the ecosystem's tracing API and the W3C codec.
+        // swift-service-context (ServiceContext's module, which Tracing re-exports) is
+        // named only to pin the version that goes with this swift-distributed-tracing.
         .package(url: "https://github.com/apple/swift-distributed-tracing", exact: "1.7.3"),
         .package(url: "https://github.com/apple/swift-service-context", exact: "1.5.1"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", exact: "1.0.0"),
