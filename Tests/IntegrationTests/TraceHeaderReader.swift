@@ -92,7 +92,7 @@ enum TraceHeaderReader {
         let output = Pipe()
         // Standard error in a file: a pipe nobody reads could fill and stall the reader.
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("python-reader-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errors)
