@@ -148,4 +148,19 @@ struct TraceContextTests {
             #expect(try await worker.waitForExit(within: .seconds(40)) == 0)
         }
     }
+
+    /// `jobs backfill` publishes through the one place tick records are built: its tick
+    /// has a traceparent, and the command prints it.
+    @Test func aBackfilledTickCarriesATraceparentTheCommandPrints() async throws {
+        try await PipelineHarness.with { harness in
+            let run = try await ProactivityProcess.run(
+                ["jobs", "backfill", "event-reminder", "--slot", "2020-01-06T10:00:00Z", "--reason", "trace test"],
+                environment: try harness.environment())
+            #expect(run.status == 0, "\(run.output.suffix(2000))")
+            let records = try TraceHeaderReader.read([harness.ticksTopic: 1])
+            let traceparent = try #require(records.first?.header("traceparent"))
+            #expect(records.first?.traceparent != nil, "valid: \(traceparent)")
+            #expect(run.stdout.contains("traceparent \(traceparent)"), "\(run.stdout)")
+        }
+    }
 }
