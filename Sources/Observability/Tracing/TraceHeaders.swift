@@ -14,10 +14,10 @@ import W3CTraceContext
 ///   lenient, so each member is checked against the spec's grammar here (a key of
 ///   lower-case letters, digits and `_-*/`, 1–256 long, or `tenant@system`; a value of
 ///   1–256 printable ASCII characters without `,` or `=`, not ending in a space);
-/// - values longer than any valid one are refused before parsing (`traceparent` over
-///   512 characters, `tracestate` over 4,096: the spec's members are at most 513
-///   characters and receivers need propagate only 512), which also bounds the parse's
-///   cost on hostile input.
+/// - long values are refused before parsing, which bounds the parse's cost on hostile
+///   input: a `traceparent` over 512 bytes (version 00 has 55; later versions may only
+///   append fields), a `tracestate` over 4,096 (a member is at most 513 characters and
+///   the spec asks receivers to propagate 512 in all).
 public enum TraceHeaders {
     /// The header names, as W3C Trace Context spells them (Kafka header names are
     /// case-sensitive; every W3C propagator writes them in lower case).
