@@ -22,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // W3C trace context on Kafka headers: the ecosystem's tracing API and the W3C codec.
+        // swift-service-context (ServiceContext's module, which Tracing re-exports) is
+        // named only to pin the version that goes with this swift-distributed-tracing.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", exact: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-service-context", exact: "1.5.1"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", exact: "1.0.0"),
         // Tests only: reads docker-compose.yml and the Prometheus files.
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
@@ -59,11 +65,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Metrics (declared once), JSON logs, readiness, and the HTTP endpoints.
+        // Metrics (declared once), JSON logs, trace context, readiness, and the HTTP endpoints.
         .target(
             name: "Observability",
             dependencies: [
                 "Kafka",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +90,7 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .executableTarget(
@@ -108,6 +118,10 @@ let package = Package(
         .testTarget(
             name: "ProactivityCoreTests",
             dependencies: ["ProactivityCore", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["Observability", "Kafka", "TestSupport"]
         ),
         .testTarget(
             name: "ProactivityStoreTests",

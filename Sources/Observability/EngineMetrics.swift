@@ -134,6 +134,12 @@ public final class EngineMetrics: Sendable {
             helpText: "Times a producer replaced its librdkafka client (fatal error, or no delivery while the broker answers)")
     }
 
+    private static var invalidTraceContexts: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_trace_context_invalid_total", unitName: "",
+            helpText: "Records whose traceparent was not valid W3C trace context (processed in a new trace), by stage")
+    }
+
     private static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
@@ -184,6 +190,12 @@ public final class EngineMetrics: Sendable {
             _ = registry.makeCounter(descriptor: Self.lateAlerts, labels: [("job_name", job)])
             _ = alertLeadHistogram(job)
         }
+        _ = registry.makeCounter(descriptor: Self.invalidTraceContexts, labels: [("stage", "worker")])
+    }
+
+    /// A record's `traceparent` was not valid (the record was processed in a new trace).
+    public func traceContextInvalid(stage: String) {
+        registry.makeCounter(descriptor: Self.invalidTraceContexts, labels: [("stage", stage)]).increment()
     }
 
     /// Declares the ledger series of these tables at zero.

@@ -3,24 +3,30 @@ import Logging
 
 /// Writes each log record as one JSON object per line: `timestamp`, `level`, `event`
 /// (the message, e.g. `worker_job_succeeded`), `logger`, then the metadata fields
-/// (e.g. `job_name`, `severity`), for log pipelines such as Loki.
+/// (e.g. `job_name`, `severity`), for log pipelines such as Loki. Fields of the
+/// metadata provider (``Logger/MetadataProvider/traceContext``: `trace_id`, `span_id`)
+/// come between the handler's metadata and the line's own, which wins.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
     private let label: String
     private let output: @Sendable (String) -> Void
 
     /// A handler writing to standard error.
-    public init(label: String, level: Logger.Level) {
-        self.init(label: label, level: level) { line in
+    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.init(label: label, level: level, metadataProvider: metadataProvider) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }
 
     /// A handler writing each line to `output`.
-    public init(label: String, level: Logger.Level, output: @escaping @Sendable (String) -> Void) {
+    public init(
+        label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil, output: @escaping @Sendable (String) -> Void
+    ) {
         self.label = label
         self.logLevel = level
+        self.metadataProvider = metadataProvider
         self.output = output
     }
 
@@ -36,7 +42,10 @@ public struct JSONLogHandler: LogHandler {
             "event": event.message.description,
             "logger": label,
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where fields[key] == nil {
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { $1 } }
+        if let own = event.metadata { merged.merge(own) { $1 } }
+        for (key, value) in merged where fields[key] == nil {
             fields[key] = Self.plain(value)
         }
         guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {

@@ -4,6 +4,7 @@ import Logging
 import Observability
 import ProactivityCore
 import ServiceLifecycle
+import Tracing
 
 /// Publishes the ticks of every enabled job on its schedule (the first at start-up).
 ///
@@ -69,9 +70,12 @@ public struct TickProducerStage: Service {
         logger.info("tick_producer_stopped")
     }
 
-    /// Publishes ticks; returns those of the jobs whose every shard was written.
+    /// Publishes ticks; returns those of the jobs whose every shard was written. Each
+    /// tick starts a trace of its own: its `send` span is the creation context its
+    /// record carries.
     private func publish(_ ticks: [TickMessage]) async -> [TickMessage] {
-        let messages = ticks.map { tick in Self.record(of: tick, topic: topic) }
+        let spans = ticks.map { _ in PropagatingTracer().startSpan("send \(topic)", context: .topLevel, ofKind: .producer) }
+        let messages = zip(ticks, spans).map { tick, span in Self.record(of: tick, topic: topic, context: span.context) }
         let pending = Task { [health, pendingLimit] in
             try await Task.sleep(for: pendingLimit)
             health.report(
@@ -82,20 +86,23 @@ public struct TickProducerStage: Service {
         pending.cancel()
         _ = await pending.result  // its report, if any, comes before the outcome's below
         var failedJobs = Set<String>()
-        for (tick, result) in zip(ticks, results) {
-            switch result {
-            case .success(let report):
-                metrics.tickPublished(tick.jobName, delay: clock.now().timeIntervalSince(tick.slot), missedSlots: tick.coalescedSlots)
-                logger.info(
-                    "tick_published",
-                    metadata: [
-                        "job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "coalesced_slots": "\(tick.coalescedSlots)",
-                        "partition": "\(report.partition)", "offset": "\(report.offset)",
-                    ])
-            case .failure(let error):
-                failedJobs.insert(tick.jobName)
-                logger.error("tick_publish_failed", metadata: ["job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "error": "\(error)"])
+        for (tick, (result, span)) in zip(ticks, zip(results, spans)) {
+            ServiceContext.withValue(span.context) {
+                switch result {
+                case .success(let report):
+                    metrics.tickPublished(tick.jobName, delay: clock.now().timeIntervalSince(tick.slot), missedSlots: tick.coalescedSlots)
+                    logger.info(
+                        "tick_published",
+                        metadata: [
+                            "job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "coalesced_slots": "\(tick.coalescedSlots)",
+                            "partition": "\(report.partition)", "offset": "\(report.offset)",
+                        ])
+                case .failure(let error):
+                    failedJobs.insert(tick.jobName)
+                    logger.error("tick_publish_failed", metadata: ["job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "error": "\(error)"])
+                }
             }
+            span.end()
         }
         for job in Set(ticks.map(\.jobName)) {
             let count = zip(ticks, results).filter { $0.0.jobName == job }
@@ -111,14 +118,18 @@ public struct TickProducerStage: Service {
 extension TickProducerStage {
     /// The record of a tick on the ticks topic: keyed by ``TickMessage/partitionKey`` (the
     /// ticks of one job shard stay in order on one partition), with its id, job and schema
-    /// version as headers.
-    public static func record(of tick: TickMessage, topic: String) -> KafkaProducerMessage {
-        KafkaProducerMessage(
-            topic: topic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick),
-            headers: [
-                KafkaHeader(name: "tick-id", string: tick.tickId),
-                KafkaHeader(name: "job-name", string: tick.jobName),
-                KafkaHeader(name: "schema-version", string: String(tick.schemaVersion)),
-            ])
+    /// version as headers, and always a W3C `traceparent` (and `tracestate` when the
+    /// context has one): `context`'s span when it has a trace (the caller's `send` span,
+    /// the tick's creation context), otherwise a new trace started here.
+    public static func record(of tick: TickMessage, topic: String, context: ServiceContext = .current ?? .topLevel) -> KafkaProducerMessage {
+        var headers = [
+            KafkaHeader(name: "tick-id", string: tick.tickId),
+            KafkaHeader(name: "job-name", string: tick.jobName),
+            KafkaHeader(name: "schema-version", string: String(tick.schemaVersion)),
+        ]
+        let tracer = PropagatingTracer()
+        let creation = context.traceContext == nil ? tracer.startSpan("send \(topic)", context: context, ofKind: .producer).context : context
+        tracer.inject(creation, into: &headers, using: KafkaHeadersInjector())
+        return KafkaProducerMessage(topic: topic, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick), headers: headers)
     }
 }

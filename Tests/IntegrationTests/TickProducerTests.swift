@@ -1,8 +1,10 @@
 import Foundation
 import Kafka
+import Logging
 import Observability
 import ProactivityCore
 import ProactivityStages
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(2)))
@@ -48,5 +50,47 @@ struct TickProducerTests {
             group.cancelAll()
         }
         try await consumer.close()
+    }
+
+    /// Each tick starts a trace of its own: its record's `traceparent` is the `send` span
+    /// whose ids the `tick_published` line carries.
+    @Test func eachTickStartsATraceThatItsRecordAndItsLogLineCarry() async throws {
+        let topic = TestEnvironment.unique("ticks")
+        try await TestEnvironment.createTopic(topic, partitions: 2)
+        let start = MessageCoding.parseTimestamp("2030-01-07T10:02:00Z")!
+        let clock = ManualClock(now: start)
+        let lines = Mutex<[String]>([])
+        let handler = JSONLogHandler(label: "tick", level: .info, metadataProvider: .traceContext) { line in lines.withLock { $0.append(line) } }
+        let stage = TickProducerStage(
+            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: try TestEnvironment.producer(), clock: clock,
+            metrics: EngineMetrics(), health: HealthState(stage: "tick"), logger: Logger(label: "tick") { _ in handler })
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
+        var records = consumer.messages.makeAsyncIterator()
+        var traces: [(traceID: String, spanID: String)] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await stage.run() }
+            for slot in 1...2 {
+                if slot == 2 {
+                    try await eventually("the producer sleeps until the next slot") { clock.sleeperCount == 1 }
+                    clock.advance(to: start.addingTimeInterval(3 * 60))
+                }
+                let message = try #require(try await records.next())
+                consumer.markProcessed(message)
+                let trace = try #require(
+                    try TraceHeaders.parse(traceParent: message.headers.string(named: "traceparent"), traceState: nil)?.get(),
+                    "a valid traceparent on tick \(slot)")
+                traces.append((trace.traceID.description, trace.spanID.description))
+            }
+            try await eventually("both ticks logged") { lines.withLock { $0.count { $0.contains("tick_published") } } == 2 }
+            group.cancelAll()
+        }
+        try await consumer.close()
+        #expect(traces[0].traceID != traces[1].traceID, "a trace per tick")
+        let published = lines.withLock { $0 }.filter { $0.contains("tick_published") }.map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        }
+        for (line, trace) in zip(published, traces) {
+            #expect(line["trace_id"] as? String == trace.traceID && line["span_id"] as? String == trace.spanID, "\(line)")
+        }
     }
 }

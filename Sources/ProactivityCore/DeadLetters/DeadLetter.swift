@@ -7,8 +7,9 @@ import Foundation
 /// `dlq.origin.partition`, `dlq.origin.offset`, `dlq.origin.timestamp`,
 /// `dlq.consumer.group`, `dlq.stage`, `dlq.job.name`, `dlq.error.class`,
 /// `dlq.error.message`, `dlq.attempts`, `dlq.failure.first`, `dlq.failure.last`,
-/// `dlq.correlation.id`; a replayed record also has `dlq.replay.id` and
-/// `dlq.replay.count`. Timestamps are ISO 8601 UTC; numbers are decimal text.
+/// `dlq.correlation.id`; a replayed record also has `dlq.replay.id`,
+/// `dlq.replay.count` and, when the original had a valid `traceparent`,
+/// `dlq.replay.link`. Timestamps are ISO 8601 UTC; numbers are decimal text.
 /// The same context is also written under Kafka Connect's dead-letter header names
 /// (``ConnectHeader``), so tools made for Connect's DLQs read ours.
 public struct DeadLetter: Sendable, Hashable {
@@ -71,6 +72,11 @@ public struct DeadLetter: Sendable, Hashable {
         public static let replayPrefix = "dlq.replay."
         public static let replayID = "dlq.replay.id"
         public static let replayCount = "dlq.replay.count"
+        /// On a replayed record: the `traceparent` of the dead-lettered record it
+        /// replays (the replay's own `traceparent` is a new span of the same trace, its
+        /// child): the link W3C/OpenTelemetry messaging tracing records between a
+        /// message and the one it re-sends.
+        public static let replayLink = "dlq.replay.link"
     }
 
     /// Reads a `dlq.replay.count` header strictly: no header is 0 replays; digits only

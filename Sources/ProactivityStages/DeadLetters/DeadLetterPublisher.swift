@@ -5,7 +5,8 @@ import Observability
 import ProactivityCore
 
 /// Sends messages that cannot be processed to the DLQ topic: the original key, value
-/// and headers unchanged, plus the `dlq.*` context headers and the same context under
+/// and headers unchanged (its W3C `traceparent`/`tracestate` too: a DLQ record stays in
+/// the original's trace), plus the `dlq.*` context headers and the same context under
 /// Kafka Connect's `__connect.errors.*` names (see ``DeadLetter``).
 ///
 /// `publish` returns only once the broker has the record (retrying with backoff), or

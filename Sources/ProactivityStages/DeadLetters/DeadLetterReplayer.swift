@@ -5,10 +5,12 @@ import Observability
 import ProactivityCore
 import ProactivityStore
 import Synchronization
+import Tracing
 
 /// Replays `worker_dlq` rows: republishes each row's original key, value and headers
 /// to its original topic with `dlq.replay.id` and `dlq.replay.count` (replays of the
-/// original message so far, across failures) headers, then
+/// original message so far, across failures) headers, in a `replay` span of the original
+/// record's trace (see ``message(_:context:)``), then
 /// increments `retry_count` and sets `processed_at`. A row replayed before is skipped
 /// unless forced, so replaying is idempotent; rows are claimed before they are
 /// published, so concurrent replays (CLI, HTTP, automatic) publish a row once.
@@ -85,10 +87,12 @@ public struct DeadLetterReplayer: Sendable {
             try await pace(&pacer, batch.count, since: start)
             let failures = Failures()
             let (producer, byID) = (self.producer, Dictionary(uniqueKeysWithValues: batch.map { ($0.id, $0) }))
+            let spans = Dictionary(uniqueKeysWithValues: batch.map { ($0.id, Self.replaySpan(of: $0)) })
             let (claimed, retryCounts) = try await store.replayClaimed(ids: batch.map(\.id), force: force) { claimed in
                 let rows = claimed.compactMap { byID[$0] }
                 var published: [Int64] = []
-                for (row, result) in zip(rows, await producer.send(rows.map(Self.message))) {
+                let messages = rows.map { Self.message($0, context: spans[$0.id]?.context ?? .topLevel) }
+                for (row, result) in zip(rows, await producer.send(messages)) {
                     switch result {
                     case .success: published.append(row.id)
                     case .failure(let error): failures.add(.init(id: row.id, reason: "\(error)"))
@@ -102,7 +106,9 @@ public struct DeadLetterReplayer: Sendable {
             for row in batch {
                 guard let count = retryCounts[row.id] else { continue }
                 outcome.replayed.append(row.id)
-                logger.info("dlq_replayed", metadata: ["dlq_id": "\(row.id)", "retry_count": "\(count)", "job_name": "\(row.jobName ?? "unknown")"])
+                ServiceContext.withValue(spans[row.id]?.context) {
+                    logger.info("dlq_replayed", metadata: ["dlq_id": "\(row.id)", "retry_count": "\(count)", "job_name": "\(row.jobName ?? "unknown")"])
+                }
             }
             outcome.failed += failures.all
             progress(first + batch.count, eligible.count)
@@ -157,14 +163,35 @@ public struct DeadLetterReplayer: Sendable {
         return total
     }
 
-    /// The original record, with replay headers instead of the DLQ context.
-    static func message(_ row: DeadLetterRow) -> KafkaProducerMessage {
-        var headers = row.headers
-            .filter { !DeadLetter.isContext($0.name) }
-            .map { KafkaHeader(name: $0.name, value: $0.value.flatMap { Data(base64Encoded: $0) }.map { Array($0) }) }
+    /// The span of a row's replay: a child of the dead-lettered record's `traceparent`
+    /// (same trace, a new span id), or a new trace when it has none or an invalid one.
+    static func replaySpan(of row: DeadLetterRow) -> PropagatingSpan {
+        let tracer = PropagatingTracer()
+        var original = ServiceContext.topLevel
+        tracer.extract(originalHeaders(row), into: &original, using: KafkaHeadersExtractor())
+        return tracer.startSpan("replay \(row.originTopic ?? "")", context: original, ofKind: .producer)
+    }
+
+    /// The original record, with replay headers instead of the DLQ context: its
+    /// `traceparent` (and `tracestate`) are the replay span's (`context`), and
+    /// `dlq.replay.link` keeps the original `traceparent` when it was valid.
+    static func message(_ row: DeadLetterRow, context: ServiceContext) -> KafkaProducerMessage {
+        let original = originalHeaders(row)
+        let trace = [TraceHeaders.traceParent, TraceHeaders.traceState]
+        var headers = original.filter { !DeadLetter.isContext($0.name) && !trace.contains($0.name) }
+        // A parent means the replay span continues the original's valid context.
+        if context.parentSpanID != nil, let link = KafkaHeadersExtractor().extract(key: TraceHeaders.traceParent, from: original) {
+            headers.append(KafkaHeader(name: DeadLetter.Header.replayLink, string: link))
+        }
+        PropagatingTracer().inject(context, into: &headers, using: KafkaHeadersInjector())
         headers.append(KafkaHeader(name: DeadLetter.Header.replayID, string: String(row.id)))
         // An unreadable count stays unreadable, so the automatic replay's budget stays spent.
         headers.append(KafkaHeader(name: DeadLetter.Header.replayCount, string: row.totalReplays.map { String($0 + 1) } ?? "unknown"))
         return KafkaProducerMessage(topic: row.originTopic ?? "", key: row.key, value: row.value, headers: headers)
+    }
+
+    /// The headers of the dead-lettered record as it was written (the DLQ's own included).
+    private static func originalHeaders(_ row: DeadLetterRow) -> [KafkaHeader] {
+        row.headers.map { KafkaHeader(name: $0.name, value: $0.value.flatMap { Data(base64Encoded: $0) }.map { Array($0) }) }
     }
 }

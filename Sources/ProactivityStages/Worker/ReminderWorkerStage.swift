@@ -5,6 +5,7 @@ import Observability
 import ProactivityCore
 import ProactivityStore
 import ServiceLifecycle
+import Tracing
 
 /// A member of the worker group: for each tick, streams the job's reminder query and
 /// publishes one alert per due item not alerted before (``WindowPublisher``), then
@@ -128,8 +129,27 @@ public struct ReminderWorkerStage: Service {
     /// `transient`. An unreachable database or broker opens the circuit breaker: the
     /// tick is retried until the dependency answers, so consumption pauses rather than
     /// filling the DLQ, and nothing is skipped.
+    ///
+    /// The tick's work runs in a span, a child of the record's `traceparent` (a new trace
+    /// when it has none, or an invalid one: counted, logged at debug, never a failure):
+    /// its log lines carry the span's `trace_id` and `span_id`, and its alerts carry the
+    /// span as their `traceparent`.
     /// - Returns: whether the tick is finished with (`false`: abandoned by shutdown).
     func handle(_ message: KafkaConsumerMessage) async -> Bool {
+        let tracer = PropagatingTracer()
+        var parent = ServiceContext.topLevel
+        tracer.extract(message.headers, into: &parent, using: KafkaHeadersExtractor())
+        if parent.traceContext == nil, let header = KafkaHeadersExtractor().extract(key: TraceHeaders.traceParent, from: message.headers) {
+            metrics.traceContextInvalid(stage: "worker")
+            var reason = "not valid"
+            if case .failure(let invalid)? = TraceHeaders.parse(traceParent: header, traceState: nil) { reason = invalid.description }
+            logger.debug(
+                "trace_context_invalid", metadata: ["partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)"])
+        }
+        return await tracer.withSpan("process \(ticksTopic)", context: parent, ofKind: .consumer) { _ in await process(message) }
+    }
+
+    private func process(_ message: KafkaConsumerMessage) async -> Bool {
         let decoded: TickMessage
         do {
             decoded = try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
@@ -249,9 +269,12 @@ public struct ReminderWorkerStage: Service {
             }
             logger.notice("worker_tick_backfill", metadata: ["job_name": "\(job.name)", "tick_id": "\(tick.tickId)"])
         }
+        // The alerts' creation context: this tick's span, shared by every alert of the run.
+        var trace: [KafkaHeader] = []
+        PropagatingTracer().inject(ServiceContext.current ?? .topLevel, into: &trace, using: KafkaHeadersInjector())
         let publisher = WindowPublisher(
             store: store, producer: producer, alertsTopic: alertsTopic, database: database, lead: metrics.alertLead(job.name),
-            progress: progress, pageSize: pageSize)
+            progress: progress, traceHeaders: trace, pageSize: pageSize)
         let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
         metrics.queryFinished(job.name, duration: counts.query)
         health.report("worker.kafka", failing: nil)

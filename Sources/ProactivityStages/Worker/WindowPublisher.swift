@@ -30,6 +30,10 @@ struct WindowPublisher {
     let lead: EngineMetrics.AlertLead
     /// Told each time the broker acknowledges a page.
     let progress: ProgressWatch
+    /// `traceparent` (and `tracestate`) of the tick's span: every alert of the run
+    /// carries them among the headers its page shares, so tracing adds no work per alert
+    /// beyond librdkafka's copy of one more header.
+    let traceHeaders: [KafkaHeader]
     var pageSize = 2_000
     /// Pages handed to the producer whose delivery is not yet awaited. Enough to keep
     /// librdkafka's queue full; more only lengthen the queue that another tick's alerts
@@ -174,7 +178,7 @@ struct WindowPublisher {
             KafkaHeader(name: "job-name", string: writer.jobName),
             KafkaHeader(name: "schema-version", string: String(MessageCoding.schemaVersion)),
             KafkaHeader(name: "content-type", string: "application/json"),
-        ]
+        ] + traceHeaders
         let batch = KafkaProducerBatch(
             topic: alertsTopic, headerName: "alert-id", commonHeaders: shared, bytes: page.bytes,
             records: page.alerts.map { KafkaProducerBatch.Record(key: $0.key, value: $0.json, header: $0.id) })

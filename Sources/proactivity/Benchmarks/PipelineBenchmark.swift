@@ -14,7 +14,7 @@ import ProactivityStore
 /// window), `smallTicks` small windows of `smallDue` items, and, with `workers` > 1, two
 /// more windows for a sharded job. Phases:
 /// 1. the C loop produces `due` records of an alert's size, then `due` records with an
-///    alert's value size and its four headers (before and after phase 2);
+///    alert's value size and its five headers (before and after phase 2);
 /// 2. one worker process: idle memory, then one tick for the big window (first alert,
 ///    alerts/s, peak memory); one tick for the busy window and, once its alerts flow,
 ///    20-item ticks of another job on another partition one after another while it runs
@@ -143,7 +143,7 @@ struct PipelineBenchmark {
         let baselineStart = CPUUsage.Snapshot.take(worker: nil)
         let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
         let baselineCPU = CPUUsage.between(baselineStart, CPUUsage.Snapshot.take(worker: nil))
-        progress("C baseline with the alerts' four headers: \(due) records of \(record.valueBytes) B plus headers…")
+        progress("C baseline with the alerts' five headers: \(due) records of \(record.valueBytes) B plus headers…")
         let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
         progress("starting a worker process…")
@@ -418,6 +418,7 @@ struct PipelineBenchmark {
         let headers = [
             ("alert-id", alert.id.count), ("job-name", writer.jobName.utf8.count),
             ("schema-version", String(MessageCoding.schemaVersion).count), ("content-type", "application/json".count),
+            ("traceparent", 55),
         ]
         return (alert.json.count, headers, alert.json.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1 })
     }

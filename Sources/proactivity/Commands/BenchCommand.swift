@@ -66,7 +66,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         discussion: """
             In a schema and topics of its own (dropped afterwards): seeds --rows events with --due of \
             them in one event-reminder window; runs the C librdkafka loop with the same record size \
-            and producer settings, and again with the alerts' four headers; starts `proactivity worker` as a process of its own and reads its \
+            and producer settings, and again with the alerts' five headers; starts `proactivity worker` as a process of its own and reads its \
             alerts with a separate consumer: one tick for the big window (alerts/s, first alert, the \
             worker's idle and peak memory); another such tick, with 20-item ticks of another job \
             sent one after another while it runs (tick → first alert p50/max); then --small-ticks \

@@ -63,12 +63,16 @@ struct JobsBackfillCommand: AsyncParsableCommand {
             }
         }
         let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
-        let results = await producer.send(ticks.map { TickProducerStage.record(of: $0, topic: settings.ticksTopic) })
+        let records = ticks.map { TickProducerStage.record(of: $0, topic: settings.ticksTopic) }
+        let results = await producer.send(records)
         try await producer.close()
         var failed = false
-        for (tick, result) in zip(ticks, results) {
+        for (tick, (record, result)) in zip(ticks, zip(records, results)) {
             switch result {
-            case .success: print("published \(tick.tickId) (window \(Timestamp.format(tick.windowStart)) – \(Timestamp.format(tick.windowEnd)))")
+            case .success:
+                // The traceparent finds the worker's log lines and alerts of this tick.
+                print(
+                    "published \(tick.tickId) (window \(Timestamp.format(tick.windowStart)) – \(Timestamp.format(tick.windowEnd)); traceparent \(record.headers.string(named: "traceparent") ?? "none"))")
             case .failure(let error):
                 failed = true
                 FileHandle.standardError.write(Data("error: \(tick.tickId) not published: \(error); run the command again\n".utf8))

@@ -21,12 +21,14 @@ struct LoggingOptions: ParsableArguments {
     func makeLogger(label: String, json: Bool = false, defaultLevel: String? = nil) -> Logger {
         let levelName = logLevel ?? defaultLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]
         let level = levelName.flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            if json { return JSONLogHandler(label: label, level: level) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // Lines written inside a span (a tick's work) carry its trace_id and span_id.
+        LoggingSystem.bootstrap(
+            { label, provider in
+                if json { return JSONLogHandler(label: label, level: level, metadataProvider: provider) }
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                handler.logLevel = level
+                return handler
+            }, metadataProvider: .traceContext)
         let logger = Logger(label: label)
         logger.info("librdkafka_loaded", metadata: ["version": .string(KafkaLibrary.version)])
         if KafkaLibrary.isOlderThan2_1 {
