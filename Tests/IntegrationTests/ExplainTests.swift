@@ -59,6 +59,10 @@ struct ExplainTests {
                 ] {
                     #expect(text.stdout.contains(expected), "missing '\(expected)' in:\n\(text.stdout)")
                 }
+                // The tick's trace: the one the alert carries (the replay continued the original trace).
+                let traceparent = try #require(try await harness.alertRecords().first?.headers.string(named: "traceparent"))
+                let traceID = String(traceparent.split(separator: "-")[1])
+                #expect(text.stdout.contains("trace \(traceID)"), "\(text.stdout)")
                 let json = try await ProactivityProcess.run(["explain", alertID, "--json"], environment: environment)
                 #expect(json.status == 0, "\(json.output)")
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])

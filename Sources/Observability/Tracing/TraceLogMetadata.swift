@@ -15,3 +15,9 @@ extension Logger.MetadataProvider {
         return metadata
     }
 }
+
+extension ServiceContext {
+    /// The trace id of the current task's span (lower-case hex), if it runs in one: kept
+    /// on audit rows so `explain` can name a tick's trace.
+    public static var currentTraceID: String? { current?.traceContext?.traceID.description }
+}

@@ -29,6 +29,8 @@ public struct Explainer: Sendable {
         public var windowStart: Date?
         public var windowEnd: Date?
         public var shard: Int?
+        /// The tick's W3C trace id, from its last run's audit row (when it ran in a trace).
+        public var traceId: String?
         /// `alerted`, `completed`, `dead_lettered`, `failed`, `started`, `skipped` (a missed
         /// slot, coalesced into a later tick), `not_run`, `not_due`, `job_disabled`.
         public var state: String
@@ -164,6 +166,8 @@ public struct Explainer: Sendable {
         }
         var shard: Int?
         if case .number(let value)? = success?.payload["shard"] { shard = Int(value) }
+        var traceId: String?
+        if case .string(let value)? = record.runs.last?.payload["trace_id"] { traceId = value }
         let slot = record.completion?.slot ?? slot
         let kind = record.request?.kind ?? (record.tickId.contains(TickMessage.manualMarker) ? "manual run" : "scheduled")
         let state: String
@@ -197,7 +201,7 @@ public struct Explainer: Sendable {
         }
         return TickView(
             tickId: record.tickId, kind: kind, slot: slot, windowStart: date("window_start"), windowEnd: date("window_end"), shard: shard,
-            state: state, detail: detail, record: record)
+            traceId: traceId, state: state, detail: detail, record: record)
     }
 
     /// The answer for an item and due time.

@@ -243,7 +243,7 @@ public struct ReminderWorkerStage: Service {
         let correlationId = DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset)
         let execution = JobExecution(
             jobName: job.name, status: .failure, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
-            payload: ["tick_id": .string(tick.tickId), "error_class": .string(failure.rawValue)], errorMessage: reason,
+            payload: ["tick_id": .string(tick.tickId), "error_class": .string(failure.rawValue)].withTraceID(), errorMessage: reason,
             tickId: tick.tickId, correlationId: correlationId, definition: job)
         try? await events.record(execution)
         return await deadLetters.publish(
@@ -286,7 +286,7 @@ public struct ReminderWorkerStage: Service {
                 "late": .number(Double(counts.late)), "shard": .number(Double(tick.shard)),
                 "window_start": .string(MessageCoding.timestamp(tick.windowStart)),
                 "window_end": .string(MessageCoding.timestamp(tick.windowEnd)),
-            ],
+            ].withTraceID(),
             tickId: tick.tickId, definition: job)
         try await database.run { try await store.complete(tick, alerts: counts.alerted, execution: execution) }
         let duration = ContinuousClock.now - started
@@ -305,5 +305,14 @@ public struct ReminderWorkerStage: Service {
                 "job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)",
                 "alerts": "\(counts.alerted)", "due": "\(counts.due)", "runtime_seconds": "\(duration)",
             ])
+    }
+}
+
+extension [String: JSONValue] {
+    /// With `trace_id` of the current span, when there is one (the audit row names the
+    /// tick's trace for `explain`).
+    fileprivate func withTraceID() -> Self {
+        guard let trace = ServiceContext.currentTraceID else { return self }
+        return merging(["trace_id": .string(trace)]) { $1 }
     }
 }

@@ -55,6 +55,7 @@ enum ExplanationText {
         if let slot = tick.slot { where_.append("slot \(Timestamp.format(slot))") }
         if let start = tick.windowStart, let end = tick.windowEnd { where_.append("window \(Timestamp.format(start)) – \(Timestamp.format(end))") }
         if let shard = tick.shard { where_.append("shard \(shard)") }
+        if let trace = tick.traceId { where_.append("trace \(trace)") }
         var lines = ["\(indent)tick \(tick.tickId) (\(([tick.kind] + where_).joined(separator: ", "))): \(tick.state), \(tick.detail)"]
         if let request = tick.record.request {
             lines.append(
