@@ -267,7 +267,7 @@ public final class KafkaConsumer: @unchecked Sendable {
                 guard condition.wait(until: deadline) else {
                     client.logger.warning(
                         "kafka_revocation_timeout",
-                        metadata: ["unfinished": "\(tracker.unfinished(in: revoked))", "partitions": "\(partitions)"])
+                        metadata: ["unfinished": .stringConvertible(tracker.unfinished(in: revoked)), "partitions": .array(partitions.map { .string("\($0)") })])
                     break
                 }
             }

@@ -138,7 +138,7 @@ public final class KafkaProducer: Sendable {
             destroyDetached { fresh.client.destroy() }
             return
         }
-        logger.warning("kafka_producer_renewed", metadata: ["reason": "\(reason)", "renewals": "\(renewals)"])
+        logger.warning("kafka_producer_renewed", metadata: ["reason": "\(reason)", "renewals": .stringConvertible(renewals)])
         configuration.onRenewal?(reason)
         old.retire()
         destroyDetached { old.drainAndDestroy() }

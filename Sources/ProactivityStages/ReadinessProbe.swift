@@ -106,7 +106,7 @@ public struct ReadinessProbe: Service {
             memory.hadPartitions.remove(stage)
             logger.warning(
                 "kafka_consumer_resubscribing",
-                metadata: ["stage": "\(stage)", "topics": "\(consumer.subscription)", "reason": "no partitions for \(Self.resubscribeAfter) although the topics exist"])
+                metadata: ["stage": "\(stage)", "topics": .array(consumer.subscription.map { .string("\($0)") }), "reason": "no partitions for \(Self.resubscribeAfter) although the topics exist"])
             do {
                 try consumer.resubscribe()
             } catch {
@@ -124,7 +124,7 @@ public struct ReadinessProbe: Service {
                 logger.error(
                     "kafka_topic_changed",
                     metadata: [
-                        "topic": "\(topic)", "partitions_before": "\(before)", "partitions": "\(count)",
+                        "topic": "\(topic)", "partitions_before": .stringConvertible(before), "partitions": .stringConvertible(count),
                         "hint": "the topic was recreated (a broker that lost its state?): records of the old one are gone; `proactivity topics apply` reports its drift from the definition",
                     ])
             }

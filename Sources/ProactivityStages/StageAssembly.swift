@@ -179,7 +179,7 @@ public struct StageAssembly: Sendable {
             "stage_starting",
             metadata: [
                 "stage": "\(health.stage)", "http": "\(settings.httpHost):\(settings.httpPort)",
-                "librdkafka": "\(KafkaLibrary.version)", "jobs": "\(settings.jobs.enabled.map(\.name))",
+                "librdkafka": "\(KafkaLibrary.version)", "jobs": .array(settings.jobs.enabled.map { .string($0.name) }),
             ])
         let group = ServiceGroup(configuration: configuration)
         if running.set(group) { await group.triggerGracefulShutdown() }
@@ -193,7 +193,7 @@ public struct StageAssembly: Sendable {
         }
         logger.notice(
             "stage_stopped",
-            metadata: ["stage": "\(health.stage)", "shutdown_seconds": "\(elapsed)", "abandoned": "\(abandoned)"])
+            metadata: ["stage": "\(health.stage)", "shutdown_seconds": .stringConvertible(elapsed), "abandoned": .array(abandoned.map { .string("\($0)") })])
     }
 
     /// Shuts the running stages down gracefully, as SIGTERM does (``run(shutdownLimit:exitWhenStuck:onServerRunning:)``

@@ -42,7 +42,7 @@ public struct TickProducerStage: Service {
 
     public func run() async throws {
         var planner = TickPlanner(jobs: jobs)
-        logger.info("tick_producer_started", metadata: ["jobs": "\(jobs.filter(\.enabled).map(\.name))", "topic": "\(topic)"])
+        logger.info("tick_producer_started", metadata: ["jobs": .array(jobs.filter(\.enabled).map { .string($0.name) }), "topic": "\(topic)"])
         // A publish waiting for an unreachable broker would hold a shutdown up to the
         // message timeout: on shutdown the producer gets 2 s to deliver, then what it
         // holds fails (those slots are not marked published: the next start sends them).
@@ -94,8 +94,8 @@ public struct TickProducerStage: Service {
                     logger.info(
                         "tick_published",
                         metadata: [
-                            "job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "coalesced_slots": "\(tick.coalescedSlots)",
-                            "partition": "\(report.partition)", "offset": "\(report.offset)",
+                            "job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "coalesced_slots": .stringConvertible(tick.coalescedSlots),
+                            "partition": .stringConvertible(report.partition), "offset": .stringConvertible(report.offset),
                         ])
                 case .failure(let error):
                     failedJobs.insert(tick.jobName)

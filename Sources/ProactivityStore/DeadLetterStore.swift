@@ -172,7 +172,7 @@ public struct DeadLetterStore: Sendable {
                 return try await insert(record, shape: shape, refusal: refusal)
             } catch where Self.isRecordsFault(error) && shape != .bare {
                 refusal = DatabaseError.describe(error)
-                logger.warning("dlq_mirror_record_refused", metadata: ["dlq_offset": "\(record.offset)", "error": "\(refusal ?? "")"])
+                logger.warning("dlq_mirror_record_refused", metadata: ["dlq_offset": .stringConvertible(record.offset), "error": "\(refusal ?? "")"])
             }
         }
         return false

@@ -137,7 +137,7 @@ public struct LedgerStore: Sendable {
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(partition)"), logger: logger)
                 return count
             }
-            logger.info("ledger_partition_dropped", metadata: ["partition": "\(partition)"])
+            logger.info("ledger_partition_dropped", metadata: ["partition": .stringConvertible(partition)])
         }
         return rows
     }

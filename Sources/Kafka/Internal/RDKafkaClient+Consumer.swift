@@ -175,7 +175,7 @@ extension RDKafkaClient {
             if pause, failure == nil, !partitions.isEmpty {
                 do { try setFetching(partitions, false) } catch { failure = error }
             }
-            logger.info("kafka_partitions_assigned", metadata: ["partitions": "\(partitions)"])
+            logger.info("kafka_partitions_assigned", metadata: ["partitions": .array(partitions.map { .string("\($0)") })])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(handle) != 0
             _ = prepare(RDKafkaRebalance(kind: .revoke(lost: lost), partitions: partitions))
@@ -185,7 +185,7 @@ extension RDKafkaClient {
                 let err = rd_kafka_assign(handle, nil)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaError(err) }
             }
-            logger.info("kafka_partitions_revoked", metadata: ["partitions": "\(partitions)", "lost": "\(lost)"])
+            logger.info("kafka_partitions_revoked", metadata: ["partitions": .array(partitions.map { .string("\($0)") }), "lost": .stringConvertible(lost)])
         default:
             logger.error("kafka_rebalance_failed", metadata: ["error": "\(KafkaError(reason))"])
             _ = prepare(RDKafkaRebalance(kind: .failed(KafkaError(reason)), partitions: partitions))

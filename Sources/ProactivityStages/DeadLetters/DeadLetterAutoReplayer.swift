@@ -27,7 +27,7 @@ public struct DeadLetterAutoReplayer: Service {
         logger.info(
             "dlq_auto_replay_started",
             metadata: [
-                "max_replays": "\(policy.maxReplays)", "backoff_seconds": "\(policy.backoff)", "interval_seconds": "\(policy.interval)",
+                "max_replays": .stringConvertible(policy.maxReplays), "backoff_seconds": .stringConvertible(policy.backoff), "interval_seconds": .stringConvertible(policy.interval),
             ])
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -60,8 +60,8 @@ public struct DeadLetterAutoReplayer: Service {
                     logger.warning(
                         "dlq_parked",
                         metadata: [
-                            "rows": "\(parked.count)", "dlq_ids": "\(parked.prefix(20).map(String.init).joined(separator: ","))",
-                            "max_replays": "\(policy.maxReplays)",
+                            "rows": .stringConvertible(parked.count), "dlq_ids": "\(parked.prefix(20).map(String.init).joined(separator: ","))",
+                            "max_replays": .stringConvertible(policy.maxReplays),
                         ])
                 }
             }
@@ -78,7 +78,7 @@ public struct DeadLetterAutoReplayer: Service {
             filter.afterID = last.id
         }
         if !replayed.isEmpty || failed > 0 {
-            logger.notice("dlq_auto_replayed", metadata: ["replayed": "\(replayed.count)", "failed": "\(failed)"])
+            logger.notice("dlq_auto_replayed", metadata: ["replayed": .stringConvertible(replayed.count), "failed": .stringConvertible(failed)])
         }
         let backlog = try await store.backlog()
         replayer.metrics.dlqBacklog(backlog.unprocessed, parked: backlog.parked)

@@ -81,7 +81,7 @@ public struct DeadLetterMirrorStage: Service {
                     "dlq-mirror.progress",
                     failing: "stuck at \(message.topic)/\(message.partition)/\(message.offset) for \(stalled.components.seconds) s: \(DatabaseError.describe(error))")
             }
-            logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
+            logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": .stringConvertible(delay)])
         }
         metrics.mirrorStalled(seconds: 0)
         health.report("dlq-mirror.progress", failing: nil)
@@ -95,7 +95,7 @@ public struct DeadLetterMirrorStage: Service {
             inserted ? "dlq_mirrored" : "dlq_already_mirrored",
             metadata: [
                 "job_name": "\(record.letter?.jobName ?? "unknown")", "error_class": "\(record.letter?.errorClass.rawValue ?? "unknown")",
-                "correlation_id": "\(record.letter?.correlationId ?? "")", "offset": "\(message.offset)",
+                "correlation_id": "\(record.letter?.correlationId ?? "")", "offset": .stringConvertible(message.offset),
             ])
         return true
     }

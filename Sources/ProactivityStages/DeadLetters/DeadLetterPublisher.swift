@@ -54,7 +54,7 @@ public struct DeadLetterPublisher: Sendable {
                 + letter.headers.map { KafkaHeader(name: $0.name, string: $0.value) })
         let report = await retryingUntilShutdown({ try await producer.send(record) }, answers: { await producer.brokerAnswers() }) {
             error, delay in
-            logger.warning("dlq_publish_retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
+            logger.warning("dlq_publish_retrying", metadata: ["error": "\(error)", "retry_in_seconds": .stringConvertible(delay)])
         }
         guard let report else { return false }
         metrics.deadLettered(stage: stage, reason: failure.rawValue)
@@ -63,7 +63,7 @@ public struct DeadLetterPublisher: Sendable {
             metadata: [
                 "job_name": "\(jobName ?? "unknown")", "severity": "\(severity)", "error_class": "\(failure.rawValue)",
                 "error": "\(reason)", "correlation_id": "\(letter.correlationId)",
-                "dlq_partition": "\(report.partition)", "dlq_offset": "\(report.offset)",
+                "dlq_partition": .stringConvertible(report.partition), "dlq_offset": .stringConvertible(report.offset),
             ])
         return true
     }

@@ -107,7 +107,7 @@ public struct DeadLetterReplayer: Sendable {
                 guard let count = retryCounts[row.id] else { continue }
                 outcome.replayed.append(row.id)
                 ServiceContext.withValue(spans[row.id]?.context) {
-                    logger.info("dlq_replayed", metadata: ["dlq_id": "\(row.id)", "retry_count": "\(count)", "job_name": "\(row.jobName ?? "unknown")"])
+                    logger.info("dlq_replayed", metadata: ["dlq_id": .stringConvertible(row.id), "retry_count": .stringConvertible(count), "job_name": "\(row.jobName ?? "unknown")"])
                 }
             }
             outcome.failed += failures.all

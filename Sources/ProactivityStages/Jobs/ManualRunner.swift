@@ -69,7 +69,7 @@ public struct ManualRunner: Sendable {
                 "job_run_requested",
                 metadata: [
                     "job_name": "\(tick.jobName)", "tick_id": "\(tick.tickId)", "requested_by": "\(requestedBy)",
-                    "requested_host": "\(requestedHost)", "via": "\(channel.rawValue)", "published": "\(failure == nil)",
+                    "requested_host": "\(requestedHost)", "via": "\(channel.rawValue)", "published": .stringConvertible(failure == nil),
                 ])
         }
         return run

@@ -47,7 +47,7 @@ struct LedgerPruner: Service {
                 let deleted = try await store.prune(table, olderThan: cutoff)
                 metrics.ledger(table.rawValue, pruned: deleted)
                 if deleted > 0 {
-                    logger.info("ledger_pruned", metadata: ["table": "\(table.rawValue)", "rows": "\(deleted)"])
+                    logger.info("ledger_pruned", metadata: ["table": "\(table.rawValue)", "rows": .stringConvertible(deleted)])
                 }
             } catch {
                 logger.warning("ledger_prune_failed", metadata: ["table": "\(table.rawValue)", "error": "\(DatabaseError.describe(error))"])

@@ -37,7 +37,7 @@ struct PartitionLanes {
                     do {
                         try consumer.pause([partition])
                     } catch {
-                        logger.warning("worker_partition_pause_failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
+                        logger.warning("worker_partition_pause_failed", metadata: ["partition": .stringConvertible(partition), "error": "\(error)"])
                         lane.resumed()
                     }
                 }

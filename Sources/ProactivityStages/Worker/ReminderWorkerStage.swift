@@ -76,7 +76,7 @@ public struct ReminderWorkerStage: Service {
             do {
                 if open { try consumer.hold() } else { try consumer.release() }
             } catch {
-                logger.warning("worker_consumption_hold_failed", metadata: ["open": "\(open)", "error": "\(error)"])
+                logger.warning("worker_consumption_hold_failed", metadata: ["open": .stringConvertible(open), "error": "\(error)"])
             }
         }
         self.clock = clock
@@ -88,7 +88,7 @@ public struct ReminderWorkerStage: Service {
     public func run() async throws {
         await checkJobs()
         try consumer.subscribe(topics: [ticksTopic])
-        logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": "\(catalog.enabled.map(\.name))"])
+        logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": .array(catalog.enabled.map { .string($0.name) })])
         let watching = Task { [progress, health] in await progress.run(reportingTo: health) }
         defer { watching.cancel() }
         do {
@@ -115,7 +115,7 @@ public struct ReminderWorkerStage: Service {
     /// still runs, its ticks going to the DLQ as `job_sql` until it is fixed.
     private func checkJobs() async {
         let problems = await retryingUntilShutdown({ try await store.problems(of: catalog.enabled) }) { error, delay in
-            logger.warning("worker_job_check_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": "\(delay)"])
+            logger.warning("worker_job_check_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": .stringConvertible(delay)])
         }
         guard let problems, !problems.isEmpty else { return }
         logger.error("worker_jobs_invalid", metadata: ["problems": .array(problems.map { .string($0) })])
@@ -144,7 +144,7 @@ public struct ReminderWorkerStage: Service {
             var reason = "not valid"
             if case .failure(let invalid)? = TraceHeaders.parse(traceParent: header, traceState: nil) { reason = invalid.description }
             logger.debug(
-                "trace_context_invalid", metadata: ["partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)"])
+                "trace_context_invalid", metadata: ["partition": .stringConvertible(message.partition), "offset": .stringConvertible(message.offset), "reason": "\(reason)"])
         }
         return await tracer.withSpan("process \(ticksTopic)", context: parent, ofKind: .consumer) { _ in await process(message) }
     }
@@ -213,8 +213,8 @@ public struct ReminderWorkerStage: Service {
             logger.warning(
                 "worker_job_retrying",
                 metadata: [
-                    "job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "attempt": "\(policy.attempts)",
-                    "retry_in_seconds": "\(delay)",
+                    "job_name": "\(job.name)", "tick_id": "\(tick.tickId)", "error": "\(failure.message)", "attempt": .stringConvertible(policy.attempts),
+                    "retry_in_seconds": .stringConvertible(delay),
                 ])
             if waitsForDependency {
                 // Back as soon as the dependency answers again, not at the end of the backoff.
@@ -238,7 +238,7 @@ public struct ReminderWorkerStage: Service {
             "worker_job_failed",
             metadata: [
                 "job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)", "error_class": "\(failure.rawValue)",
-                "error": "\(reason)", "attempts": "\(attempts)",
+                "error": "\(reason)", "attempts": .stringConvertible(attempts),
             ])
         let correlationId = DeadLetter.correlationId(topic: message.topic, partition: message.partition, offset: message.offset)
         let execution = JobExecution(
@@ -296,14 +296,14 @@ public struct ReminderWorkerStage: Service {
         if counts.alerted > 0 {
             logger.info(
                 "worker_alert_dispatched",
-                metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "alerts": "\(counts.alerted)", "tick_id": "\(tick.tickId)"])
+                metadata: ["job_name": "\(job.name)", "severity": "\(job.severity)", "alerts": .stringConvertible(counts.alerted), "tick_id": "\(tick.tickId)"])
         }
         logger.info("worker_job_event", metadata: ["job_name": "\(job.name)", "status": "success", "tick_id": "\(tick.tickId)"])
         logger.info(
             "worker_job_succeeded",
             metadata: [
                 "job_name": "\(job.name)", "severity": "\(job.severity)", "tick_id": "\(tick.tickId)",
-                "alerts": "\(counts.alerted)", "due": "\(counts.due)", "runtime_seconds": "\(duration)",
+                "alerts": .stringConvertible(counts.alerted), "due": .stringConvertible(counts.due), "runtime_seconds": .stringConvertible(duration),
             ])
     }
 }

@@ -57,6 +57,6 @@ private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions
         throw ExitCode(2)
     }
     try await assembly.run(shutdownLimit: settings.shutdownTimeout, exitWhenStuck: true) { port in
-        logger.info("http_listening", metadata: ["port": "\(port ?? settings.httpPort)", "endpoints": "/healthz /readyz /metrics"])
+        logger.info("http_listening", metadata: ["port": .stringConvertible(port ?? settings.httpPort), "endpoints": "/healthz /readyz /metrics"])
     }
 }
