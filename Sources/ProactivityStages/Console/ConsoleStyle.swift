@@ -43,10 +43,15 @@ enum ConsoleStyle {
         .state-parked { color: var(--bad); font-weight: 600; }
         .state-replayed, .status-success, .state-alerted, .state-completed { color: var(--ok); font-weight: 600; }
         .status-failure, .state-dead_lettered, .state-failed { color: var(--bad); font-weight: 600; }
+        input[name=alert_id] { width: 34rem; max-width: 100%; }
+        #headers td { word-break: break-all; }
+        #headers td:first-child { width: 40%; }
         .signin { max-width: 24rem; margin: 3rem auto; }
         .signin form { display: flex; flex-direction: column; gap: .75rem; }
         @media (max-width: 640px) {
             main { padding: .6rem; }
+            header nav { order: 3; flex-basis: 100%; }
+            header .sign-out { margin-left: auto; }
             form.filters { flex-direction: column; align-items: stretch; }
             dl { grid-template-columns: 1fr; }
             dt { margin-top: .4rem; }

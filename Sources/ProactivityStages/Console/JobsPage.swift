@@ -35,35 +35,11 @@ extension ConsoleRoutes {
                         Self.pair("failures in 24 h") { "\(failures[job.name] ?? 0)" }
                         Self.pair("next slots") { Self.nextSlots(job.schedule, after: now).map(ConsoleLayout.time).joined(separator: ", ") }
                     }
-                    el("div", .class("scroll")) {
-                        el("table") {
-                            el("thead") {
-                                el("tr") {
-                                    el("th") { "status" }
-                                    el("th") { "slot" }
-                                    el("th") { "started" }
-                                    el("th", .class("n")) { "runtime" }
-                                    el("th", .class("n")) { "alerts" }
-                                    el("th", .class("n")) { "late" }
-                                    el("th") { "error" }
-                                }
-                            }
-                            el("tbody") {
-                                for run in runs[job.name] ?? [] {
-                                    el("tr") {
-                                        el("td") { ConsoleLayout.badge(run.status) }
-                                        el("td") { ConsoleLayout.time(run.scheduledAt) }
-                                        el("td") { ConsoleLayout.time(run.startedAt) }
-                                        el("td", .class("n")) { run.runtimeSeconds.map { String(format: "%.3f s", $0) } ?? "—" }
-                                        el("td", .class("n")) { run.alerted.map(String.init) ?? "—" }
-                                        el("td", .class("n")) { run.late.map(String.init) ?? "—" }
-                                        el("td") { String((run.errorMessage ?? "").prefix(200)) }
-                                    }
-                                }
-                            }
-                        }
+                    if let jobRuns = runs[job.name], !jobRuns.isEmpty {
+                        Self.runsTable(jobRuns)
+                    } else {
+                        el("p", .class("muted")) { "No runs in the audit trail." }
                     }
-                    if (runs[job.name] ?? []).isEmpty { el("p", .class("muted")) { "No runs in the audit trail." } }
                     if job.enabled {
                         ConsoleLayout.form("/console/jobs/run", csrf: csrf, .class("actions")) {
                             el("input", .type("hidden"), .name("job"), .value(job.name))
@@ -116,6 +92,37 @@ extension ConsoleRoutes {
             }
         }
         return lines
+    }
+
+    static func runsTable(_ runs: [RecentRun]) -> HTML {
+        el("div", .class("scroll")) {
+            el("table") {
+                el("thead") {
+                    el("tr") {
+                        el("th") { "status" }
+                        el("th") { "slot" }
+                        el("th") { "started" }
+                        el("th", .class("n")) { "runtime" }
+                        el("th", .class("n")) { "alerts" }
+                        el("th", .class("n")) { "late" }
+                        el("th") { "error" }
+                    }
+                }
+                el("tbody") {
+                    for run in runs {
+                        el("tr") {
+                            el("td") { ConsoleLayout.badge(run.status) }
+                            el("td") { ConsoleLayout.time(run.scheduledAt) }
+                            el("td") { ConsoleLayout.time(run.startedAt) }
+                            el("td", .class("n")) { run.runtimeSeconds.map { String(format: "%.3f s", $0) } ?? "—" }
+                            el("td", .class("n")) { run.alerted.map(String.init) ?? "—" }
+                            el("td", .class("n")) { run.late.map(String.init) ?? "—" }
+                            el("td") { String((run.errorMessage ?? "").prefix(200)) }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     static func timeZone(_ schedule: Schedule) -> String {
