@@ -11,11 +11,14 @@ import ProactivityStore
 /// replay itself is the replayer's, with the CLI's rules (rows claimed atomically, each
 /// replayed once unless forced, only to `DLQ_REPLAY_TOPICS`), paced at the rate given
 /// when it covers more than ``pacedAbove`` rows. One confirmation covers at most
-/// ``replayLimit`` rows: larger replays belong to `proactivity dlq replay --rate`.
+/// ``replayLimit`` rows, at a rate that ends within ``longestReplaySeconds``: larger or
+/// slower replays belong to `proactivity dlq replay --rate`.
 extension ConsoleRoutes {
     static let replayLimit = 5000
     static let pacedAbove = 100
     static let defaultRate = "100/s"
+    /// A paced replay answers within this long (the browser waits for it).
+    static let longestReplaySeconds = 300.0
 
     func replay(_ request: Request, _ context: EngineRequestContext, dryRun: Bool) async throws -> Response {
         let fields = try await FormFields.body(
@@ -50,6 +53,11 @@ extension ConsoleRoutes {
             throw HTTPError(.badRequest, message: "scope must be selected or filter")
         }
         let rate = try rows.count > Self.pacedAbove ? Self.rate(try fields.value("rate") ?? Self.defaultRate) : nil
+        if let rate, Double(rows.count) / rate.perSecond > Self.longestReplaySeconds {
+            throw HTTPError(
+                .badRequest,
+                message: "At \(rate.description) \(rows.count) rows take longer than the console waits (\(Int(Self.longestReplaySeconds)) s): give a higher rate, or use `proactivity dlq replay --rate`.")
+        }
         let outcome = try await replayer.replay(rows, force: force, dryRun: dryRun, rate: rate)
         let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
         let destinations = Dictionary(grouping: outcome.replayed.compactMap { byID[$0]?.originTopic }, by: { $0 }).mapValues(\.count)
