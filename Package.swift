@@ -86,6 +86,7 @@ let package = Package(
                 "ProactivityCore",
                 "ProactivityStore",
                 "Observability",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -16,6 +16,7 @@ import ProactivityStore
 /// | `worker.groupId` | `WORKER_GROUP_ID` | `proactivity-workers` |
 /// | `dlq.mirrorGroupId` | `DLQ_MIRROR_GROUP_ID` | `proactivity-dlq-mirror` |
 /// | `dlq.apiToken` | `DLQ_API_TOKEN` (secret) | none: the DLQ HTTP API is disabled |
+/// | `console.secureCookie` | `CONSOLE_SECURE_COOKIE` | `false`: the console's session cookie is `Secure` only for requests with `X-Forwarded-Proto: https`; `true` always |
 /// | `dlq.replayTopics` | `DLQ_REPLAY_TOPICS` | the ticks topic: the only topics replay may publish to (comma-separated) |
 /// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
 /// | `worker.fetchWaitMs` | `WORKER_FETCH_WAIT_MS` | `10`: how long the ticks consumer's fetch may wait for data |
@@ -70,6 +71,9 @@ public struct EngineSettings: Sendable {
     public var logFormat: String
     /// How long a graceful shutdown may take before the rest is cancelled.
     public var shutdownTimeout: Duration
+    /// Whether the console's session cookie is always `Secure` (the console is served
+    /// behind TLS); otherwise only requests with `X-Forwarded-Proto: https` get it.
+    public var consoleSecureCookie = false
 
     /// Configuration that cannot be used, with every problem found.
     public struct Invalid: Error, CustomStringConvertible {
@@ -181,9 +185,11 @@ public struct EngineSettings: Sendable {
             problems.append("DLQ_API_TOKEN is empty: unset it to disable the DLQ API, or set a long random token")
         }
         if replayTopics.isEmpty { problems.append("DLQ_REPLAY_TOPICS names no topic (default: the ticks topic)") }
+        let secureCookie = text("console.secureCookie", default: "false")
+        if !["true", "false"].contains(secureCookie) { problems.append("CONSOLE_SECURE_COOKIE '\(secureCookie.prefix(100))' must be true or false") }
 
         guard problems.isEmpty, let database, let timeZone else { throw Invalid(problems: problems) }
-        return EngineSettings(
+        var settings = EngineSettings(
             kafka: kafka, database: database,
             ticksTopic: ticksTopic,
             alertsTopic: config.string(forKey: "topics.alerts", default: "proactivity.alerts"),
@@ -195,6 +201,8 @@ public struct EngineSettings: Sendable {
             httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: .seconds(shutdownTimeout))
+        settings.consoleSecureCookie = secureCookie == "true"
+        return settings
     }
 
     /// Whether `id` is a valid `group.instance.id` (the characters and length of a topic name).
@@ -269,7 +277,7 @@ public struct EngineSettings: Sendable {
             ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
             ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"),
-            ("dlq.replayTopics", replayTopics.sorted().joined(separator: ",")), ("http", "\(httpHost):\(httpPort)"),
+            ("dlq.replayTopics", replayTopics.sorted().joined(separator: ",")), ("console.secureCookie", String(consoleSecureCookie)), ("http", "\(httpHost):\(httpPort)"),
             ("worker.retryAttempts", String(workerRetryAttempts)), ("worker.fetchWaitMs", String(workerFetchWaitMilliseconds)), ("worker.pageSize", String(workerPageSize)),
             ("worker.instanceId", workerInstanceID ?? "(not set: dynamic membership)"), ("ledger.retention", DurationText.format(Int(ledgerRetention))),
             ("dlq.autoReplay", autoReplay.map {

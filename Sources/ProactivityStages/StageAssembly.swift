@@ -117,10 +117,12 @@ public struct StageAssembly: Sendable {
                 catalog: settings.jobs, ticksTopic: settings.ticksTopic, store: ManualRunStore(client: database, logger: logger),
                 producer: replayProducer, logger: logger)
             operatorRoutes.append(JobsAPI(runner: runner, token: settings.dlqAPIToken, logger: logger))
+            let explainer = Explainer(catalog: settings.jobs, store: LineageStore(client: database, logger: logger))
+            operatorRoutes.append(ExplainAPI(explainer: explainer, token: settings.dlqAPIToken, logger: logger))
             operatorRoutes.append(
-                ExplainAPI(
-                    explainer: Explainer(catalog: settings.jobs, store: LineageStore(client: database, logger: logger)),
-                    token: settings.dlqAPIToken, logger: logger))
+                ConsoleRoutes(
+                    store: store, replayer: replayer, runner: runner, explainer: explainer,
+                    events: JobEventStore(client: database, logger: logger), settings: settings, logger: logger))
             if let policy = settings.autoReplay {
                 services.append(DeadLetterAutoReplayer(policy: policy, store: store, replayer: replayer, logger: logger))
             }

@@ -45,8 +45,8 @@ public struct JobExecution: Sendable {
 
 /// Writes audit rows.
 public struct JobEventStore: Sendable {
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -104,6 +104,43 @@ public struct JobEventStore: Sendable {
         }
         return summaries
     }
+}
+
+extension JobEventStore {
+    /// Each job's last `perJob` runs, newest first (the console's jobs page).
+    public func recentRuns(perJob: Int) async throws -> [String: [RecentRun]] {
+        let rows = try await client.query(
+            """
+            SELECT job_name, status, scheduled_at, started_at, runtime_seconds, (payload->>'alerted')::float8, (payload->>'late')::float8,
+                   error_message, tick_id
+            FROM (SELECT *, row_number() OVER (PARTITION BY job_name ORDER BY started_at DESC) AS rank FROM worker_job_events) runs
+            WHERE rank <= \(perJob)
+            ORDER BY job_name, started_at DESC
+            """)
+        var runs: [String: [RecentRun]] = [:]
+        for try await (job, status, scheduled, started, runtime, alerted, late, error, tick) in rows.decode(
+            (String, String, Date?, Date, Double?, Double?, Double?, String?, String?).self)
+        {
+            runs[job, default: []].append(
+                RecentRun(
+                    status: status, scheduledAt: scheduled, startedAt: started, runtimeSeconds: runtime, alerted: alerted.map { Int($0) },
+                    late: late.map { Int($0) }, errorMessage: error, tickId: tick))
+        }
+        return runs
+    }
+}
+
+/// One run of a job, as the audit trail has it.
+public struct RecentRun: Sendable {
+    public var status: String
+    public var scheduledAt: Date?
+    public var startedAt: Date
+    public var runtimeSeconds: Double?
+    /// Alerts published, and of the due items those found late (successful runs only).
+    public var alerted: Int?
+    public var late: Int?
+    public var errorMessage: String?
+    public var tickId: String?
 }
 
 /// A job's recent history, for `proactivity status`.

@@ -17,6 +17,10 @@ struct DemoScriptTests {
         let progress = first.output.components(separatedBy: "\nALERT ")[0]
         #expect(!progress.contains("{\""), "no log line among the progress lines:\n\(progress)")
         #expect(progress.split(separator: "\n").count <= 12, "a few progress lines:\n\(progress)")
+        // The console's address and the stack's token (made once, kept under .local/).
+        let console = try #require(progress.split(separator: "\n").first { $0.hasPrefix("operator console: http://127.0.0.1:") })
+        let token = String(try #require(console.components(separatedBy: "token: ").last?.split(separator: " ").first))
+        #expect(token.count >= 32, "a long random token: \(console)")
 
         // Ctrl-C: the demo and its pipeline stop, as stopped by the user; the broker and
         // PostgreSQL it started keep running.
