@@ -2,11 +2,9 @@ import Foundation
 import Synchronization
 
 /// What `/healthz` and `/readyz` report: the active job ids, whether the process is
-/// wedged beyond repair, and named readiness conditions, each owned by the one component
-/// that writes it (`probe.kafka`, `probe.database`, `probe.topics`, `worker.assignment`,
-/// `worker.database`, `worker.progress`, `tick.publish`, `dlq-mirror.progress` …) and
-/// either satisfied or failing with a reason, since a time. Ready means every condition
-/// holds; no writer can overwrite another's failure.
+/// wedged beyond repair, and readiness conditions (``ReadinessCondition``), each owned by
+/// the one component that writes it and either satisfied or failing with a reason, since
+/// a time. Ready means every condition holds; no writer can overwrite another's failure.
 public final class HealthState: Sendable {
     private struct Condition {
         var failure: String?
@@ -29,14 +27,16 @@ public final class HealthState: Sendable {
     public var jobs: [String] { state.withLock { $0.jobs } }
 
     /// Declares a condition, failing until first reported.
-    public func require(_ name: String, initially reason: String = "not checked yet") {
+    public func require(_ condition: ReadinessCondition, initially reason: String = "not checked yet") {
+        let name = condition.name
         state.withLock { state in
             if state.conditions[name] == nil { state.conditions[name] = Condition(failure: reason, since: Date()) }
         }
     }
 
     /// Reports a condition: `nil` when satisfied, else why not. Only its owner writes it.
-    public func report(_ name: String, failing reason: String?) {
+    public func report(_ condition: ReadinessCondition, failing reason: String?) {
+        let name = condition.name
         state.withLock { state in
             let now = Date()
             guard var condition = state.conditions[name] else {

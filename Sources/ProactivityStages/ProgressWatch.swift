@@ -16,13 +16,13 @@ final class ProgressWatch: Sendable {
         var waitingForDependency = false
     }
 
-    let condition: String
+    let condition: ReadinessCondition
     let notReadyAfter: Duration
     let wedgedAfter: Duration
     private let state = Mutex(State())
 
-    init(stage: String, notReadyAfter: Duration = .seconds(60), wedgedAfter: Duration = .seconds(600)) {
-        self.condition = "\(stage).progress"
+    init(condition: ReadinessCondition, notReadyAfter: Duration = .seconds(60), wedgedAfter: Duration = .seconds(600)) {
+        self.condition = condition
         self.notReadyAfter = notReadyAfter
         self.wedgedAfter = wedgedAfter
     }

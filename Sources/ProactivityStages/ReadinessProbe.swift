@@ -37,10 +37,10 @@ public struct ReadinessProbe: Service {
         self.metrics = metrics
         self.interval = interval
         self.logger = logger
-        health.require("probe.kafka")
-        health.require("probe.database")
-        health.require("probe.topics")
-        for stage in consumers.keys { health.require("\(stage).assignment", initially: "the consumer has no partitions yet") }
+        health.require(.probeKafka)
+        health.require(.probeDatabase)
+        health.require(.probeTopics)
+        for stage in consumers.keys { health.require(Self.assignment(of: stage), initially: "the consumer has no partitions yet") }
     }
 
     public func run() async throws {
@@ -81,19 +81,19 @@ public struct ReadinessProbe: Service {
         do {
             let topics = try await admin.listTopics(timeout: .seconds(3))
             existing = Set(topics.map(\.name))
-            health.report("probe.kafka", failing: nil)
+            health.report(.probeKafka, failing: nil)
             metrics.dependency("kafka", up: true)
             checkTopics(topics, partitionCounts: &memory.partitionCounts)
         } catch {
-            health.report("probe.kafka", failing: "broker unreachable: \(error)")
+            health.report(.probeKafka, failing: "broker unreachable: \(error)")
             metrics.dependency("kafka", up: false)
         }
         let databaseFailure = await database.unreachableReason(within: .seconds(3))
-        health.report("probe.database", failing: databaseFailure)
+        health.report(.probeDatabase, failing: databaseFailure)
         metrics.dependency("database", up: databaseFailure == nil)
         for (stage, consumer) in consumers {
             let unassigned = consumer.assignment.isEmpty
-            health.report("\(stage).assignment", failing: unassigned ? "the consumer has no partitions" : nil)
+            health.report(Self.assignment(of: stage), failing: unassigned ? "the consumer has no partitions" : nil)
             if !unassigned { memory.hadPartitions.insert(stage) }
             guard unassigned, memory.hadPartitions.contains(stage), let existing, !consumer.subscription.isEmpty, existing.isSuperset(of: consumer.subscription) else {
                 memory.unassignedSince[stage] = nil
@@ -131,7 +131,12 @@ public struct ReadinessProbe: Service {
             partitionCounts[topic] = count
         }
         let reason = missing.isEmpty ? nil : "missing topics: \(missing.joined(separator: ", ")) (create them: proactivity topics apply)"
-        if let reason, health.readiness.checks["probe.topics"] == "ok" { logger.error("kafka_topics_missing", metadata: ["error": "\(reason)"]) }
-        health.report("probe.topics", failing: reason)
+        if let reason, health.readiness.checks[ReadinessCondition.probeTopics.name] == "ok" { logger.error("kafka_topics_missing", metadata: ["error": "\(reason)"]) }
+        health.report(.probeTopics, failing: reason)
+    }
+
+    /// The assignment condition of a stage's consumer (`worker` or `dlq-mirror`).
+    static func assignment(of stage: String) -> ReadinessCondition {
+        stage == StageAssembly.Stage.mirror.rawValue ? .mirrorAssignment : .workerAssignment
     }
 }

@@ -79,7 +79,7 @@ public struct TickProducerStage: Service {
         let pending = Task { [health, pendingLimit] in
             try await Task.sleep(for: pendingLimit)
             health.report(
-                "tick.publish",
+                .tickPublish,
                 failing: "ticks of \(Set(ticks.map(\.jobName)).sorted()) waiting for the broker for more than \(pendingLimit)")
         }
         let results = await producer.send(messages)
@@ -109,7 +109,7 @@ public struct TickProducerStage: Service {
             let failed = count.filter { if case .failure = $0.1 { true } else { false } }.count
             metrics.ticksPublished(job, count: count.count - failed, failed: failed)
         }
-        health.report("tick.publish", failing: failedJobs.isEmpty ? nil : "ticks could not be published: \(failedJobs.sorted())")
+        health.report(.tickPublish, failing: failedJobs.isEmpty ? nil : "ticks could not be published: \(failedJobs.sorted())")
         metrics.dependency("kafka", up: failedJobs.isEmpty)
         return ticks.filter { !failedJobs.contains($0.jobName) }
     }

@@ -172,7 +172,7 @@ struct PipelineTests {
                         #expect(String(buffer: response.body).contains("sparkone_worker_job_count_total"))
                     }
                 }
-                assembly.health.report("probe.database", failing: "database unreachable: test")
+                assembly.health.report(.probeDatabase, failing: "database unreachable: test")
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/readyz", method: .get) { response in
                         #expect(response.status == .serviceUnavailable)

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ProgressWatchTests {
     @Test func workWithoutProgressFailsReadiness() async throws {
         let health = HealthState(stage: "worker")
-        let watch = ProgressWatch(stage: "worker", notReadyAfter: .milliseconds(50), wedgedAfter: .seconds(3600))
+        let watch = ProgressWatch(condition: .workerProgress, notReadyAfter: .milliseconds(50), wedgedAfter: .seconds(3600))
         watch.started()
         watch.report(to: health)
         #expect(health.readiness.ready && health.wedged == nil, "fresh work is progress")
@@ -26,7 +26,7 @@ import Testing
 
     @Test func workWithoutProgressPastTheSecondBoundFailsLiveness() async throws {
         let health = HealthState(stage: "worker")
-        let watch = ProgressWatch(stage: "worker", notReadyAfter: .milliseconds(10), wedgedAfter: .milliseconds(50))
+        let watch = ProgressWatch(condition: .workerProgress, notReadyAfter: .milliseconds(10), wedgedAfter: .milliseconds(50))
         watch.started()
         try await eventually(within: .seconds(5), "liveness fails past the second bound") {
             watch.report(to: health)
@@ -39,7 +39,7 @@ import Testing
 
     @Test func waitingForADependencyIsNotAWedge() async throws {
         let health = HealthState(stage: "worker")
-        let watch = ProgressWatch(stage: "worker", notReadyAfter: .milliseconds(20), wedgedAfter: .milliseconds(40))
+        let watch = ProgressWatch(condition: .workerProgress, notReadyAfter: .milliseconds(20), wedgedAfter: .milliseconds(40))
         watch.started()
         watch.waitingForDependency(true)
         let start = ContinuousClock.now

@@ -73,23 +73,23 @@ public struct DeadLetterMirrorStage: Service {
             return inserted
         }, answers: { [databaseProbe] in await databaseProbe() == nil }) { error, delay in
             metrics.retried(stage: "dlq-mirror")
-            health.report("dlq-mirror.database", failing: DatabaseError.describe(error))
+            health.report(.mirrorDatabase, failing: DatabaseError.describe(error))
             let stalled = ContinuousClock.now - failingSince
             metrics.mirrorStalled(seconds: Double(stalled.components.seconds))
             if stalled >= stallAfter {
                 health.report(
-                    "dlq-mirror.progress",
+                    .mirrorProgress,
                     failing: "stuck at \(message.topic)/\(message.partition)/\(message.offset) for \(stalled.components.seconds) s: \(DatabaseError.describe(error))")
             }
             logger.warning("dlq_mirror_retrying", metadata: ["error": "\(DatabaseError.describe(error))", "retry_in_seconds": .stringConvertible(delay)])
         }
         metrics.mirrorStalled(seconds: 0)
-        health.report("dlq-mirror.progress", failing: nil)
+        health.report(.mirrorProgress, failing: nil)
         guard let inserted else {
             shutdown.abandoned("DLQ record \(message.partition)/\(message.offset): not mirrored or committed, mirrored on restart")
             return false
         }
-        health.report("dlq-mirror.database", failing: nil)
+        health.report(.mirrorDatabase, failing: nil)
         metrics.mirrored(redelivery: !inserted)
         logger.info(
             inserted ? "dlq_mirrored" : "dlq_already_mirrored",

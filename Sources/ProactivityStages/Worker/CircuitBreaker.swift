@@ -23,7 +23,7 @@ final class CircuitBreaker: Sendable {
 
     /// The dependency cannot be reached.
     func trip(_ dependency: String, reason: String) {
-        health.report("worker.\(dependency)", failing: reason)
+        health.report(.workerCircuit(dependency), failing: reason)
         // Transitions are told under the lock, so a hold and its release never swap.
         let inserted = open.withLock { open in
             let first = open.isEmpty
@@ -44,7 +44,7 @@ final class CircuitBreaker: Sendable {
             return dependencies
         }
         for dependency in closed.sorted() {
-            health.report("worker.\(dependency)", failing: nil)
+            health.report(.workerCircuit(dependency), failing: nil)
             metrics.circuitBreaker(dependency, open: false)
             logger.notice("worker_circuit_closed", metadata: ["dependency": "\(dependency)"])
         }

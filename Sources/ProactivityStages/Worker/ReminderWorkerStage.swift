@@ -69,7 +69,7 @@ public struct ReminderWorkerStage: Service {
         // While a circuit is open, the consumer fetches nothing more but keeps polling
         // (it stays in the group); the ticks held by the lanes wait for the dependency,
         // which the progress watch does not count as a wedge.
-        let progress = ProgressWatch(stage: "worker")
+        let progress = ProgressWatch(condition: .workerProgress)
         self.progress = progress
         self.breaker = CircuitBreaker(metrics: metrics, health: health, logger: logger) { [consumer, logger] open in
             progress.waitingForDependency(open)
@@ -277,7 +277,6 @@ public struct ReminderWorkerStage: Service {
             progress: progress, traceHeaders: trace, pageSize: pageSize)
         let counts = try await publisher.publish(job: job, tick: tick, writer: AlertWriter(job: job, tick: tick, createdAt: clock.now()))
         metrics.queryFinished(job.name, duration: counts.query)
-        health.report("worker.kafka", failing: nil)
         let execution = JobExecution(
             jobName: job.name, status: .success, scheduledAt: tick.slot, startedAt: startedAt, finishedAt: clock.now(),
             payload: [
