@@ -43,6 +43,7 @@ let package = Package(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -69,7 +70,6 @@ let package = Package(
         .target(
             name: "Observability",
             dependencies: [
-                "Kafka",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),

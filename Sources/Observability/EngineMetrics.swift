@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import Prometheus
 import Synchronization
 
@@ -12,7 +11,7 @@ public final class EngineMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let lastSuccess = Mutex<[String: Date]>([:])
     /// The partitions each consumer (by client name) last reported a lag for.
-    private let lagSeries = Mutex<[String: Set<KafkaTopicPartition>]>([:])
+    private let lagSeries = Mutex<[String: Set<LagSeries>]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -290,22 +289,39 @@ public final class EngineMetrics: Sendable {
         }
     }
 
-    /// Consumer lag per partition, from librdkafka statistics. The series of a partition
-    /// the consumer no longer reports (revoked, given to another member) is removed, so
-    /// the gauge never shows a stale lag.
-    public func record(_ statistics: KafkaStatistics) {
-        guard statistics.clientType == "consumer" else { return }
-        var reported = Set<KafkaTopicPartition>()
-        for partition in statistics.partitions {
-            guard let lag = partition.consumerLag else { continue }
-            reported.insert(KafkaTopicPartition(topic: partition.topic, partition: partition.partition))
-            lagGauge(partition.topic, partition.partition).set(to: Double(lag))
+    /// One partition's consumer lag, as a consumer's statistics report it.
+    public struct PartitionLag: Hashable, Sendable {
+        public var topic: String
+        public var partition: Int32
+        public var lag: Int64
+
+        public init(topic: String, partition: Int32, lag: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.lag = lag
+        }
+    }
+
+    /// Consumer lag per partition, from one consumer's statistics (`client`: its name).
+    /// The series of a partition the consumer no longer reports (revoked, given to
+    /// another member) is removed, so the gauge never shows a stale lag.
+    public func recordConsumerLag(client: String, _ lags: [PartitionLag]) {
+        var reported = Set<LagSeries>()
+        for lag in lags {
+            reported.insert(LagSeries(topic: lag.topic, partition: lag.partition))
+            lagGauge(lag.topic, lag.partition).set(to: Double(lag.lag))
         }
         let gone = lagSeries.withLock { series in
-            defer { series[statistics.clientName] = reported }
-            return (series[statistics.clientName] ?? []).subtracting(reported)
+            defer { series[client] = reported }
+            return (series[client] ?? []).subtracting(reported)
         }
-        for partition in gone { registry.unregisterGauge(lagGauge(partition.topic, partition.partition)) }
+        for series in gone { registry.unregisterGauge(lagGauge(series.topic, series.partition)) }
+    }
+
+    /// A consumer-lag series: one partition of a topic.
+    struct LagSeries: Hashable {
+        var topic: String
+        var partition: Int32
     }
 
     private func lagGauge(_ topic: String, _ partition: Int32) -> Gauge {

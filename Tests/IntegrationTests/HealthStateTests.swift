@@ -1,5 +1,7 @@
 import Foundation
+import Kafka
 import Observability
+import ProactivityStages
 import Testing
 
 /// Readiness is the conjunction of conditions each owned by one writer: a probe that
@@ -39,7 +41,6 @@ enum MessageCodingCheck {
     }
 }
 
-import Kafka
 
 /// The lag gauge shows only the partitions a consumer still reports.
 @Suite struct ConsumerLagMetricTests {

@@ -1,5 +1,4 @@
-import Kafka
-import Tracing
+import Instrumentation
 
 /// Reads trace headers (`traceparent`, `tracestate`) from a Kafka record's headers, for
 /// an `Instrument`'s `extract`.
