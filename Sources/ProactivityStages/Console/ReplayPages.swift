@@ -65,8 +65,8 @@ extension ConsoleRoutes {
             logger.notice(
                 "console_replay",
                 metadata: [
-                    "peer": "\(Self.peer(context))", "replayed": "\(outcome.replayed.count)", "skipped": "\(outcome.skipped.count)",
-                    "failed": "\(outcome.failed.count)", "force": "\(force)", "rate": "\(rate?.description ?? "none")",
+                    "peer": "\(Self.peer(context))", "replayed": .stringConvertible(outcome.replayed.count), "skipped": .stringConvertible(outcome.skipped.count),
+                    "failed": .stringConvertible(outcome.failed.count), "force": .stringConvertible(force), "rate": "\(rate?.description ?? "none")",
                 ])
         }
         let csrf = try csrf(request)
