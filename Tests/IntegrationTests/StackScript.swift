@@ -16,11 +16,14 @@ struct StackScript {
 
     init(prefix: String) {
         instance = TestEnvironment.unique(prefix).replacingOccurrences(of: "-", with: "_")
-        port = Self.freePort(in: 56_000...56_999)
+        port = Self.freePort(in: 23_000...23_999)
     }
 
     /// A port of `range` that no one listens on now (tried at random, up to 50 times),
-    /// so two tests, or a test and a server left running, do not meet on one port.
+    /// so two tests, or a test and a server left running, do not meet on one port. The
+    /// ranges lie below Linux's ephemeral ports (32768–60999): a client connection's
+    /// local port cannot take one between this check and the server's start (seen: the
+    /// test's own PostgreSQL refused at start because port 56768 had become a client's).
     static func freePort(in range: ClosedRange<Int>) -> Int {
         for _ in 0..<50 {
             let candidate = Int.random(in: range)
