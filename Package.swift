@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "proactivity", targets: ["proactivity"]),
+        .executable(name: "proactivity-bench", targets: ["ProactivityBench"]),
         .library(name: "Kafka", targets: ["Kafka"]),
     ],
     // Exact versions: Package.resolved cannot be committed here (the local package
@@ -94,17 +95,47 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
+        // What every command shares: its options (how it finds Kafka, PostgreSQL and its
+        // settings; logging) and its JSON output.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "Kafka",
+                "ProactivityStages",
+                "Observability",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The `proactivity` command: every stage and operator tool.
         .executableTarget(
             name: "proactivity",
             dependencies: [
+                "CommandLineSupport",
+                "Kafka",
+                "ProactivityCore",
+                "ProactivityStore",
+                "ProactivityStages",
+                "Observability",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `proactivity-bench`: benchmarks that print numbers, next to the plain-C baseline;
+        // a binary of its own, so neither ships in `proactivity`.
+        .executableTarget(
+            name: "ProactivityBench",
+            dependencies: [
+                "CommandLineSupport",
                 "Kafka",
                 "KafkaBaseline",
                 "ProactivityCore",
                 "ProactivityStore",
                 "ProactivityStages",
-                "Observability",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

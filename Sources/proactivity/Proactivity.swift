@@ -19,7 +19,7 @@ struct Proactivity: AsyncParsableCommand {
         subcommands: [
             AllCommand.self, TickCommand.self, WorkerCommand.self, MirrorCommand.self, DLQCommand.self, MigrateCommand.self,
             TopicsCommand.self, JobsCommand.self, ExplainCommand.self,
-            AlertsCommand.self, StatusCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, VersionCommand.self,
+            AlertsCommand.self, StatusCommand.self, ConfigCommand.self, DemoCommand.self, VersionCommand.self,
         ]
     )
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Kafka
 import Observability
@@ -75,10 +76,10 @@ struct DLQCommand: AsyncParsableCommand {
                 let store = DeadLetterStore(client: client, logger: logger)
                 if let groupBy {
                     let (groups, total) = try await store.groups(filter, by: groupBy)
-                    return print(json ? try benchmarkJSON(groups) : Self.render(groups, total: total, by: groupBy))
+                    return print(json ? try jsonOutput(groups) : Self.render(groups, total: total, by: groupBy))
                 }
                 let rows = try await store.list(filter)
-                if json { return print(try benchmarkJSON(rows)) }
+                if json { return print(try jsonOutput(rows)) }
                 print("ID      CREATED                   JOB               CLASS                   RETRIES  STATE      ERROR")
                 for row in rows {
                     let columns = [
@@ -121,7 +122,7 @@ struct DLQCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("no DLQ row \(id)\n".utf8))
                     throw ExitCode(1)
                 }
-                print(try benchmarkJSON(row))
+                print(try jsonOutput(row))
             }
         }
     }

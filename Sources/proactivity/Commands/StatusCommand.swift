@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import ProactivityCore
 import ProactivityStages
@@ -25,7 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
         let (json, period) = (self.json, self.period)
         try await withDatabase(settings, logger: logger) { client in
             let report = await StatusReport.gather(settings: settings, database: client, since: since, logger: logger)
-            print(json ? try benchmarkJSON(report) : Self.render(report, period: period))
+            print(json ? try jsonOutput(report) : Self.render(report, period: period))
             if !report.problems.isEmpty { throw ExitCode(1) }
         }
     }

@@ -8,12 +8,12 @@ final class WorkerProcess {
     let port: Int
     let logFile: URL
 
-    /// Starts `proactivity worker` (this very binary) with the environment plus `settings`.
+    /// Starts `proactivity worker` with the environment plus `settings`.
     init(settings: [String: String]) throws {
         port = try Self.freePort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-worker-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        process.executableURL = Self.engineBinary
         process.arguments = ["worker"]
         var environment = ProcessInfo.processInfo.environment
         environment.merge(settings) { $1 }
@@ -25,6 +25,13 @@ final class WorkerProcess {
         process.standardOutput = log
         process.standardError = log
         try process.run()
+    }
+
+    /// The `proactivity` binary: `PROACTIVITY_BIN`, else the one built next to this benchmark.
+    static var engineBinary: URL {
+        if let path = ProcessInfo.processInfo.environment["PROACTIVITY_BIN"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("proactivity")
     }
 
     /// Waits until `/readyz` answers 200 (partitions assigned, broker and database up).

@@ -1,16 +1,8 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 
-/// `proactivity bench …`: benchmarks that print numbers.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Benchmarks against a running broker (numbers, never pass/fail).",
-        subcommands: [KafkaBenchCommand.self, PipelineBenchCommand.self]
-    )
-}
-
-/// `proactivity bench kafka`.
+/// `proactivity-bench kafka`.
 struct KafkaBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka",
@@ -58,7 +50,7 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// `proactivity bench pipeline`.
+/// `proactivity-bench pipeline`.
 struct PipelineBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
@@ -118,6 +110,6 @@ struct PipelineBenchCommand: AsyncParsableCommand {
             settings: settings, total: rows, due: due, users: users, smallTicks: smallTicks, smallDue: smallDue, workers: workers,
             ledgerRows: ledgerRows, logger: logger, progress: { if !json { print($0) } }
         ).run()
-        print(json ? try benchmarkJSON(report) : report.table())
+        print(json ? try jsonOutput(report) : report.table())
     }
 }

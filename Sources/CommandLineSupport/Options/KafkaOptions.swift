@@ -3,12 +3,14 @@ import Foundation
 import Kafka
 
 /// How to reach Kafka: shared by every command that talks to the cluster.
-struct KafkaOptions: ParsableArguments {
+public struct KafkaOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(
         name: .customLong("bootstrap-servers"),
         help: "Kafka bootstrap servers, host:port[,host:port]. Default: $KAFKA_BOOTSTRAP_SERVERS, else localhost:9092."
     )
-    var bootstrapServers: String?
+    public var bootstrapServers: String?
 
     @Option(
         name: [.customShort("X"), .customLong("kafka-property")],
@@ -16,16 +18,16 @@ struct KafkaOptions: ParsableArguments {
             "A librdkafka property as name=value (repeatable), e.g. -X security.protocol=SASL_SSL.",
             valueName: "name=value")
     )
-    var properties: [String] = []
+    public var properties: [String] = []
 
-    func validate() throws {
+    public func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes name=value; got '\(property)'")
         }
     }
 
     /// The client configuration these options describe.
-    func configuration(clientID: String = "proactivity") -> KafkaConfiguration {
+    public func configuration(clientID: String = "proactivity") -> KafkaConfiguration {
         let servers = bootstrapServers ?? ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "localhost:9092"
         var passThrough: [String: String] = [:]
         for property in properties {

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 
 /// The figures of one `bench kafka` run.
@@ -41,7 +42,7 @@ struct KafkaBenchmarkReport: Codable {
     /// Produce-to-consume latency in milliseconds.
     var latency: Latency
 
-    func json() throws -> String { try benchmarkJSON(self) }
+    func json() throws -> String { try jsonOutput(self) }
 
     func table() -> String {
         func row(_ name: String, _ t: Throughput) -> String {
@@ -64,12 +65,4 @@ extension String {
     fileprivate func leftPad(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
-}
-
-/// A benchmark report as pretty, snake_case JSON.
-func benchmarkJSON(_ report: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(report), as: UTF8.self)
 }

@@ -4,22 +4,24 @@ import Logging
 import ProactivityStages
 
 /// Options of every command that reads the engine's settings.
-struct EngineOptions: ParsableArguments {
+public struct EngineOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(
         name: [.customShort("X"), .customLong("kafka-property")],
         help: ArgumentHelp("A librdkafka property as name=value (repeatable); wins over KAFKA_* variables.", valueName: "name=value"))
-    var properties: [String] = []
+    public var properties: [String] = []
 
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup public var logging: LoggingOptions
 
-    func validate() throws {
+    public func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes name=value; got '\(property)'")
         }
     }
 
     /// Loads the settings and sets up logging, or exits non-zero listing every problem.
-    func load(label: String) async throws -> (EngineSettings, Logger) {
+    public func load(label: String) async throws -> (EngineSettings, Logger) {
         var passThrough: [String: String] = [:]
         for property in properties {
             let parts = property.split(separator: "=", maxSplits: 1)

@@ -5,11 +5,13 @@ import Logging
 import Observability
 
 /// Log verbosity, and the one-time logging set-up every command runs first.
-struct LoggingOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $LOG_LEVEL, else info.")
-    var logLevel: String?
+public struct LoggingOptions: ParsableArguments, Sendable {
+    public init() {}
 
-    func validate() throws {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $LOG_LEVEL, else info.")
+    public var logLevel: String?
+
+    public func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("unknown log level '\(logLevel)'")
         }
@@ -18,7 +20,7 @@ struct LoggingOptions: ParsableArguments {
     /// Bootstraps swift-log and returns the command's logger, after logging which
     /// librdkafka was loaded (and warning when it is too old for some brokers).
     /// - Parameter json: one JSON object per line (the stages) instead of plain text.
-    func makeLogger(label: String, json: Bool = false, defaultLevel: String? = nil) -> Logger {
+    public func makeLogger(label: String, json: Bool = false, defaultLevel: String? = nil) -> Logger {
         let levelName = logLevel ?? defaultLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]
         let level = levelName.flatMap(Logger.Level.init(rawValue:)) ?? .info
         // Lines written inside a span (a tick's work) carry its trace_id and span_id.
