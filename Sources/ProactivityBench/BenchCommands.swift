@@ -8,10 +8,11 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         commandName: "kafka",
         abstract: "Produce, consume and latency figures of our Kafka wrapper next to a plain-C librdkafka producer.",
         discussion: """
-            In one run on the same broker and message set: the C baseline produces --messages \
-            messages, then our Swift producer does the same; a consumer group reads the Swift \
-            topic back; then --latency-messages single sends measure produce-to-consume latency. \
-            Topics are new per run.
+            In one run on the same broker and message set, --rounds times: the C baseline \
+            produces --messages messages and our Swift producer does the same, the C loop first \
+            in odd rounds and second in even ones; each round's ratio, their median and lowest. \
+            Then a consumer group reads the last Swift topic back, and --latency-messages single \
+            sends measure produce-to-consume latency. Topics are new per run.
             """
     )
 
@@ -30,6 +31,9 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     @Option(help: "Messages sent one at a time for the latency figures.")
     var latencyMessages = 500
 
+    @Option(help: "Produce rounds (C and Swift each, in alternating order).")
+    var rounds = 3
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
@@ -37,14 +41,16 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         guard messages > 0, latencyMessages > 0 else { throw ValidationError("--messages and --latency-messages must be positive") }
         guard (0...1_000_000).contains(size) else { throw ValidationError("--size must be 0…1000000 bytes") }
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1…20") }
     }
 
     func run() async throws {
         let logger = logging.makeLogger(label: "proactivity.bench")
-        let benchmark = KafkaBenchmark(
+        var benchmark = KafkaBenchmark(
             configuration: kafka.configuration(clientID: "proactivity-bench"),
             messages: messages, size: size, partitions: partitions, latencyMessages: latencyMessages,
             logger: logger, progress: { if !json { print($0) } })
+        benchmark.rounds = rounds
         let report = try await benchmark.run()
         print(json ? try report.json() : report.table())
     }

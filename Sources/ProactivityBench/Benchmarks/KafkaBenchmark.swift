@@ -29,28 +29,40 @@ struct KafkaBenchmark {
         self.progress = progress
     }
 
+    /// Produce rounds, each on topics of its own; the C loop goes first in odd rounds and
+    /// second in even ones, so neither profits from a warmer broker or page cache.
+    var rounds = 3
+
     func run() async throws -> KafkaBenchmarkReport {
-        let baselineTopic = "bench-\(runID)-c"
-        let swiftTopic = "bench-\(runID)-swift"
         let latencyTopic = "bench-\(runID)-latency"
+        let roundTopics = (1...rounds).map { ("bench-\(runID)-\($0)-c", "bench-\(runID)-\($0)-swift") }
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)
         _ = try await admin.createTopics(
-            [baselineTopic, swiftTopic, latencyTopic].map { KafkaTopicSpecification(name: $0, partitions: partitions) })
+            ([latencyTopic] + roundTopics.flatMap { [$0.0, $0.1] }).map { KafkaTopicSpecification(name: $0, partitions: partitions) })
         await admin.close()
 
-        progress("C baseline: producing \(messages) × \(size) B to \(baselineTopic)…")
-        let baseline = try await produceWithC(topic: baselineTopic)
-        progress("Swift producer: producing \(messages) × \(size) B to \(swiftTopic)…")
-        let swift = try await produceWithSwift(topic: swiftTopic)
+        var results: [KafkaBenchmarkReport.Round] = []
+        for (index, (baselineTopic, swiftTopic)) in roundTopics.enumerated() {
+            let baselineFirst = index.isMultiple(of: 2)
+            var baseline: KafkaBenchmarkReport.Throughput?
+            var swift: KafkaBenchmarkReport.Throughput?
+            for side in baselineFirst ? ["C", "Swift"] : ["Swift", "C"] {
+                progress("round \(index + 1)/\(rounds): \(side) producing \(messages) × \(size) B…")
+                if side == "C" {
+                    baseline = try await produceWithC(topic: baselineTopic)
+                } else {
+                    swift = try await produceWithSwift(topic: swiftTopic)
+                }
+            }
+            results.append(KafkaBenchmarkReport.Round(baselineFirst: baselineFirst, baseline: baseline!, swift: swift!))
+        }
         progress("Swift consumer: reading \(messages) back…")
-        let consume = try await consume(topic: swiftTopic)
+        let consume = try await consume(topic: roundTopics[roundTopics.count - 1].1)
         progress("Latency: \(latencyMessages) single sends…")
         let latency = try await measureLatency(topic: latencyTopic)
         return KafkaBenchmarkReport(
             librdkafka: KafkaLibrary.version, messages: messages, size: size, partitions: Int(partitions),
-            baselineProduce: baseline, swiftProduce: swift,
-            produceRatio: swift.messagesPerSecond / baseline.messagesPerSecond,
-            consume: consume, latency: latency)
+            rounds: results, consume: consume, latency: latency)
     }
 
     private func produceWithC(topic: String) async throws -> KafkaBenchmarkReport.Throughput {

@@ -34,13 +34,45 @@ struct KafkaBenchmarkReport: Codable {
     var messages: Int
     var size: Int
     var partitions: Int
-    var baselineProduce: Throughput
-    var swiftProduce: Throughput
-    /// Swift producer messages/s divided by the C baseline's.
-    var produceRatio: Double
+    /// One produce round: the C loop and our producer, each on a topic of its own.
+    struct Round: Codable {
+        /// Whether the C loop ran first in this round (the order alternates).
+        var baselineFirst: Bool
+        var baseline: Throughput
+        var swift: Throughput
+        /// Our producer's messages/s divided by the C loop's.
+        var ratio: Double
+
+        init(baselineFirst: Bool, baseline: Throughput, swift: Throughput) {
+            self.baselineFirst = baselineFirst
+            self.baseline = baseline
+            self.swift = swift
+            self.ratio = baseline.messagesPerSecond > 0 ? swift.messagesPerSecond / baseline.messagesPerSecond : 0
+        }
+    }
+
+    var rounds: [Round]
+    /// The rounds' median and lowest ratio of our producer to the C loop.
+    var medianRatio: Double
+    var lowestRatio: Double
     var consume: Consume
     /// Produce-to-consume latency in milliseconds.
     var latency: Latency
+
+    init(
+        librdkafka: String, messages: Int, size: Int, partitions: Int, rounds: [Round], consume: Consume, latency: Latency
+    ) {
+        self.librdkafka = librdkafka
+        self.messages = messages
+        self.size = size
+        self.partitions = partitions
+        self.rounds = rounds
+        let ratios = rounds.map(\.ratio).sorted()
+        self.medianRatio = ratios.isEmpty ? 0 : ratios[ratios.count / 2]
+        self.lowestRatio = ratios.first ?? 0
+        self.consume = consume
+        self.latency = latency
+    }
 
     func json() throws -> String { try jsonOutput(self) }
 
@@ -50,10 +82,12 @@ struct KafkaBenchmarkReport: Codable {
         }
         return """
             librdkafka \(librdkafka); \(messages) messages of \(size) B; \(partitions) partitions
-            \(row("produce, C baseline", baselineProduce))
-            \(row("produce, Swift", swiftProduce))
+            \(rounds.enumerated().map { index, round in
+                let first = round.baselineFirst ? "C first" : "Swift first"
+                return "round \(index + 1) (\(first))\n\(row("  produce, C baseline", round.baseline))\n\(row("  produce, Swift", round.swift))\n  Swift / C: \(format(round.ratio * 100, 1)) %"
+            }.joined(separator: "\n"))
+            Swift / C produce ratio over \(rounds.count) rounds: median \(format(medianRatio * 100, 1)) %, lowest \(format(lowestRatio * 100, 1)) %
             \(row("consume, Swift", consume.throughput))  join \(format(consume.joinSeconds, 2)) s
-            Swift / C produce ratio: \(format(produceRatio * 100, 1)) %
             produce-to-consume latency over \(latency.samples) messages: p50 \(format(latency.p50, 2)) ms, p99 \(format(latency.p99, 2)) ms, max \(format(latency.max, 2)) ms
             """
     }
