@@ -394,7 +394,7 @@ struct PipelineBenchmark {
         let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())
         let started = ContinuousClock.now
         let rows = try await ReminderStore(client: client, logger: logger).forEachDuePage(
-            job: BuiltInJobs.eventReminder, tick: tick, pageSize: 2_000) { _ in }
+            job: BuiltInJobs.eventReminder, tick: tick, pageSize: 2_000) { _ in }.total
         guard rows == due else { throw BenchmarkFailure("the window holds \(rows) rows, not \(due)") }
         return (rows, (ContinuousClock.now - started).seconds)
     }

@@ -282,6 +282,7 @@ public struct ReminderWorkerStage: Service {
             payload: [
                 "tick_id": .string(tick.tickId), "due": .number(Double(counts.due)), "alerted": .number(Double(counts.alerted)),
                 "already_alerted": .number(Double(counts.due - counts.alerted)),
+                "skipped_in_query": .number(Double(counts.skippedInQuery)),
                 "late": .number(Double(counts.late)), "shard": .number(Double(tick.shard)),
                 "window_start": .string(MessageCoding.timestamp(tick.windowStart)),
                 "window_end": .string(MessageCoding.timestamp(tick.windowEnd)),

@@ -45,14 +45,19 @@ struct WindowPublisher {
 
     /// What a run did.
     struct Counts: Sendable {
+        /// Rows the job's SQL returned for the window and shard.
         var due = 0
+        /// Of ``due``, those the ledger had before the query ran: counted in PostgreSQL, never read.
+        var skippedInQuery = 0
         var alerted = 0
         var late = 0
         /// From the query's start to its last row.
         var query = Duration.zero
 
         static func + (lhs: Counts, rhs: Counts) -> Counts {
-            Counts(due: lhs.due + rhs.due, alerted: lhs.alerted + rhs.alerted, late: lhs.late + rhs.late, query: lhs.query + rhs.query)
+            Counts(
+                due: lhs.due + rhs.due, skippedInQuery: lhs.skippedInQuery + rhs.skippedInQuery, alerted: lhs.alerted + rhs.alerted,
+                late: lhs.late + rhs.late, query: lhs.query + rhs.query)
         }
     }
 
@@ -73,14 +78,14 @@ struct WindowPublisher {
             group.addTask {
                 do {
                     let started = ContinuousClock.now
-                    let due = try await database.run(jobSQL: true) {
+                    let read = try await database.run(jobSQL: true) {
                         try await store.forEachDuePage(job: job, tick: tick, pageSize: pageSize) { page in
                             await rows.send(page)
                             try Task.checkCancellation()
                         }
                     }
                     rows.finish()
-                    return Counts(due: due, query: ContinuousClock.now - started)
+                    return Counts(due: read.total, skippedInQuery: read.alreadyInLedger, query: ContinuousClock.now - started)
                 } catch {
                     rows.fail(error)
                     throw error

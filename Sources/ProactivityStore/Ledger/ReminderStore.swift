@@ -25,29 +25,51 @@ public struct ReminderStore: Sendable {
         return false
     }
 
+    /// What one run of a job's query read for a window.
+    public struct WindowRows: Sendable, Equatable {
+        /// Rows handed over in pages.
+        public var handedOver = 0
+        /// Rows the ledger already had when the cursor opened, counted in PostgreSQL and
+        /// never sent (the part of the window an earlier, overlapping tick alerted).
+        public var alreadyInLedger = 0
+        /// Every row the job's SQL returned for the window and shard.
+        public var total: Int { handedOver + alreadyInLedger }
+
+        public init(handedOver: Int = 0, alreadyInLedger: Int = 0) {
+            self.handedOver = handedOver
+            self.alreadyInLedger = alreadyInLedger
+        }
+    }
+
     /// Runs a job's query for a tick's window and shard and hands its rows over in pages
     /// of up to `pageSize`, in due order, as PostgreSQL finds them: the first page leaves
     /// while the query still runs, and memory holds two pages (the one handed over and
     /// the next, fetched meanwhile). Which of them were alerted before is for
     /// ``unsent(_:job:tick:)`` to say, page by page.
     ///
+    /// Where the ledger already holds rows of this window (an earlier tick's window
+    /// overlapped it), the rows it has up to its latest due time are counted in
+    /// PostgreSQL and not sent (``JobQuery/cursor(named:window:shard:shardCount:hasPayload:ledgerEnd:)``),
+    /// so the overlapping windows of a sliding schedule read their alerted part for
+    /// nothing in the worker.
+    ///
     /// The rows come from a cursor (`job_<name>`, see ``JobQuery/cursorName(forJob:)``)
     /// planned for its first rows (`cursor_tuple_fraction` 0.01), a FETCH per page, the
-    /// next asked for while a page is decoded. Planned for all its rows, a window whose
-    /// due times lie scattered in the table was read with a bitmap scan and sorted whole
-    /// before its first row (100,000 rows: about 150 ms more to the first alert). (One
-    /// `FETCH ALL` is no stream: PostgreSQL fills a FETCH's whole result before sending it.)
+    /// next asked for while a page is decoded: planned for all its rows, a window whose
+    /// due times lie scattered in the table would be sorted whole before its first row.
+    /// (One `FETCH ALL` is no stream: PostgreSQL fills a FETCH's whole result before
+    /// sending it.)
     ///
     /// The job's `statement_timeout` bounds each FETCH, and the whole run is checked
     /// against it between pages.
-    /// - Returns: the rows of the window.
+    /// - Returns: what was read.
     /// - Throws: ``JobQueryError`` when the query lacks a standard column;
     ///   ``JobQueryTimeout`` when the pages together outlast the statement timeout;
     ///   database errors.
     @discardableResult
     public func forEachDuePage(
         job: JobDefinition, tick: TickMessage, pageSize: Int, _ body: ([DueItem]) async throws -> Void
-    ) async throws -> Int {
+    ) async throws -> WindowRows {
         let query = JobQuery(job: job)
         let window = (start: tick.windowStart, end: tick.windowEnd)
         // The job's SQL is outside code: it runs read-only (a volatile function cannot
@@ -58,46 +80,95 @@ public struct ReminderStore: Sendable {
                 "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
                 logger: logger)
             let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
+            let ledgerEnd = try await Self.latestLedgerDue(of: job, in: window, on: connection, logger: logger)
             let cursor = JobQuery.cursorName(forJob: job.name)
-            try await connection.query(
-                query.cursor(named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload),
-                logger: logger)
+            let declare = query.cursor(
+                named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload, ledgerEnd: ledgerEnd)
+            if ledgerEnd == nil {
+                try await connection.query(declare, logger: logger)
+            } else {
+                // Planned with room for the covered keys' hash, whatever the day partitions'
+                // statistics say: a plan without it would compare every row with every key.
+                // Only the planning sees the setting; the job's own hash joins run within
+                // the usual memory when the rows are fetched.
+                try await Self.planned(with: ("hash_mem_multiplier", "1000"), declare, on: connection, logger: logger)
+            }
             let deadline = ContinuousClock.now + .seconds(job.statementTimeoutSeconds)
             @Sendable func fetch() async throws -> PostgresRowSequence {
                 try await connection.query(PostgresQuery(unsafeSQL: "FETCH FORWARD \(pageSize) FROM \(cursor)"), logger: logger)
             }
             var page: [DueItem] = []
             page.reserveCapacity(pageSize)
-            var total = 0
+            var read = WindowRows()
             var rows = try await fetch()
             while true {
                 // The next page is asked for at once: PostgreSQL computes it while this one is decoded.
                 async let following = fetch()
                 // Cell by cell rather than as one tuple (a generic tuple type costs a
                 // metadata lookup per row).
+                var fetched = 0
                 for try await row in rows {
+                    fetched += 1
                     var cells = row.makeIterator()
                     guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
-                        let payload = cells.next()
+                        let payload = cells.next(), let alreadyInLedger = cells.next()
                     else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
+                    if let count = try alreadyInLedger.decode(Int?.self) {
+                        read.alreadyInLedger = count
+                        continue
+                    }
                     page.append(
                         DueItem(
                             itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
                             title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
                             payloadJSON: try payload.decode(String?.self)))
                 }
-                total += page.count
-                let last = page.count < pageSize
+                read.handedOver += page.count
+                let last = fetched < pageSize
                 if !page.isEmpty { try await body(page) }
                 if last {
                     _ = try await following
-                    return total
+                    return read
                 }
-                guard ContinuousClock.now < deadline else { throw JobQueryTimeout(jobName: job.name, limit: .seconds(job.statementTimeoutSeconds), rows: total) }
+                guard ContinuousClock.now < deadline else {
+                    throw JobQueryTimeout(jobName: job.name, limit: .seconds(job.statementTimeoutSeconds), rows: read.total)
+                }
                 page.removeAll(keepingCapacity: true)
                 rows = try await following
             }
         }
+    }
+
+    /// The latest due time the ledger holds for `job` within `window`, or nil when it
+    /// holds none there (a window no earlier tick overlapped): one backward step of the
+    /// ledger's key (job, due time, item) in the window's day partitions.
+    private static func latestLedgerDue(
+        of job: JobDefinition, in window: (start: Date, end: Date), on connection: PostgresConnection, logger: Logger
+    ) async throws -> Date? {
+        // The key, never a scan of a day partition whose statistics were taken while it was small.
+        var latest: Date?
+        try await planned(
+            with: ("enable_seqscan", "off"),
+            """
+            SELECT max(due_at) FROM worker_alerts_sent
+            WHERE job_name = \(job.name) AND due_at >= \(window.start) AND due_at < \(window.end)
+            """, on: connection, logger: logger
+        ) { rows in
+            for try await value in rows.decode(Date?.self) { latest = value }
+        }
+        return latest
+    }
+
+    /// Runs `statement` with a planner setting changed for it alone (restored to the
+    /// session's value right after), and hands its rows to `body`.
+    private static func planned(
+        with setting: (name: String, value: String), _ statement: PostgresQuery, on connection: PostgresConnection, logger: Logger,
+        _ body: (PostgresRowSequence) async throws -> Void = { _ in }
+    ) async throws {
+        try await connection.query("SELECT set_config(\(setting.name), \(setting.value), true)", logger: logger)
+        try await body(try await connection.query(statement, logger: logger))
+        try await connection.query(
+            "SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = \(setting.name)", logger: logger)
     }
 
     /// What is wrong with each job's query, checked without running it (its plan and
