@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import ProactivityCore
+import ProactivityStore
 import Testing
 
 /// Overlapping windows (the event reminder reads each item in 12 ticks): the rows of a
@@ -124,6 +125,34 @@ struct ReReadTests {
                 let items = try await alertedItems(harness)
                 #expect(Set(items) == Set((1...15).map(String.init)))
             }
+        }
+    }
+
+    /// The page lookup asks the ledger as it is now: rows another run recorded after this
+    /// run's query began (a rebalanced partition's old owner still at work) are found,
+    /// whether the page's due range held nothing before or not; another job's rows are not.
+    @Test func thePageLookupFindsWhatAnotherRunRecordedMeanwhile() async throws {
+        try await PipelineHarness.with { harness in
+            let store = ReminderStore(client: harness.client, logger: harness.logger)
+            let job = BuiltInJobs.eventReminder
+            let run = tick(at: slot)
+            let page = (1...5).map { DueItem(itemId: "\($0)", userId: "u", title: "t", dueAt: at(Double($0))) }
+            #expect(try await store.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "3", "4", "5"])
+
+            try await harness.execute(
+                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('task-reminder', '3', \(at(3)), 'other')")
+            #expect(try await store.unsent(page, job: job, tick: run).count == 5, "another job's row counted")
+
+            try await harness.execute(
+                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', '3', \(at(3)), 'concurrent')")
+            #expect(try await store.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "4", "5"])
+
+            // An item the job's SQL returned outside the window is looked up in the whole ledger.
+            let outside = [DueItem(itemId: "9", userId: "u", title: "t", dueAt: at(600))]
+            #expect(try await store.unsent(outside, job: job, tick: run).count == 1)
+            try await harness.execute(
+                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', '9', \(at(600)), 'concurrent')")
+            #expect(try await store.unsent(outside, job: job, tick: run).isEmpty)
         }
     }
 }
