@@ -108,14 +108,14 @@ struct PipelineBenchmark {
         client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, dlqTopic: String, baselineTopic: String
     ) async throws -> PipelineBenchmarkReport {
         try await Migrator(
-            directory: try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
+            directory: try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
             client: client, logger: logger
         ).migrate()
         progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
         try await seed(client)
         // The benchmark's windows lie in the past; a running ledger has its current days'
         // partitions (the worker's pruner adds them ahead of time), so these days get theirs.
-        try await LedgerStore(client: client, logger: logger).addAlertPartitions(
+        try await AlertLedger(client: client, logger: logger).addPartitions(
             from: smallSlot(0).addingTimeInterval(-86_400 * 4), through: slot.addingTimeInterval(86_400))
         let query = try await timeQuery(client)
         progress("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")

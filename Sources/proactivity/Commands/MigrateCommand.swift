@@ -23,7 +23,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (settings, logger) = try await engine.load(label: "proactivity.migrate")
-        let directory = try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR")
+        let directory = try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR")
         try await withDatabase(settings, logger: logger) { client in
             let migrator = try Migrator(directory: directory, client: client, logger: logger)
             if status {
