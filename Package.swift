@@ -156,6 +156,13 @@ let package = Package(
             dependencies: ["Observability", "Kafka", "TestSupport"]
         ),
         .testTarget(
+            name: "ProactivityStagesTests",
+            dependencies: [
+                "ProactivityStages",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "ProactivityStoreTests",
             dependencies: ["ProactivityStore", "TestSupport"]
         ),
