@@ -124,6 +124,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // How the tests and the benchmarks start the `proactivity` binary and wait for
+        // what happens outside them (Foundation only).
+        .target(name: "ProactivityLauncher"),
         // `proactivity-bench`: benchmarks that print numbers, next to the plain-C baseline;
         // a binary of its own, so neither ships in `proactivity`.
         .executableTarget(
@@ -133,6 +136,7 @@ let package = Package(
                 "Kafka",
                 "KafkaBaseline",
                 "ProactivityCore",
+                "ProactivityLauncher",
                 "ProactivityStore",
                 "ProactivityStages",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -145,7 +149,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"]
+            dependencies: ["Kafka", "ProactivityLauncher"]
         ),
         .testTarget(
             name: "ProactivityCoreTests",
@@ -175,6 +179,7 @@ let package = Package(
                 "ProactivityStages",
                 "Observability",
                 "proactivity",
+                "ProactivityLauncher",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

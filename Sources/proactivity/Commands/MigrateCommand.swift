@@ -55,11 +55,8 @@ struct MigrateCommand: AsyncParsableCommand {
 func withDatabase<Result: Sendable>(
     _ settings: EngineSettings, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let client = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
     do {
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            await client.start(in: &group)
-            defer { group.cancelAll() }
+        return try await withPostgresClient(settings.database, logger: logger) { client in
             do {
                 try await client.ping(within: .seconds(10))
             } catch {
