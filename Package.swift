@@ -162,7 +162,12 @@ let package = Package(
         .testTarget(
             name: "ProactivityStagesTests",
             dependencies: [
+                "ProactivityCore",
                 "ProactivityStages",
+                "ProactivityStore",
+                "Observability",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
