@@ -32,6 +32,9 @@ import ProactivityStore
 /// | `jobs.file` | `JOBS_FILE` | none (built-in jobs) |
 /// | `log.level` / `log.format` | `LOG_LEVEL` / `LOG_FORMAT` | `info` / `json` |
 /// | `shutdown.timeout` | `SHUTDOWN_TIMEOUT` | `30s` (graceful shutdown bound) |
+/// | `proactivity.migrationsDir` / `.topicsDir` | `PROACTIVITY_MIGRATIONS_DIR` / `PROACTIVITY_TOPICS_DIR` | found by ``ResourceLocator`` |
+///
+/// The command line (`--bootstrap-servers`, `-X`, `--log-level`) wins over all of them.
 public struct EngineSettings: Sendable {
     public var kafka: KafkaConfiguration
     public var database: DatabaseSettings
