@@ -52,8 +52,8 @@ struct MigrateCommand: AsyncParsableCommand {
 /// PostgreSQL's own message (never the password).
 /// - Returns: what `body` returns.
 @discardableResult
-func withDatabase<Result: Sendable>(
-    _ settings: EngineSettings, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
+func withDatabase<Result>(
+    _ settings: EngineSettings, logger: Logger, _ body: (PostgresClient) async throws -> Result
 ) async throws -> Result {
     do {
         return try await withPostgresClient(settings.database, logger: logger) { client in
