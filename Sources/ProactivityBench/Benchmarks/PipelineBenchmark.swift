@@ -65,9 +65,6 @@ struct PipelineBenchmark {
     }
 
     func run() async throws -> PipelineBenchmarkReport {
-        guard let baseURL = ProcessInfo.processInfo.environment["POSTGRES_URL"] else {
-            throw BenchmarkFailure("POSTGRES_URL must be set in the environment (the worker processes read it)")
-        }
         let schema = "bench_\(id)"
         let ticksTopic = "bench-\(id)-ticks"
         let alertsTopic = "bench-\(id)-alerts"
@@ -90,7 +87,7 @@ struct PipelineBenchmark {
             do {
                 let report = try await withPostgresClient(database, logger: logger) { client in
                     try await measure(
-                        client: client, schemaURL: Self.url(baseURL, schema: schema), ticksTopic: ticksTopic, alertsTopic: alertsTopic,
+                        client: client, schemaURL: database.url, ticksTopic: ticksTopic, alertsTopic: alertsTopic,
                         dlqTopic: dlqTopic, baselineTopic: baselineTopic)
                 }
                 try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
@@ -419,12 +416,6 @@ struct PipelineBenchmark {
             ("traceparent", 55),
         ]
         return (alert.json.count, headers, alert.json.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1 })
-    }
-
-    private static func url(_ base: String, schema: String) -> String {
-        guard var components = URLComponents(string: base) else { return base }
-        components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: schema)]
-        return components.string ?? base
     }
 
     /// Polls `condition` every 2 ms until it holds. - Throws: `failure` after `limit`.
