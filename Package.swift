@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", exact: "1.1.4"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // Named for the modules our code imports from them (NIOCore's ByteBuffer in
+        // the HTTP context, HTTPTypes' fields in the tests), at the versions the
+        // packages above resolve to.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
@@ -75,6 +80,7 @@ let package = Package(
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,6 +95,8 @@ let package = Package(
                 "Observability",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +132,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // How the tests and the benchmarks start the `proactivity` binary and wait for
+        // what happens outside them (Foundation only).
+        .target(name: "ProactivityLauncher"),
         // `proactivity-bench`: benchmarks that print numbers, next to the plain-C baseline;
         // a binary of its own, so neither ships in `proactivity`.
         .executableTarget(
@@ -133,6 +144,7 @@ let package = Package(
                 "Kafka",
                 "KafkaBaseline",
                 "ProactivityCore",
+                "ProactivityLauncher",
                 "ProactivityStore",
                 "ProactivityStages",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -145,7 +157,11 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"]
+            dependencies: [
+                "Kafka",
+                "ProactivityLauncher",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ProactivityCoreTests",
@@ -153,7 +169,25 @@ let package = Package(
         ),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["Observability", "Kafka", "TestSupport"]
+            dependencies: [
+                "Observability",
+                "Kafka",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .testTarget(
+            name: "ProactivityStagesTests",
+            dependencies: [
+                "ProactivityCore",
+                "ProactivityStages",
+                "ProactivityStore",
+                "Observability",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ProactivityStoreTests",
@@ -168,8 +202,13 @@ let package = Package(
                 "ProactivityStages",
                 "Observability",
                 "proactivity",
+                "ProactivityLauncher",
                 "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

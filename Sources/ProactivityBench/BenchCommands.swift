@@ -17,7 +17,6 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var kafka: KafkaOptions
-    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Messages per throughput phase.")
     var messages = 200_000
@@ -45,9 +44,9 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "proactivity.bench")
+        let (configuration, logger) = try await kafka.load(label: "proactivity.bench", clientID: "proactivity-bench")
         var benchmark = KafkaBenchmark(
-            configuration: kafka.configuration(clientID: "proactivity-bench"),
+            configuration: configuration,
             messages: messages, size: size, partitions: partitions, latencyMessages: latencyMessages,
             logger: logger, progress: { if !json { print($0) } })
         benchmark.rounds = rounds

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import ProactivityCore
+import ProactivityLauncher
 import Testing
 
 /// The broker stops answering for 20 s (SIGSTOP: its connections stay open, requests go

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import Testing
 

@@ -12,14 +12,11 @@ struct DatabaseOutageTests {
         try database.expectSuccess("pg-start")
         defer { database.remove() }
         let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
-        let client = PostgresClient(configuration: try DatabaseSettings(url: database.url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let ticks = TestEnvironment.unique("ticks")
         let alerts = TestEnvironment.unique("alerts")
         let dlq = TestEnvironment.unique("dlq")
         for topic in [ticks, alerts, dlq] { try await TestEnvironment.createTopic(topic, partitions: 1) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await client.start(in: &group)
-            defer { group.cancelAll() }
+        try await withPostgresClient(try DatabaseSettings(url: database.url), logger: TestEnvironment.logger) { client in
             try await Migrator(directory: PipelineHarness.repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: TestEnvironment.logger)
                 .migrate()
             try await client.query(

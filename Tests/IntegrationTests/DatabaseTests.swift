@@ -8,9 +8,7 @@ struct DatabaseTests {
     /// A query answers, on a connection with the engine's startup settings.
     @Test func postgresAnswersThroughPostgresNIO() async throws {
         let settings = try DatabaseSettings(url: try TestEnvironment.variable("POSTGRES_URL"))
-        let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: TestEnvironment.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await client.start(in: &group)
+        try await withPostgresClient(settings, logger: TestEnvironment.logger) { client in
             let operand = 41
             let rows = try await client.query(
                 "SELECT \(operand) + 1, current_setting('server_version_num')::int, current_setting('application_name'), current_setting('jit')")
@@ -23,7 +21,6 @@ struct DatabaseTests {
                 answered = true
             }
             #expect(answered)
-            group.cancelAll()
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import ProactivityLauncher
 import Testing
 
 /// `scripts/demo` as a person meets it, on a stack of the test's own (its own PostgreSQL
@@ -63,10 +64,7 @@ struct DemoScriptTests {
         environment["HTTP_PORT"] = "0"
         let started = ContinuousClock.now
         let demo = try ScriptProcess("scripts/demo", [], environment: environment)
-        let deadline = started + .seconds(240)
-        while !demo.output.contains(marker), demo.exitStatus == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        _ = try await poll(every: .milliseconds(100), within: .seconds(240)) { demo.output.contains(marker) || demo.exitStatus != nil }
         guard demo.output.contains(marker) else {
             let log = PipelineHarness.repositoryRoot.appendingPathComponent(".local/log/demo-\(stack.kafkaPort).log")
             let details = (try? String(contentsOf: log, encoding: .utf8)) ?? ""

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Observability
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import ProactivityStore
 import Testing

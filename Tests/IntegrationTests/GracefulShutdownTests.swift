@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import ProactivityCore
+import ProactivityLauncher
 import Testing
 
 /// SIGTERM to a real `proactivity worker` process in the middle of a run.

@@ -1,4 +1,5 @@
 import Foundation
+import ProactivityLauncher
 import Testing
 
 /// Inputs an attacker or a careless operator gives the command line and settings: the

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Kafka
 import Observability
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import ProactivityStore
 import ServiceLifecycle

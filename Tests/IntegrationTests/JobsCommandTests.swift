@@ -1,4 +1,5 @@
 import Foundation
+import ProactivityLauncher
 import Testing
 
 /// `proactivity jobs list` and `jobs next`: upcoming runs for operators, and a way to

@@ -13,18 +13,18 @@ struct LedgerRetentionTests {
         try await PipelineHarness.with { harness in
             let now = Date()
             let old = now.addingTimeInterval(-86_400 * 40)
-            let store = LedgerStore(client: harness.client, logger: harness.logger)
+            let store = LedgerRetention(client: harness.client, logger: harness.logger)
             // A day partition past the retention (dropped whole, 500 rows); rows of a day
             // without a partition (in the default partition: deleted in batches when
             // written before the retention, 12,000; kept when written since, 100: a
             // replayed old tick still finds them); recent rows (10).
             let oldDay = now.addingTimeInterval(-86_400 * 35)
-            #expect(try await store.addAlertPartitions(from: oldDay, through: oldDay) == 1)
+            #expect(try await store.alertLedger.addPartitions(from: oldDay, through: oldDay) == 1)
             try await harness.execute(
                 """
                 INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id, published_at)
                 SELECT 'event-reminder', 'item-' || n, CASE WHEN n <= 12100 THEN \(old) + n * interval '1 second'
-                    WHEN n <= 12600 THEN \(LedgerStore.utcDay(of: oldDay)) + n * interval '1 second' ELSE \(now) END, 't',
+                    WHEN n <= 12600 THEN \(AlertLedger.utcDay(of: oldDay)) + n * interval '1 second' ELSE \(now) END, 't',
                     CASE WHEN n <= 12000 THEN \(old) ELSE \(now) END
                 FROM generate_series(1, 12610) n
                 """)
@@ -60,9 +60,9 @@ struct LedgerRetentionTests {
             try await harness.execute(
                 "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', 'a', \(later), 't')")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 1)
-            let store = LedgerStore(client: harness.client, logger: harness.logger)
-            #expect(try await store.addAlertPartitions(from: later, through: later) == 1)
-            #expect(try await store.addAlertPartitions(from: later, through: later) == 0, "a day is added once")
+            let ledger = AlertLedger(client: harness.client, logger: harness.logger)
+            #expect(try await ledger.addPartitions(from: later, through: later) == 1)
+            #expect(try await ledger.addPartitions(from: later, through: later) == 0, "a day is added once")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM \(unescaped: partitionName(later))") == 1)
             await #expect(throws: (any Error).self, "the same job, item and due time is refused in its new partition") {
@@ -82,7 +82,7 @@ struct LedgerRetentionTests {
             let old = now.addingTimeInterval(-86_400 * 40)
             try await harness.execute(
                 "INSERT INTO worker_ticks_completed (tick_id, job_name, slot, alerts, completed_at) VALUES ('old', 'event-reminder', \(old), 0, \(old))")
-            let store = LedgerStore(client: harness.client, logger: harness.logger)
+            let store = LedgerRetention(client: harness.client, logger: harness.logger)
             let later = now.addingTimeInterval(86_400 * 10)
             try await harness.client.withConnection { connection in
                 // A running tick's query holds the ledger's partitions until it ends.
@@ -90,7 +90,7 @@ struct LedgerRetentionTests {
                 try await connection.query("SELECT count(*) FROM worker_alerts_sent", logger: harness.logger)
                 let started = ContinuousClock.now
                 await #expect(throws: (any Error).self, "adding a partition gives up instead of queueing the ledger's users") {
-                    try await store.addAlertPartitions(from: later, through: later)
+                    try await store.alertLedger.addPartitions(from: later, through: later)
                 }
                 let gaveUpAfter = ContinuousClock.now - started
                 #expect(gaveUpAfter < .seconds(30))
@@ -99,7 +99,7 @@ struct LedgerRetentionTests {
                 #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0, "the other tables were pruned")
                 try await connection.query("ROLLBACK", logger: harness.logger)
             }
-            #expect(try await store.addAlertPartitions(from: later, through: later) == 1, "added once the lock is free")
+            #expect(try await store.alertLedger.addPartitions(from: later, through: later) == 1, "added once the lock is free")
         }
     }
 

@@ -61,10 +61,7 @@ struct LocalStackTests {
 
     /// Whether the stack's role can log in and query its database.
     private func answers(_ url: String) async throws -> Bool {
-        let client = PostgresClient(configuration: try DatabaseSettings(url: url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await withPostgresClient(try DatabaseSettings(url: url), logger: TestEnvironment.logger) { client in
             var one = 0
             for try await value in try await client.query("SELECT 1").decode(Int.self) { one = value }
             return one == 1

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import ProactivityLauncher
 import ProactivityStore
 import Testing
 
@@ -9,17 +10,13 @@ struct MigrationTests {
     func withEmptySchema(_ body: (PostgresClient, URL) async throws -> Void) async throws {
         let schema = TestEnvironment.unique("migrate").replacingOccurrences(of: "-", with: "_")
         let baseURL = try TestEnvironment.variable("POSTGRES_URL")
-        let client = PostgresClient(
-            configuration: try DatabaseSettings(url: baseURL + "?schema=\(schema)").clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(schema)
         try FileManager.default.copyItem(at: PipelineHarness.repositoryRoot.appendingPathComponent("Migrations"), to: folder)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await client.start(in: &group)
+        try await withPostgresClient(try DatabaseSettings(url: baseURL + "?schema=\(schema)"), logger: TestEnvironment.logger) { client in
             try await client.query("CREATE SCHEMA \(unescaped: schema)")
             try await body(client, folder)
             try await client.query("DROP SCHEMA \(unescaped: schema) CASCADE")
-            group.cancelAll()
         }
     }
 

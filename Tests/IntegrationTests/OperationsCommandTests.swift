@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import PostgresNIO
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import Testing
 

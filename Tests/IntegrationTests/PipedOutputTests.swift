@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import ProactivityCore
+import ProactivityLauncher
 import Testing
 
 /// The main command's output reaches a pipe or a file line by line, while it runs.

@@ -26,29 +26,21 @@ struct PipelineHarness {
     static func with(_ body: (PipelineHarness) async throws -> Void) async throws {
         let schema = TestEnvironment.unique("test").replacingOccurrences(of: "-", with: "_")
         let baseURL = try TestEnvironment.variable("POSTGRES_URL")
-        let admin = PostgresClient(configuration: try DatabaseSettings(url: baseURL).clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let url = baseURL + (baseURL.contains("?") ? "&" : "?") + "schema=\(schema)"
-        let client = PostgresClient(configuration: try DatabaseSettings(url: url).clientConfiguration, backgroundLogger: TestEnvironment.logger)
-        let harness = PipelineHarness(
-            schema: schema, ticksTopic: TestEnvironment.unique("ticks"), alertsTopic: TestEnvironment.unique("alerts"),
-            dlqTopic: TestEnvironment.unique("dlq"), group: TestEnvironment.unique("workers"), databaseURL: url, client: client)
-        try await TestEnvironment.createTopic(harness.ticksTopic, partitions: partitions)
-        try await TestEnvironment.createTopic(harness.alertsTopic, partitions: partitions)
-        try await TestEnvironment.createTopic(harness.dlqTopic, partitions: 1)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await admin.start(in: &group)
-            await client.start(in: &group)
+        let ticksTopic = TestEnvironment.unique("ticks"), alertsTopic = TestEnvironment.unique("alerts"), dlqTopic = TestEnvironment.unique("dlq")
+        try await TestEnvironment.createTopic(ticksTopic, partitions: partitions)
+        try await TestEnvironment.createTopic(alertsTopic, partitions: partitions)
+        try await TestEnvironment.createTopic(dlqTopic, partitions: 1)
+        try await withPostgresClient(try DatabaseSettings(url: baseURL), logger: TestEnvironment.logger) { admin in
             try await admin.query("CREATE SCHEMA \(unescaped: schema)")
-            let migrator = try Migrator(directory: repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: harness.logger)
-            try await migrator.migrate()
-            do {
+            try await withPostgresClient(try DatabaseSettings(url: url), logger: TestEnvironment.logger) { client in
+                let harness = PipelineHarness(
+                    schema: schema, ticksTopic: ticksTopic, alertsTopic: alertsTopic, dlqTopic: dlqTopic,
+                    group: TestEnvironment.unique("workers"), databaseURL: url, client: client)
+                try await Migrator(directory: repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: harness.logger).migrate()
                 try await body(harness)
-            } catch {
-                group.cancelAll()
-                throw error
             }
             try await admin.query("DROP SCHEMA \(unescaped: schema) CASCADE")
-            group.cancelAll()
         }
     }
 

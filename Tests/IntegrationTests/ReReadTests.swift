@@ -137,22 +137,22 @@ struct ReReadTests {
             let job = BuiltInJobs.eventReminder
             let run = tick(at: slot)
             let page = (1...5).map { DueItem(itemId: "\($0)", userId: "u", title: "t", dueAt: at(Double($0))) }
-            #expect(try await store.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "3", "4", "5"])
+            #expect(try await store.alertLedger.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "3", "4", "5"])
 
             try await harness.execute(
                 "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('task-reminder', '3', \(at(3)), 'other')")
-            #expect(try await store.unsent(page, job: job, tick: run).count == 5, "another job's row counted")
+            #expect(try await store.alertLedger.unsent(page, job: job, tick: run).count == 5, "another job's row counted")
 
             try await harness.execute(
                 "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', '3', \(at(3)), 'concurrent')")
-            #expect(try await store.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "4", "5"])
+            #expect(try await store.alertLedger.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "4", "5"])
 
             // An item the job's SQL returned outside the window is looked up in the whole ledger.
             let outside = [DueItem(itemId: "9", userId: "u", title: "t", dueAt: at(600))]
-            #expect(try await store.unsent(outside, job: job, tick: run).count == 1)
+            #expect(try await store.alertLedger.unsent(outside, job: job, tick: run).count == 1)
             try await harness.execute(
                 "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', '9', \(at(600)), 'concurrent')")
-            #expect(try await store.unsent(outside, job: job, tick: run).isEmpty)
+            #expect(try await store.alertLedger.unsent(outside, job: job, tick: run).isEmpty)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import ProactivityCore
+import ProactivityLauncher
 import Testing
 
 /// Two `proactivity worker` processes in one group while ticks flow; one of them is

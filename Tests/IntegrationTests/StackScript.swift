@@ -1,4 +1,5 @@
 import Foundation
+import ProactivityLauncher
 import Synchronization
 import Testing
 
@@ -155,16 +156,12 @@ final class ScriptProcess: @unchecked Sendable {
 
     /// Waits for the script to exit; kills its group and fails when it takes longer.
     func waitForExit(within limit: Duration) async throws -> Int32 {
-        let deadline = ContinuousClock.now + limit
-        while exitStatus == nil {
-            if ContinuousClock.now > deadline {
-                signalGroup(SIGKILL)
-                Issue.record("\(pid) did not exit within \(limit); output:\n\(output.suffix(3000))")
-                return waitUntilExit()
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        guard let status = try await poll(every: .milliseconds(50), within: limit, { exitStatus }) else {
+            signalGroup(SIGKILL)
+            Issue.record("\(pid) did not exit within \(limit); output:\n\(output.suffix(3000))")
+            return waitUntilExit()
         }
-        return exitStatus!
+        return status
     }
 
     private func reap(waiting: Bool) -> Int32? {

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import PostgresNIO
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import ProactivityStore
 import Testing
@@ -84,9 +85,9 @@ struct StreamingWindowTests {
         try await PipelineHarness.with { harness in
             let items = 3_000
             // Two days ago at 10:00 UTC: a day within the retention, so the worker's pruner keeps its partition.
-            let slot = LedgerStore.utcDay(of: Date().addingTimeInterval(-2 * 86_400)).addingTimeInterval(10 * 3_600)
+            let slot = AlertLedger.utcDay(of: Date().addingTimeInterval(-2 * 86_400)).addingTimeInterval(10 * 3_600)
             let partition = "worker_alerts_sent_" + slot.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
-            #expect(try await LedgerStore(client: harness.client, logger: harness.logger).addAlertPartitions(from: slot, through: slot) == 1)
+            #expect(try await AlertLedger(client: harness.client, logger: harness.logger).addPartitions(from: slot, through: slot) == 1)
             try await harness.execute(
                 """
                 INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import ProactivityLauncher
 import Testing
 
 /// The real broker and database the integration tests use, from the environment that
@@ -67,12 +68,8 @@ func eventually(
     _ what: String,
     _ condition: @Sendable () async throws -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out after \(timeout) waiting for: \(what)")
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(20))
+    guard try await poll(every: .milliseconds(20), within: timeout, until: condition) else {
+        Issue.record("timed out after \(timeout) waiting for: \(what)")
+        throw CancellationError()
     }
 }

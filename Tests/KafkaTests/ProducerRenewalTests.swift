@@ -1,6 +1,7 @@
 import Foundation
 @testable import Kafka
 import Logging
+import ProactivityLauncher
 import Testing
 
 /// A producer whose librdkafka client hits a fatal error replaces the client and sends
@@ -21,8 +22,7 @@ import Testing
         #expect(producer.renewals == 0)
 
         producer.raiseFatalErrorForTesting("injected by the test")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while producer.renewals == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        _ = try await poll(every: .milliseconds(20), within: .seconds(10)) { producer.renewals > 0 }
         #expect(producer.renewals == 1, "the fatal client was replaced")
 
         let report = try await producer.send(message)

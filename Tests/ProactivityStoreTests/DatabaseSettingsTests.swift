@@ -32,6 +32,16 @@ import Testing
     }
 }
 
+extension DatabaseSettingsTests {
+    @Test func itsURLReadsBackAsTheSameSettingsWithAnotherSchema() throws {
+        var settings = try DatabaseSettings(url: "postgres://app:p%40ss%2Fw%3Ard%25@db.example:6543/engine?sslmode=verify-full")
+        settings.schema = "bench_1"
+        let again = try DatabaseSettings(url: settings.url)
+        #expect(again.password == "p@ss/w:rd%" && again.username == "app" && again.host == "db.example" && again.port == 6543)
+        #expect(again.database == "engine" && again.tlsMode == .verifyFull && again.schema == "bench_1")
+    }
+}
+
 @Suite struct HostileDatabaseURLTests {
     @Test func randomURLsAnswerWithAnErrorOrSettingsNeverATrap() throws {
         var random = try SeededRandom()

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Kafka
 import Logging
 import Observability
@@ -8,6 +7,7 @@ import Observability
 public struct LoggingOptions: ParsableArguments, Sendable {
     public init() {}
 
+    /// Read through the configuration (``KafkaOptions/commandLine``), above `LOG_LEVEL`.
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $LOG_LEVEL, else info.")
     public var logLevel: String?
 
@@ -19,10 +19,10 @@ public struct LoggingOptions: ParsableArguments, Sendable {
 
     /// Bootstraps swift-log and returns the command's logger, after logging which
     /// librdkafka was loaded (and warning when it is too old for some brokers).
-    /// - Parameter json: one JSON object per line (the stages) instead of plain text.
-    public func makeLogger(label: String, json: Bool = false, defaultLevel: String? = nil) -> Logger {
-        let levelName = logLevel ?? defaultLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]
-        let level = levelName.flatMap(Logger.Level.init(rawValue:)) ?? .info
+    /// - Parameters:
+    ///   - json: one JSON object per line (the stages) instead of plain text.
+    ///   - level: the configured level (this option's, else `LOG_LEVEL`'s, else info).
+    func makeLogger(label: String, json: Bool, level: Logger.Level) -> Logger {
         // Lines written inside a span (a tick's work) carry its trace_id and span_id.
         LoggingSystem.bootstrap(
             { label, provider in

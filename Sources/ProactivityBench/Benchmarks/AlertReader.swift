@@ -1,5 +1,6 @@
 import Kafka
 import Logging
+import ProactivityLauncher
 import Synchronization
 
 /// Reads the alerts topic in the benchmark's own process, as a notification service
@@ -55,13 +56,13 @@ final class AlertReader: Sendable {
         try await poll(within: limit, "fewer than \(count) alerts of \(job) arrived") { received(ofJob: job) >= count ? () : nil }
     }
 
+    /// `value` once it is there, checked every millisecond (alert latency is measured by it).
+    /// - Throws: ``BenchmarkFailure`` naming `failure` after `limit`.
     private func poll<T>(within limit: Duration, _ failure: @autoclosure () -> String, _ value: () -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            if let value = value() { return value }
-            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("\(failure()) within \(limit)") }
-            try await Task.sleep(for: .milliseconds(1))
+        guard let value = try await ProactivityLauncher.poll(every: .milliseconds(1), within: limit, value) else {
+            throw BenchmarkFailure("\(failure()) within \(limit)")
         }
+        return value
     }
 
     /// Starts counting afresh.

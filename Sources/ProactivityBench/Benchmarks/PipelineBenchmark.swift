@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import PostgresNIO
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import ProactivityStore
 
@@ -64,9 +65,6 @@ struct PipelineBenchmark {
     }
 
     func run() async throws -> PipelineBenchmarkReport {
-        guard let baseURL = ProcessInfo.processInfo.environment["POSTGRES_URL"] else {
-            throw BenchmarkFailure("POSTGRES_URL must be set in the environment (the worker processes read it)")
-        }
         let schema = "bench_\(id)"
         let ticksTopic = "bench-\(id)-ticks"
         let alertsTopic = "bench-\(id)-alerts"
@@ -84,17 +82,14 @@ struct PipelineBenchmark {
 
         var database = settings.database
         database.schema = schema
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let setup = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            await client.start(in: &group)
-            await setup.start(in: &group)
-            defer { group.cancelAll() }
+        return try await withPostgresClient(settings.database, logger: logger) { setup in
             try await setup.query("CREATE SCHEMA \(unescaped: schema)")
             do {
-                let report = try await measure(
-                    client: client, schemaURL: Self.url(baseURL, schema: schema), ticksTopic: ticksTopic, alertsTopic: alertsTopic,
-                    dlqTopic: dlqTopic, baselineTopic: baselineTopic)
+                let report = try await withPostgresClient(database, logger: logger) { client in
+                    try await measure(
+                        client: client, schemaURL: database.url, ticksTopic: ticksTopic, alertsTopic: alertsTopic,
+                        dlqTopic: dlqTopic, baselineTopic: baselineTopic)
+                }
                 try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
                 return report
             } catch {
@@ -108,14 +103,14 @@ struct PipelineBenchmark {
         client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, dlqTopic: String, baselineTopic: String
     ) async throws -> PipelineBenchmarkReport {
         try await Migrator(
-            directory: try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
+            directory: try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
             client: client, logger: logger
         ).migrate()
         progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
         try await seed(client)
         // The benchmark's windows lie in the past; a running ledger has its current days'
         // partitions (the worker's pruner adds them ahead of time), so these days get theirs.
-        try await LedgerStore(client: client, logger: logger).addAlertPartitions(
+        try await AlertLedger(client: client, logger: logger).addPartitions(
             from: smallSlot(0).addingTimeInterval(-86_400 * 4), through: slot.addingTimeInterval(86_400))
         let query = try await timeQuery(client)
         progress("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")
@@ -158,9 +153,9 @@ struct PipelineBenchmark {
         try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
         _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
         progress("one tick for \(due) items…")
-        let windowStart = CPUUsage.Snapshot.take(worker: worker.process.processIdentifier)
+        let windowStart = CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier)
         let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
-        let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.process.processIdentifier))
+        let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
         let peak = worker.memory.peak
         progress("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
         let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
@@ -247,7 +242,7 @@ struct PipelineBenchmark {
         let job = BuiltInJobs.eventReminder
         var seconds: [Double] = []
         var rows = 0
-        let start = CPUUsage.Snapshot.take(worker: worker.process.processIdentifier)
+        let start = CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier)
         for index in 1...Self.slidingTicks {
             let tick = TickMessage(job: job, slot: slot.addingTimeInterval(Double(index) * 300), producedAt: Date())
             for try await count in try await client.query(
@@ -258,7 +253,7 @@ struct PipelineBenchmark {
             try await eventually("tick \(tick.tickId) did not complete", within: .seconds(120)) { try await completed(tick.tickId, client) }
             seconds.append((ContinuousClock.now - started).seconds)
         }
-        let cpu = CPUUsage.between(start, CPUUsage.Snapshot.take(worker: worker.process.processIdentifier))
+        let cpu = CPUUsage.between(start, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
         return .init(ticks: seconds, rows: rows, workerCPUSeconds: cpu?.worker)
     }
 
@@ -423,18 +418,8 @@ struct PipelineBenchmark {
         return (alert.json.count, headers, alert.json.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1 })
     }
 
-    private static func url(_ base: String, schema: String) -> String {
-        guard var components = URLComponents(string: base) else { return base }
-        components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: schema)]
-        return components.string ?? base
-    }
-
     /// Polls `condition` every 2 ms until it holds. - Throws: `failure` after `limit`.
     private func eventually(_ failure: String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("\(failure) within \(limit)") }
-            try await Task.sleep(for: .milliseconds(2))
-        }
+        guard try await poll(every: .milliseconds(2), within: limit, until: condition) else { throw BenchmarkFailure("\(failure) within \(limit)") }
     }
 }

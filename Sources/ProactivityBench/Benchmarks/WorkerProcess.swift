@@ -1,53 +1,38 @@
 import Foundation
+import ProactivityLauncher
 
 /// A `proactivity worker` run as a process of its own for a benchmark, so the reader's
 /// CPU and memory do not count against it: started with given settings, ready when its
 /// `/readyz` answers 200, measured through `/proc`, stopped with SIGTERM.
 final class WorkerProcess {
-    let process = Process()
+    let child: ProactivityProcess
     let port: Int
-    let logFile: URL
 
     /// Starts `proactivity worker` with the environment plus `settings`.
     init(settings: [String: String]) throws {
         port = try Self.freePort()
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-worker-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = Self.engineBinary
-        process.arguments = ["worker"]
         var environment = ProcessInfo.processInfo.environment
         environment.merge(settings) { $1 }
         environment["HTTP_HOST"] = "127.0.0.1"
         environment["HTTP_PORT"] = String(port)
         environment["LOG_LEVEL"] = "warning"
-        process.environment = environment
-        let log = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-    }
-
-    /// The `proactivity` binary: `PROACTIVITY_BIN`, else the one built next to this benchmark.
-    static var engineBinary: URL {
-        if let path = ProcessInfo.processInfo.environment["PROACTIVITY_BIN"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("proactivity")
+        child = try ProactivityProcess(["worker"], environment: environment)
     }
 
     /// Waits until `/readyz` answers 200 (partitions assigned, broker and database up).
     func waitUntilReady(within limit: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + limit
-        while HTTPStatus.get(port: port, path: "/readyz") != 200 {
-            guard process.isRunning, ContinuousClock.now < deadline else {
-                throw BenchmarkFailure("the worker was not ready within \(limit) (its log: \(logFile.path))")
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        let ready = try await poll(every: .milliseconds(100), within: limit) {
+            guard child.process.isRunning else { return false }
+            return HTTPStatus.get(port: port, path: "/readyz") == 200 ? true : nil
+        }
+        guard ready == true else {
+            throw BenchmarkFailure("the worker was not ready within \(limit) (its output: \(child.stderrFile.path))")
         }
     }
 
     /// Resident memory now and at its peak, in MB (`VmRSS`, `VmHWM`).
     var memory: (current: Double, peak: Double) {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status = (try? String(contentsOfFile: "/proc/\(child.process.processIdentifier)/status", encoding: .utf8)) ?? ""
         func kilobytes(_ field: String) -> Double {
             let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
             return Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -57,13 +42,7 @@ final class WorkerProcess {
 
     /// Stops the worker gracefully and waits for it.
     func stop() async {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: logFile)
+        await child.stop(grace: .seconds(30))
     }
 
     /// A loopback port nothing listens on right now.

@@ -50,9 +50,8 @@ public struct DeadLetterAutoReplayer: Service {
     public func replayDueRows(now: Date = Date()) async throws -> [Int64] {
         var replayed: [Int64] = []
         var failed = 0
-        var filter = DeadLetterFilter(errorClass: FailureClass.transient.rawValue, processed: false, parked: false, limit: 500)
-        while true {
-            let page = try await store.list(filter)
+        let filter = DeadLetterFilter(errorClass: FailureClass.transient.rawValue, processed: false, parked: false)
+        try await store.forEachPage(filter) { page in
             let exhausted = page.filter { policy.isExhausted(errorClass: $0.errorClass, processed: $0.processedAt != nil, replays: $0.totalReplays) }
             if !exhausted.isEmpty {
                 let parked = try await store.park(ids: exhausted.map(\.id))
@@ -74,8 +73,6 @@ public struct DeadLetterAutoReplayer: Service {
                 replayed += outcome.replayed
                 failed += outcome.failed.count
             }
-            guard page.count == filter.limit, let last = page.last else { break }
-            filter.afterID = last.id
         }
         if !replayed.isEmpty || failed > 0 {
             logger.notice("dlq_auto_replayed", metadata: ["replayed": .stringConvertible(replayed.count), "failed": .stringConvertible(failed)])

@@ -141,15 +141,10 @@ public struct DeadLetterReplayer: Sendable {
     public func replayAll(
         matching filter: DeadLetterFilter, force: Bool, dryRun: Bool, rate: ReplayRate? = nil, progress: @Sendable (Int) -> Void = { _ in }
     ) async throws -> Outcome {
-        var filter = filter
-        filter.limit = 500
-        filter.afterID = nil
         var total = Outcome(dryRun: dryRun)
         var pacer = rate.map(ReplayPacer.init)
         let start = ContinuousClock.now
-        while true {
-            let page = try await store.list(filter)
-            guard let last = page.last else { break }
+        try await store.forEachPage(filter) { page in
             let before = total.replayed.count + total.skipped.count + total.failed.count
             let outcome = try await replay(page, force: force, dryRun: dryRun, pacer: &pacer, since: start) { done, _ in
                 progress(before + done)
@@ -158,7 +153,6 @@ public struct DeadLetterReplayer: Sendable {
             total.skipped += outcome.skipped
             total.failed += outcome.failed
             progress(total.replayed.count + total.skipped.count + total.failed.count)
-            filter.afterID = last.id
         }
         return total
     }

@@ -89,10 +89,10 @@ public struct StageAssembly: Sendable {
                     retryAttempts: settings.workerRetryAttempts, pageSize: settings.workerPageSize, shutdown: shutdown,
                     databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, clock: clock,
                     metrics: metrics, health: health, logger: logger))
-            metrics.declareLedger(tables: LedgerStore.Table.allCases.map(\.rawValue))
+            metrics.declareLedger(tables: LedgerRetention.Table.allCases.map(\.rawValue))
             services.append(
                 LedgerPruner(
-                    store: LedgerStore(client: database, logger: logger), retention: settings.ledgerRetention, metrics: metrics,
+                    store: LedgerRetention(client: database, logger: logger), retention: settings.ledgerRetention, metrics: metrics,
                     logger: logger))
         }
         var operatorRoutes: [any OperatorRoutes] = []

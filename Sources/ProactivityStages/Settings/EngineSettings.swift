@@ -1,11 +1,12 @@
 import Configuration
 import Foundation
 import Kafka
+import Logging
 import ProactivityCore
 import ProactivityStore
 
-/// Everything a stage needs to know, read from environment variables and an optional
-/// JSON file (`PROACTIVITY_CONFIG_FILE`; environment variables win), with defaults.
+/// Everything a stage needs to know, read through ``SettingsReader``: the command line,
+/// environment variables, an optional JSON file (`PROACTIVITY_CONFIG_FILE`), defaults.
 ///
 /// | key (file) | environment | default |
 /// | --- | --- | --- |
@@ -31,6 +32,9 @@ import ProactivityStore
 /// | `jobs.file` | `JOBS_FILE` | none (built-in jobs) |
 /// | `log.level` / `log.format` | `LOG_LEVEL` / `LOG_FORMAT` | `info` / `json` |
 /// | `shutdown.timeout` | `SHUTDOWN_TIMEOUT` | `30s` (graceful shutdown bound) |
+/// | `proactivity.migrationsDir` / `.topicsDir` | `PROACTIVITY_MIGRATIONS_DIR` / `PROACTIVITY_TOPICS_DIR` | found by ``ResourceLocator`` |
+///
+/// The command line (`--bootstrap-servers`, `-X`, `--log-level`) wins over all of them.
 public struct EngineSettings: Sendable {
     public var kafka: KafkaConfiguration
     public var database: DatabaseSettings
@@ -67,13 +71,17 @@ public struct EngineSettings: Sendable {
     public var timeZone: TimeZone
     public var jobs: JobCatalog
     public var jobsFile: String?
-    public var logLevel: String
-    public var logFormat: String
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
     /// How long a graceful shutdown may take before the rest is cancelled.
     public var shutdownTimeout: Duration
     /// Whether the console's session cookie is always `Secure` (the console is served
     /// behind TLS); otherwise only requests with `X-Forwarded-Proto: https` get it.
     public var consoleSecureCookie = false
+    /// The `Migrations` folder named by `PROACTIVITY_MIGRATIONS_DIR`; `nil`: ``ResourceLocator`` looks for it.
+    public var migrationsDirectory: String?
+    /// The `topics` folder named by `PROACTIVITY_TOPICS_DIR`; `nil`: ``ResourceLocator`` looks for it.
+    public var topicsDirectory: String?
 
     /// Configuration that cannot be used, with every problem found.
     public struct Invalid: Error, CustomStringConvertible {
@@ -83,126 +91,105 @@ public struct EngineSettings: Sendable {
         }
     }
 
-    /// Reads the settings.
+    /// Reads the settings through the one provider stack (``SettingsReader``).
     /// - Parameters:
     ///   - environment: the variables to read (the process environment by default).
-    ///   - kafkaProperties: librdkafka properties given on the command line (win over all).
+    ///   - commandLine: what the command line sets (wins over all).
     /// - Throws: ``Invalid`` listing every problem; secret values never appear in it.
     public static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        kafkaProperties: [String: String] = [:]
+        commandLine: CommandLineValues = .init()
     ) async throws(Invalid) -> EngineSettings {
-        var problems: [String] = []
-        let config = await reader(environment: environment, problems: &problems)
+        var config = await SettingsReader(environment: environment, commandLine: commandLine)
+        let kafka = kafka(&config, clientID: "proactivity", statisticsInterval: .seconds(15))
 
-        var properties: [String: String] = [:]
-        for (name, value) in environment where name.hasPrefix("KAFKA_") && name != "KAFKA_BOOTSTRAP_SERVERS" {
-            properties[name.dropFirst(6).lowercased().replacingOccurrences(of: "_", with: ".")] = value
-        }
-        properties.merge(kafkaProperties) { $1 }
-        let kafka = KafkaConfiguration(
-            bootstrapServers: config.string(forKey: "kafka.bootstrapServers", default: "localhost:9092"),
-            clientID: config.string(forKey: "kafka.clientId", default: "proactivity"),
-            statisticsInterval: .seconds(15),
-            properties: properties)
-
-        problems.append(contentsOf: kafka.problems.map { "\($0) (from KAFKA_* or -X)" })
-
-        var database = try? DatabaseSettings(url: "postgres://unset@localhost/unset")
-        if let url = config.string(forKey: "postgres.url", isSecret: true) {
+        var database: DatabaseSettings?
+        if let url = config.secret("postgres.url") {
             do {
                 database = try DatabaseSettings(url: url)
             } catch {
-                problems.append("POSTGRES_URL: \(error)")
+                config.refuse("POSTGRES_URL: \(error)")
             }
         } else {
-            problems.append("POSTGRES_URL is not set (postgres://user:password@host:5432/database)")
+            config.refuse("POSTGRES_URL is not set (postgres://user:password@host:5432/database)")
         }
 
-        // A number or boolean in the JSON file is as good as its text in the environment.
-        func text(_ key: ConfigKey, default value: String) -> String {
-            config.string(forKey: key) ?? config.int(forKey: key).map(String.init) ?? config.bool(forKey: key).map(String.init) ?? value
-        }
-        let port = text("http.port", default: "9100")
-        if Int(port).map({ (0...65535).contains($0) }) != true { problems.append("HTTP_PORT '\(port)' is not a port number") }
-        let (jobs, jobsFile, timeZone) = Self.jobs(config, problems: &problems)
-        let logLevel = config.string(forKey: "log.level", default: "info")
-        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
-            problems.append("LOG_LEVEL '\(logLevel)' is not a level (trace … critical)")
-        }
-        let logFormat = config.string(forKey: "log.format", default: "json")
-        if !["json", "text"].contains(logFormat) { problems.append("LOG_FORMAT '\(logFormat)' must be json or text") }
+        let port = config.int("http.port", in: 0...65535, default: 9100)
+        let (jobs, jobsFile, timeZone) = Self.jobs(&config)
+        let logLevel = config.choice("log.level", default: Logger.Level.info)
+        let logFormat = config.choice("log.format", default: LogFormat.json)
 
-        func count(_ key: ConfigKey, _ variable: String, default value: Int) -> Int {
-            let text = text(key, default: String(value))
-            guard let number = Int(text), (1...1000).contains(number) else {
-                problems.append("\(variable) '\(text)' must be a whole number from 1 to 1000")
-                return value
-            }
-            return number
+        func duration(_ key: String, default value: Int) -> Int {
+            config.value(key, as: ConfiguredDuration.self, default: ConfiguredDuration(seconds: value), refusal: "is not a duration from 1s to 100 years (30s, 5m, 1h)")?.seconds ?? value
         }
-        func duration(_ key: ConfigKey, _ variable: String, default value: String) -> TimeInterval {
-            let text = config.string(forKey: key, default: value)
-            guard let seconds = DurationText.seconds(text) else {
-                problems.append("\(variable) '\(text)' is not a duration from 1s to 100 years (30s, 5m, 1h)")
-                return TimeInterval(DurationText.seconds(value) ?? 60)
-            }
-            return TimeInterval(seconds)
-        }
-        let shutdownTimeout = duration("shutdown.timeout", "SHUTDOWN_TIMEOUT", default: "30s")
-        let retryAttempts = count("worker.retryAttempts", "WORKER_RETRY_ATTEMPTS", default: 5)
-        let fetchWait = count("worker.fetchWaitMs", "WORKER_FETCH_WAIT_MS", default: 10)
-        let pageSizeText = text("worker.pageSize", default: "2000")
-        let pageSize = Int(pageSizeText).flatMap { (1...100_000).contains($0) ? $0 : nil }
-        if pageSize == nil { problems.append("WORKER_PAGE_SIZE '\(pageSizeText)' must be a whole number from 1 to 100000") }
-        var instanceID = config.string(forKey: "worker.instanceId")
+        let shutdownTimeout = duration("shutdown.timeout", default: 30)
+        let retryAttempts = config.int("worker.retryAttempts", in: 1...1000, default: 5)
+        let fetchWait = config.int("worker.fetchWaitMs", in: 1...1000, default: 10)
+        let pageSize = config.int("worker.pageSize", in: 1...100_000, default: 2000)
+        var instanceID = config.string("worker.instanceId")
         if instanceID == "hostname" { instanceID = ProcessInfo.processInfo.hostName }
         if let id = instanceID, !Self.isValidInstanceID(id) {
-            problems.append("WORKER_INSTANCE_ID '\(id.prefix(300))' must be 1 to 249 characters of A-Z a-z 0-9 . _ - (or 'hostname')")
+            config.refuse("WORKER_INSTANCE_ID '\(id.prefix(300))' must be 1 to 249 characters of A-Z a-z 0-9 . _ - (or 'hostname')")
         }
-        let autoReplayEnabled = text("dlq.autoReplay.enabled", default: "false")
-        if !["true", "false"].contains(autoReplayEnabled) {
-            problems.append("DLQ_AUTO_REPLAY_ENABLED '\(autoReplayEnabled)' must be true or false")
-        }
+        let autoReplayEnabled = config.bool("dlq.autoReplay.enabled", default: false)
         let autoReplay = AutoReplayPolicy(
-            maxReplays: count("dlq.autoReplay.maxReplays", "DLQ_AUTO_REPLAY_MAX_REPLAYS", default: 3),
-            backoff: duration("dlq.autoReplay.backoff", "DLQ_AUTO_REPLAY_BACKOFF", default: "5m"),
-            interval: duration("dlq.autoReplay.interval", "DLQ_AUTO_REPLAY_INTERVAL", default: "1m"))
+            maxReplays: config.int("dlq.autoReplay.maxReplays", in: 1...1000, default: 3),
+            backoff: TimeInterval(duration("dlq.autoReplay.backoff", default: 300)),
+            interval: TimeInterval(duration("dlq.autoReplay.interval", default: 60)))
 
-        let retention = duration("ledger.retention", "LEDGER_RETENTION", default: "30d")
+        let retention = duration("ledger.retention", default: 30 * 86_400)
         let needed = jobs.enabled.map { $0.windowSeconds + $0.catchUpGraceSeconds }.max() ?? 0
-        if retention < TimeInterval(needed) {
-            problems.append(
-                "LEDGER_RETENTION \(DurationText.format(Int(retention))) is shorter than the longest window plus catch-up grace (\(DurationText.format(needed))): items could be alerted again")
+        if retention < needed {
+            config.refuse(
+                "LEDGER_RETENTION \(DurationText.format(retention)) is shorter than the longest window plus catch-up grace (\(DurationText.format(needed))): items could be alerted again")
         }
 
-        let ticksTopic = config.string(forKey: "topics.ticks", default: "proactivity.ticks")
-        let replayTopics = Set(
-            config.string(forKey: "dlq.replayTopics", default: ticksTopic).split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        let apiToken = config.string(forKey: "dlq.apiToken", isSecret: true)
+        let ticksTopic = config.string("topics.ticks", default: "proactivity.ticks")
+        let replayTopics = Set(config.list("dlq.replayTopics") ?? [ticksTopic])
+        let apiToken = config.secret("dlq.apiToken")
         if let apiToken, apiToken.trimmingCharacters(in: .whitespaces).isEmpty {
-            problems.append("DLQ_API_TOKEN is empty: unset it to disable the DLQ API, or set a long random token")
+            config.refuse("DLQ_API_TOKEN is empty: unset it to disable the DLQ API, or set a long random token")
         }
-        if replayTopics.isEmpty { problems.append("DLQ_REPLAY_TOPICS names no topic (default: the ticks topic)") }
-        let secureCookie = text("console.secureCookie", default: "false")
-        if !["true", "false"].contains(secureCookie) { problems.append("CONSOLE_SECURE_COOKIE '\(secureCookie.prefix(100))' must be true or false") }
+        if replayTopics.isEmpty { config.refuse("DLQ_REPLAY_TOPICS names no topic (default: the ticks topic)") }
+        let secureCookie = config.bool("console.secureCookie", default: false)
+        let alertsTopic = config.string("topics.alerts", default: "proactivity.alerts")
+        let dlqTopic = config.string("topics.dlq", default: "proactivity.dlq")
+        let workerGroupID = config.string("worker.groupId", default: "proactivity-workers")
+        let mirrorGroupID = config.string("dlq.mirrorGroupId", default: "proactivity-dlq-mirror")
+        let httpHost = config.string("http.host", default: "0.0.0.0")
+        let migrationsDirectory = config.string("proactivity.migrationsDir")
+        let topicsDirectory = config.string("proactivity.topicsDir")
 
-        guard problems.isEmpty, let database, let timeZone else { throw Invalid(problems: problems) }
+        guard config.problems.isEmpty, let database, let timeZone else { throw Invalid(problems: config.problems) }
         var settings = EngineSettings(
             kafka: kafka, database: database,
-            ticksTopic: ticksTopic,
-            alertsTopic: config.string(forKey: "topics.alerts", default: "proactivity.alerts"),
-            dlqTopic: config.string(forKey: "topics.dlq", default: "proactivity.dlq"),
-            workerGroupID: config.string(forKey: "worker.groupId", default: "proactivity-workers"),
-            mirrorGroupID: config.string(forKey: "dlq.mirrorGroupId", default: "proactivity-dlq-mirror"),
+            ticksTopic: ticksTopic, alertsTopic: alertsTopic, dlqTopic: dlqTopic,
+            workerGroupID: workerGroupID, mirrorGroupID: mirrorGroupID,
             dlqAPIToken: apiToken, replayTopics: replayTopics,
-            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize ?? 2000, workerInstanceID: instanceID, ledgerRetention: retention, autoReplay: autoReplayEnabled == "true" ? autoReplay : nil,
-            httpHost: config.string(forKey: "http.host", default: "0.0.0.0"), httpPort: Int(port)!,
+            workerRetryAttempts: retryAttempts, workerFetchWaitMilliseconds: fetchWait, workerPageSize: pageSize, workerInstanceID: instanceID,
+            ledgerRetention: TimeInterval(retention), autoReplay: autoReplayEnabled ? autoReplay : nil,
+            httpHost: httpHost, httpPort: port,
             timeZone: timeZone, jobs: jobs, jobsFile: jobsFile, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: .seconds(shutdownTimeout))
-        settings.consoleSecureCookie = secureCookie == "true"
+        settings.consoleSecureCookie = secureCookie
+        settings.migrationsDirectory = migrationsDirectory
+        settings.topicsDirectory = topicsDirectory
         return settings
+    }
+
+    /// The Kafka client settings and the log level, through the same stack as ``load(environment:commandLine:)``:
+    /// what a command that talks only to Kafka needs (no database URL required).
+    /// - Throws: ``Invalid`` listing every problem.
+    public static func loadKafka(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        commandLine: CommandLineValues = .init(),
+        clientID: String
+    ) async throws(Invalid) -> (KafkaConfiguration, Logger.Level) {
+        var config = await SettingsReader(environment: environment, commandLine: commandLine)
+        let kafka = kafka(&config, clientID: clientID, statisticsInterval: nil)
+        let level = config.choice("log.level", default: Logger.Level.info)
+        guard config.problems.isEmpty else { throw Invalid(problems: config.problems) }
+        return (kafka, level)
     }
 
     /// Whether `id` is a valid `group.instance.id` (the characters and length of a topic name).
@@ -210,50 +197,44 @@ public struct EngineSettings: Sendable {
         (1...249).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 
-    /// The job catalog alone (`JOBS_FILE`, `ENGINE_TIMEZONE`, `PROACTIVITY_CONFIG_FILE`):
-    /// what `jobs list` and `jobs next` need, without a database or broker.
+    /// The job catalog and the engine's time zone alone (`JOBS_FILE`, `ENGINE_TIMEZONE`,
+    /// `PROACTIVITY_CONFIG_FILE`): what `jobs list` and `jobs next` need, without a
+    /// database or broker.
     /// - Throws: ``Invalid`` listing every problem.
-    public static func loadJobs(environment: [String: String] = ProcessInfo.processInfo.environment) async throws(Invalid) -> JobCatalog {
-        var problems: [String] = []
-        let config = await reader(environment: environment, problems: &problems)
-        let (jobs, _, _) = Self.jobs(config, problems: &problems)
-        guard problems.isEmpty else { throw Invalid(problems: problems) }
-        return jobs
+    public static func loadJobs(environment: [String: String] = ProcessInfo.processInfo.environment) async throws(Invalid) -> (JobCatalog, TimeZone) {
+        var config = await SettingsReader(environment: environment)
+        let (jobs, _, timeZone) = Self.jobs(&config)
+        guard config.problems.isEmpty, let timeZone else { throw Invalid(problems: config.problems) }
+        return (jobs, timeZone)
     }
 
-    /// Environment variables first, then the optional JSON file.
-    private static func reader(environment: [String: String], problems: inout [String]) async -> ConfigReader {
-        var providers: [any ConfigProvider] = [
-            EnvironmentVariablesProvider(
-                environmentVariables: environment,
-                secretsSpecifier: .dynamic { key, _ in KafkaConfiguration.isSecret(property: key.lowercased()) || key.contains("URL") })
-        ]
-        if let path = environment["PROACTIVITY_CONFIG_FILE"], !path.isEmpty {
-            do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(path)))
-            } catch {
-                problems.append("PROACTIVITY_CONFIG_FILE \(path) cannot be read as JSON: \(error)")
-            }
-        }
-        return ConfigReader(providers: providers)
+    /// The Kafka client configuration: bootstrap servers, `KAFKA_*` and `-X` properties.
+    private static func kafka(_ config: inout SettingsReader, clientID: String, statisticsInterval: Duration?) -> KafkaConfiguration {
+        let kafka = KafkaConfiguration(
+            bootstrapServers: config.string("kafka.bootstrapServers", default: "localhost:9092"),
+            clientID: config.string("kafka.clientId", default: clientID),
+            statisticsInterval: statisticsInterval,
+            properties: config.kafkaProperties)
+        for problem in kafka.problems { config.refuse("\(problem) (from KAFKA_* or -X)") }
+        return kafka
     }
 
     /// The engine's time zone and job catalog (built-ins, then the jobs file).
-    private static func jobs(_ config: ConfigReader, problems: inout [String]) -> (JobCatalog, String?, TimeZone?) {
-        let zoneName = config.string(forKey: "engine.timezone", default: "UTC")
-        let timeZone = TimeZone(identifier: zoneName)
-        if timeZone == nil { problems.append("ENGINE_TIMEZONE '\(zoneName)' is not a known time zone") }
-        let jobsFile = config.string(forKey: "jobs.file")
+    private static func jobs(_ config: inout SettingsReader) -> (JobCatalog, String?, TimeZone?) {
+        let timeZone = config.value(
+            "engine.timezone", as: ConfiguredTimeZone.self, default: ConfiguredTimeZone(configString: "UTC"), refusal: "is not a known time zone"
+        )?.timeZone
+        let jobsFile = config.string("jobs.file")
         var jobs = JobCatalog(builtInsIn: timeZone ?? .gmt)
         if let jobsFile {
             if let data = FileManager.default.contents(atPath: jobsFile) {
                 do {
                     jobs = try JobCatalog(builtInsIn: timeZone ?? .gmt, overlay: data)
                 } catch {
-                    problems.append(contentsOf: error.problems.map { "JOBS_FILE \(jobsFile): \($0)" })
+                    for problem in error.problems { config.refuse("JOBS_FILE \(jobsFile): \(problem)") }
                 }
             } else {
-                problems.append("JOBS_FILE \(jobsFile) cannot be read")
+                config.refuse("JOBS_FILE \(jobsFile) cannot be read")
             }
         }
         return (jobs, jobsFile, timeZone)
@@ -284,7 +265,7 @@ public struct EngineSettings: Sendable {
                 "on: at most \($0.maxReplays) replays, backoff \(DurationText.format(Int($0.backoff))) doubling, every \(DurationText.format(Int($0.interval)))"
             } ?? "off"),
             ("engine.timezone", timeZone.displayIdentifier), ("jobs.file", jobsFile ?? "(built-in jobs)"),
-            ("log", "\(logLevel) \(logFormat)"), ("shutdown.timeout", "\(shutdownTimeout)"),
+            ("log", "\(logLevel.rawValue) \(logFormat.rawValue)"), ("shutdown.timeout", "\(shutdownTimeout)"),
         ]
         for (name, value) in kafka.properties.sorted(by: { $0.key < $1.key }) {
             lines.append(("kafka property \(name)", KafkaConfiguration.isSecret(property: name) ? "[redacted]" : value))
@@ -297,4 +278,12 @@ public struct EngineSettings: Sendable {
         }
         return lines
     }
+}
+
+/// How the stages write their log lines.
+public enum LogFormat: String, CaseIterable, Sendable {
+    /// One JSON object per line.
+    case json
+    /// Plain text lines.
+    case text
 }

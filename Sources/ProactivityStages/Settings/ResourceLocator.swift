@@ -1,7 +1,7 @@
 import Foundation
 
-/// Finds the folders the binary reads at run time (`Migrations`, `topics`): the path in
-/// the environment variable if set, else the current directory, else next to the
+/// Finds the folders the binary reads at run time (`Migrations`, `topics`): the configured
+/// path if set (``EngineSettings/migrationsDirectory``, ``EngineSettings/topicsDirectory``), else the current directory, else next to the
 /// binary or a few levels up (a `.build/release/proactivity` inside the repository),
 /// else `/usr/share/proactivity`.
 public enum ResourceLocator {
@@ -9,9 +9,11 @@ public enum ResourceLocator {
         public let description: String
     }
 
-    public static func directory(_ name: String, environmentVariable: String) throws -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment[environmentVariable], !path.isEmpty {
+    /// - Parameters:
+    ///   - configured: the folder the configuration names, if any (it must exist).
+    ///   - environmentVariable: the variable that names it, for the error.
+    public static func directory(_ name: String, configured: String?, environmentVariable: String) throws -> URL {
+        if let path = configured, !path.isEmpty {
             guard isDirectory(path) else { throw NotFound(description: "\(environmentVariable)=\(path) is not a folder") }
             return URL(fileURLWithPath: path)
         }

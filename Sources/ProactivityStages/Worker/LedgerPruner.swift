@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// window (its due time plus the catch-up grace), and the retention is refused below the
 /// longest window plus grace.
 struct LedgerPruner: Service {
-    let store: LedgerStore
+    let store: LedgerRetention
     let retention: TimeInterval
     var interval: Duration = .seconds(600)
     /// How many days ahead the alert ledger's partitions exist (rows due later wait in
@@ -35,14 +35,14 @@ struct LedgerPruner: Service {
         let cutoff = now.addingTimeInterval(-retention)
         do {
             // Not before the cutoff: a day added there would be dropped again at once.
-            try await store.addAlertPartitions(
+            try await store.alertLedger.addPartitions(
                 from: max(now.addingTimeInterval(-86_400), cutoff), through: now.addingTimeInterval(86_400 * Double(daysAhead)))
         } catch {
             logger.warning("ledger_partitions_not_added", metadata: ["error": "\(DatabaseError.describe(error))"])
         }
         // Each table on its own: a partition whose lock was not obtained in time does
         // not keep the others from being pruned.
-        for table in LedgerStore.Table.allCases {
+        for table in LedgerRetention.Table.allCases {
             do {
                 let deleted = try await store.prune(table, olderThan: cutoff)
                 metrics.ledger(table.rawValue, pruned: deleted)

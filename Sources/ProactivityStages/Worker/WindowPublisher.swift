@@ -10,7 +10,7 @@ import ProactivityStore
 ///
 /// 1. **read**: the job's query streams its rows in due order, a page at a time;
 /// 2. **sift**: the items the ledger has are dropped (a lookup per page, its plan made
-///    for the ledger as it is then: ``ReminderStore/unsent(_:job:tick:)``), and the
+///    for the ledger as it is then: ``AlertLedger/unsent(_:job:tick:)``), and the
 ///    rest are written as alert JSON;
 /// 3. **publish**: a page's alerts are handed to the producer (not waiting for delivery);
 /// 4. **record**: once the broker acknowledged a page, its alerts go into the ledger.
@@ -63,7 +63,7 @@ struct WindowPublisher {
 
     /// A page handed to the producer, waiting for its delivery reports.
     private struct PendingPage: Sendable {
-        let alerts: [ReminderStore.SentAlert]
+        let alerts: [AlertLedger.SentAlert]
         let late: Int
         let deliveries: KafkaDeliveries
     }
@@ -130,7 +130,7 @@ struct WindowPublisher {
                             running -= 1
                         }
                         records.addTask {
-                            try await database.run { try await store.recordSent(page.alerts, tick: tick) }
+                            try await database.run { try await store.alertLedger.record(page.alerts, tick: tick) }
                             return Counts(alerted: page.alerts.count, late: page.late)
                         }
                         running += 1
@@ -154,7 +154,7 @@ struct WindowPublisher {
         tick: TickMessage, writer: AlertWriter
     ) async throws {
         for try await page in rows.buffer(policy: .bounded(2)) {
-            let unsent = try await database.run { try await store.unsent(page, job: job, tick: tick) }
+            let unsent = try await database.run { try await store.alertLedger.unsent(page, job: job, tick: tick) }
             guard !unsent.isEmpty else { continue }
             await pages.send(encode(unsent, writer: writer))
             try Task.checkCancellation()
@@ -164,7 +164,7 @@ struct WindowPublisher {
     /// A page's alerts, written, ready for the producer.
     private struct EncodedPage: Sendable {
         let batch: KafkaProducerBatch
-        let alerts: [ReminderStore.SentAlert]
+        let alerts: [AlertLedger.SentAlert]
         let late: Int
     }
 
@@ -173,11 +173,11 @@ struct WindowPublisher {
     /// alert id, then the headers the page's alerts share.
     private func encode(_ items: [DueItem], writer: AlertWriter) -> EncodedPage {
         var page = AlertPage(capacity: items.count)
-        var alerts: [ReminderStore.SentAlert] = []
+        var alerts: [AlertLedger.SentAlert] = []
         alerts.reserveCapacity(items.count)
         for item in items {
             writer.write(item, into: &page)
-            alerts.append(ReminderStore.SentAlert(itemId: item.itemId, dueAt: item.dueAt))
+            alerts.append(AlertLedger.SentAlert(itemId: item.itemId, dueAt: item.dueAt))
         }
         let shared = [
             KafkaHeader(name: "job-name", string: writer.jobName),

@@ -64,6 +64,21 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
         self.schema = components.queryItems?.first { $0.name == "schema" }?.value
     }
 
+    /// The URL of these settings, password included: what a child process is given as
+    /// its `POSTGRES_URL` (another schema set first, for instance). Never log it; reading
+    /// it back gives these settings.
+    public var url: String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.user = username
+        components.password = password
+        components.host = host
+        components.port = port
+        components.path = "/" + database
+        components.queryItems = [URLQueryItem(name: "sslmode", value: tlsMode.rawValue)] + (schema.map { [URLQueryItem(name: "schema", value: $0)] } ?? [])
+        return components.string ?? ""
+    }
+
     /// The URL with the password replaced by `***`.
     public var description: String {
         "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tlsMode.rawValue)"

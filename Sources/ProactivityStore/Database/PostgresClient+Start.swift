@@ -1,3 +1,4 @@
+import Logging
 import PostgresNIO
 
 extension PostgresClient {
@@ -12,5 +13,19 @@ extension PostgresClient {
             await self.run()
         }
         for await _ in started {}
+    }
+}
+
+/// Runs `body` with a running pool of `settings` (started as ``PostgresNIO/PostgresClient/start(in:)``
+/// does), and stops the pool when `body` returns or throws: the one way a command, a
+/// benchmark or a test holds a pool for the length of some work.
+public func withPostgresClient<Result>(
+    _ settings: DatabaseSettings, logger: Logger, _ body: (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        await client.start(in: &group)
+        defer { group.cancelAll() }
+        return try await body(client)
     }
 }

@@ -275,6 +275,24 @@ public struct DeadLetterStore: Sendable {
         return result
     }
 
+    /// Calls `body` with every row `filter` selects, oldest first, a page of `pageSize`
+    /// rows at a time (the filter's cursor and limit are replaced). Each page is read
+    /// after `body` returned for the one before, from the id after its last, so rows
+    /// `body` changes (replays, parks) are not read twice and the work stays bounded
+    /// whatever the backlog; a page shorter than `pageSize` is the last.
+    public func forEachPage(_ filter: DeadLetterFilter, pageSize: Int = 500, _ body: ([DeadLetterRow]) async throws -> Void) async throws {
+        var filter = filter
+        filter.limit = pageSize
+        filter.afterID = nil
+        while true {
+            let page = try await list(filter)
+            guard let last = page.last else { return }
+            try await body(page)
+            guard page.count == pageSize else { return }
+            filter.afterID = last.id
+        }
+    }
+
     /// How many rows match a filter, whatever its cursor and limit.
     public func count(_ filter: DeadLetterFilter) async throws -> Int {
         var filter = filter

@@ -60,7 +60,7 @@ struct JobQuery {
     /// and shard, in due order: item id, user id, title, due time, payload as JSON text
     /// (NULL when the job has none), and `already_in_ledger` (NULL on every row but a last
     /// one, below). Whether the ledger has a row is asked page by page, in a statement of
-    /// its own (``ReminderStore/unsent(_:job:tick:)``).
+    /// its own (``AlertLedger/unsent(_:job:tick:)``).
     ///
     /// With `ledgerEnd`, the latest due time the ledger holds for the job in this window
     /// (the part of the window an earlier, overlapping tick covered), rows due up to it

@@ -4,9 +4,9 @@ import PostgresNIO
 import ProactivityCore
 import Synchronization
 
-/// The worker's database work for one tick: stream the job's query in pages, drop what
-/// the ledger has (``unsent(_:job:tick:)``), record a page's alerts once the broker has
-/// them, and record the tick as completed with its audit row.
+/// The worker's database work for one tick: stream the job's query in pages and record
+/// the tick as completed with its audit row (the pages' alerts are sifted by and
+/// recorded in the ``AlertLedger``).
 public struct ReminderStore: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -45,7 +45,7 @@ public struct ReminderStore: Sendable {
     /// of up to `pageSize`, in due order, as PostgreSQL finds them: the first page leaves
     /// while the query still runs, and memory holds two pages (the one handed over and
     /// the next, fetched meanwhile). Which of them were alerted before is for
-    /// ``unsent(_:job:tick:)`` to say, page by page.
+    /// ``AlertLedger/unsent(_:job:tick:)`` to say, page by page.
     ///
     /// Where the ledger already holds rows of this window (an earlier tick's window
     /// overlapped it), the rows it has up to its latest due time are counted in
@@ -206,52 +206,10 @@ public struct ReminderStore: Sendable {
         return hasPayload
     }
 
-    /// Records alerts as sent (after the broker acknowledged them), one statement per
-    /// page: a later run of the tick skips them.
-    ///
-    /// The page's commit does not wait for its WAL to reach disk (`synchronous_commit`
-    /// off): the tick's completion, committed synchronously after the last page, flushes
-    /// it. A server crash before that can lose page rows of an uncompleted tick, whose
-    /// next run then re-sends those alerts with the same ids: what at-least-once allows.
-    public func recordSent(_ alerts: [SentAlert], tick: TickMessage) async throws {
-        guard !alerts.isEmpty else { return }
-        do {
-            try await insert(alerts, tick: tick, onConflict: "")
-        } catch where DatabaseError.sqlState(of: error) == "23505" {
-            // Rows another run recorded meanwhile (a redelivered tick), or a job returning
-            // an item twice: the slower statement that skips them, only then.
-            try await insert(alerts, tick: tick, onConflict: "ON CONFLICT DO NOTHING")
-        }
-    }
-
-    private func insert(_ alerts: [SentAlert], tick: TickMessage, onConflict: String) async throws {
-        var binds = PostgresBindings()
-        binds.append(tick.jobName)
-        binds.append(tick.tickId)
-        binds.append(alerts.map(\.itemId))
-        binds.append(alerts.map(\.dueAt))
-        let insert = PostgresQuery(
-            unsafeSQL: """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT $1, a.item_id, a.due_at, $2 FROM unnest($3::text[], $4::timestamptz[]) AS a(item_id, due_at)
-                \(onConflict)
-                """, binds: binds)
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
-            try await connection.query(insert, logger: logger)
-        }
-    }
-
-    /// An alert the broker acknowledged: what the ledger keeps of it (its id is
-    /// `job:item@due`, ``AlertMessage/id(job:itemId:dueAt:)``).
-    public struct SentAlert: Sendable {
-        public var itemId: String
-        public var dueAt: Date
-
-        public init(itemId: String, dueAt: Date) {
-            self.itemId = itemId
-            self.dueAt = dueAt
-        }
+    /// The alert ledger in the same database: what this store's windows are sifted by
+    /// and their alerts recorded in.
+    public var alertLedger: AlertLedger {
+        AlertLedger(client: client, logger: logger)
     }
 
     /// Records, in one transaction, the tick as completed (with its alert count) and its

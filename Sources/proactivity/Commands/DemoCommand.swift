@@ -21,7 +21,6 @@ struct KafkaRoundTripCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var kafka: KafkaOptions
-    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "The topic to use (created with 3 partitions when missing).")
     var topic = "proactivity.demo"
@@ -38,8 +37,7 @@ struct KafkaRoundTripCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "proactivity.demo")
-        let configuration = kafka.configuration(clientID: "proactivity-demo")
+        let (configuration, logger) = try await kafka.load(label: "proactivity.demo", clientID: "proactivity-demo")
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)
         let created = try await admin.createTopics([KafkaTopicSpecification(name: topic, partitions: 3)])
         print("topic \(topic): \(created[topic] == .created ? "created" : "exists")")

@@ -10,8 +10,8 @@ struct JobsCommand: AsyncParsableCommand {
         commandName: "jobs", abstract: "The jobs, their upcoming runs (JOBS_FILE, ENGINE_TIMEZONE), and backfills of past slots.",
         subcommands: [List.self, Next.self, JobsRunCommand.self, JobsBackfillCommand.self])
 
-    /// Loads the job catalog, or exits 2 listing every problem.
-    static func catalog() async throws -> JobCatalog {
+    /// Loads the job catalog and the engine's time zone, or exits 2 listing every problem.
+    static func catalog() async throws -> (jobs: JobCatalog, timeZone: TimeZone) {
         do {
             return try await EngineSettings.loadJobs()
         } catch {
@@ -33,7 +33,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let start = from.flatMap(MessageCoding.parseTimestamp) ?? Date()
             var table = TextTable("JOB", "SCHEDULE", "ZONE", "WINDOW", "SHARDS", "ENABLED", "NEXT RUN (UTC)")
-            for job in try await JobsCommand.catalog().jobs {
+            for job in try await JobsCommand.catalog().jobs.jobs {
                 let (schedule, zone) =
                     switch job.schedule {
                     case .interval(let seconds): ("every \(DurationText.format(seconds))", "UTC")
@@ -81,12 +81,17 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let schedule: Schedule
             if let cron {
-                let zone = try timezone.flatMap(TimeZone.init(identifier:)) ?? JobsCommand.engineTimeZone()
+                let zone: TimeZone
+                if let timezone, let given = TimeZone(identifier: timezone) {
+                    zone = given
+                } else {
+                    zone = try await JobsCommand.catalog().timeZone
+                }
                 schedule = .cron(try CronExpression(cron), timeZone: zone)
             } else if let every, let seconds = DurationText.seconds(every) {
                 schedule = .interval(seconds: seconds)
             } else {
-                guard let name = job, let found = try await JobsCommand.catalog().job(named: name) else {
+                guard let name = job, let found = try await JobsCommand.catalog().jobs.job(named: name) else {
                     throw ValidationError("no job named '\(job ?? "")' (see: proactivity jobs list)")
                 }
                 schedule = found.schedule
@@ -102,13 +107,6 @@ struct JobsCommand: AsyncParsableCommand {
                 print(table.text)
             }
         }
-    }
-
-    /// `ENGINE_TIMEZONE`, or UTC.
-    static func engineTimeZone() throws -> TimeZone {
-        let name = ProcessInfo.processInfo.environment["ENGINE_TIMEZONE"] ?? "UTC"
-        guard let zone = TimeZone(identifier: name) else { throw ValidationError("ENGINE_TIMEZONE '\(name)' is not a known time zone") }
-        return zone
     }
 }
 

@@ -23,7 +23,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (settings, logger) = try await engine.load(label: "proactivity.migrate")
-        let directory = try ResourceLocator.directory("Migrations", environmentVariable: "PROACTIVITY_MIGRATIONS_DIR")
+        let directory = try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR")
         try await withDatabase(settings, logger: logger) { client in
             let migrator = try Migrator(directory: directory, client: client, logger: logger)
             if status {
@@ -52,14 +52,11 @@ struct MigrateCommand: AsyncParsableCommand {
 /// PostgreSQL's own message (never the password).
 /// - Returns: what `body` returns.
 @discardableResult
-func withDatabase<Result: Sendable>(
-    _ settings: EngineSettings, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
+func withDatabase<Result>(
+    _ settings: EngineSettings, logger: Logger, _ body: (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let client = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
     do {
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            await client.start(in: &group)
-            defer { group.cancelAll() }
+        return try await withPostgresClient(settings.database, logger: logger) { client in
             do {
                 try await client.ping(within: .seconds(10))
             } catch {

@@ -32,7 +32,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (settings, logger) = try await engine.load(label: "proactivity.topics")
-            let directory = try ResourceLocator.directory("topics", environmentVariable: "PROACTIVITY_TOPICS_DIR")
+            let directory = try ResourceLocator.directory("topics", configured: settings.topicsDirectory, environmentVariable: "PROACTIVITY_TOPICS_DIR")
             let definitions = try TopicDefinition.load(from: directory).map { definition in
                 var definition = definition
                 definition.name = settings.topicName(role: definition.role, default: definition.name)

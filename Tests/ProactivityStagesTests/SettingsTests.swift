@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func numbersInTheConfigFileAndDatabaseURLsAreReadExactly() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("config") + ".json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)" + ".json")
         try Data(#"{"http": {"port": 70000}, "worker": {"retryAttempts": 3}}"#.utf8).write(to: file)
         await #expect {
             _ = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "PROACTIVITY_CONFIG_FILE": file.path])
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func aBadJobDefinitionIsRejectedAtStart() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.unique("jobs") + ".json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jobs-\(UUID().uuidString)" + ".json")
         try Data(#"{"jobs": [{"name": "x", "every": "5m", "window": "1h", "sql": "SELECT 1"}]}"#.utf8).write(to: file)
         await #expect {
             _ = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "JOBS_FILE": file.path])
