@@ -1,9 +1,5 @@
 import ArgumentParser
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-@preconcurrency import Darwin
-#endif
+import CommandLineSupport
 
 /// `proactivity-bench`: benchmarks that print numbers, built as a binary of their own so
 /// the benchmark code and the C baseline do not ship in `proactivity`.
@@ -21,9 +17,6 @@ struct ProactivityBench: AsyncParsableCommand {
         subcommands: [KafkaBenchCommand.self, PipelineBenchCommand.self]
     )
 
-    /// Runs with standard output line-buffered, so progress lines reach a pipe as printed.
-    static func main() async {
-        setvbuf(stdout, nil, _IOLBF, 0)
-        await main(nil)
-    }
+    /// Standard output line-buffered (progress and piped output arrive as printed).
+    static func main() async { await mainLineBuffered() }
 }

@@ -1,9 +1,5 @@
 import ArgumentParser
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-@preconcurrency import Darwin
-#endif
+import CommandLineSupport
 
 /// The `proactivity` command: every stage and tool of the engine is a subcommand.
 @main
@@ -23,11 +19,6 @@ struct Proactivity: AsyncParsableCommand {
         ]
     )
 
-    /// Runs the command with standard output line-buffered: each line reaches a pipe or
-    /// a file as it is printed (`scripts/demo | tee demo.log`, benchmark progress), not
-    /// when a block fills or the process ends.
-    static func main() async {
-        setvbuf(stdout, nil, _IOLBF, 0)
-        await main(nil)
-    }
+    /// Standard output line-buffered (progress and piped output arrive as printed).
+    static func main() async { await mainLineBuffered() }
 }

@@ -29,6 +29,15 @@ struct ReReadTests {
         return (due, skipped, alerted)
     }
 
+    /// Events 1…count, one a minute after `start` (event n at start + n minutes).
+    func seedEvents(count: Int, from start: Date, _ harness: PipelineHarness) async throws {
+        try await harness.execute(
+            """
+            INSERT INTO events (id, user_id, title, starts_at)
+            SELECT n, 'user-' || n, 'Event ' || n, \(start) + n * interval '1 minute' FROM generate_series(1, \(count)) AS n
+            """)
+    }
+
     /// Alert ids by item, failing on any item alerted twice.
     func alertedItems(_ harness: PipelineHarness) async throws -> [String] {
         let ids = try await harness.alerts().map(\.alert.itemId)
@@ -38,11 +47,7 @@ struct ReReadTests {
 
     @Test func anOverlappingWindowSkipsItsAlertedRowsInTheQueryAndStillAlertsALateInsert() async throws {
         try await PipelineHarness.with { harness in
-            try await harness.execute(
-                """
-                INSERT INTO events (id, user_id, title, starts_at)
-                SELECT n, 'user-' || n, 'Event ' || n, \(at(10)) + n * interval '1 minute' FROM generate_series(1, 40) AS n
-                """)
+            try await seedEvents(count: 40, from: at(10), harness)
             try await harness.withWorker { _ in
                 let first = tick(at: slot)
                 try await harness.publish([first])
@@ -70,11 +75,7 @@ struct ReReadTests {
 
     @Test func aReplayedTickAlertsWhatItsFirstRunDidNotRecord() async throws {
         try await PipelineHarness.with { harness in
-            try await harness.execute(
-                """
-                INSERT INTO events (id, user_id, title, starts_at)
-                SELECT n, 'user-' || n, 'Event ' || n, \(at(0)) + n * interval '1 minute' FROM generate_series(1, 30) AS n
-                """)
+            try await seedEvents(count: 30, from: at(0), harness)
             try await harness.withWorker { _ in
                 let run = tick(at: slot)
                 try await harness.publish([run])
@@ -103,11 +104,7 @@ struct ReReadTests {
 
     @Test func aWorkerRestartedOnAWindowItRecordedInPartsAlertsTheRest() async throws {
         try await PipelineHarness.with { harness in
-            try await harness.execute(
-                """
-                INSERT INTO events (id, user_id, title, starts_at)
-                SELECT n, 'user-' || n, 'Event ' || n, \(at(0)) + n * interval '1 minute' FROM generate_series(1, 30) AS n
-                """)
+            try await seedEvents(count: 30, from: at(0), harness)
             // What a worker stopped mid-window can leave: pages recorded out of order (the
             // later page's rows, not the earlier's), the tick not completed.
             try await harness.execute(
