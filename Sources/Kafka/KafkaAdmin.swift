@@ -38,6 +38,9 @@ public enum KafkaTopicCreation: Sendable, Hashable {
 }
 
 /// Topic administration: create idempotently, list with partition counts, delete.
+///
+/// The admin client is a `Service` (run it in the group of its users, listed before
+/// them), or scoped with ``withKafkaClient(_:_:)``; either releases it at the end.
 public final class KafkaAdmin: Sendable {
     let client: RDKafkaClient
 

@@ -13,6 +13,10 @@ import Logging
 /// waits (up to `revocationTimeout`) for the ones being processed to be marked, commits,
 /// and only then gives the partitions up. Every message is therefore processed at least
 /// once, and exactly once when processing finishes within that time.
+///
+/// The consumer is a `Service`: run it in the service group of the stage consuming it
+/// (listed before the stage), or scope it with ``withKafkaClient(_:_:)``; either commits
+/// and leaves the group at the end (``finish(gracefully:)``).
 public final class KafkaConsumer: @unchecked Sendable {
     let client: RDKafkaClient
     /// The thread that polls the consumer queue (and closes): one at a time, in order.

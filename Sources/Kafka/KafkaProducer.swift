@@ -10,8 +10,9 @@ import Logging
 /// together, so librdkafka batches them: that is the hot path. When librdkafka's
 /// queue is full, sending waits for deliveries to make room (backpressure).
 ///
-/// Idempotence is on by default. Call ``close(timeout:)`` when done: it flushes and
-/// releases the client.
+/// Idempotence is on by default. The producer is a `Service`: run it in the service
+/// group of its users (listed before them), or scope it with ``withKafkaClient(_:_:)``;
+/// either flushes it and releases the client at the end (``finish(gracefully:)``).
 ///
 /// **Self-healing.** A librdkafka producer cannot recover from a fatal error, and one
 /// whose broker lost its state (topics, producer ids) can retry a message until it
@@ -29,7 +30,7 @@ public final class KafkaProducer: Sendable {
     }
 
     private let configuration: KafkaProducerConfiguration
-    private let logger: Logger
+    let logger: Logger
     private let state: Mutex<State>
 
     /// Creates a producer and connects in the background.
@@ -57,6 +58,9 @@ public final class KafkaProducer: Sendable {
     var client: RDKafkaClient { instance.client }
 
     private var instance: ProducerInstance { state.withLock { $0.instance } }
+
+    /// How long a graceful end waits for queued messages.
+    var shutdownFlushTimeout: Duration { configuration.shutdownFlushTimeout }
 
     /// How many times the producer replaced its librdkafka client.
     public var renewals: Int { state.withLock { $0.renewals } }
