@@ -4,6 +4,7 @@ import Logging
 import Observability
 import ProactivityCore
 import ProactivityStages
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -15,8 +16,9 @@ struct TickProducerTests {
         let start = MessageCoding.parseTimestamp("2030-01-07T10:02:00Z")!
         let clock = ManualClock(now: start)
         let metrics = EngineMetrics()
+        let producer = try TestEnvironment.producer()
         let stage = TickProducerStage(
-            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: try TestEnvironment.producer(), clock: clock,
+            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: producer, clock: clock,
             metrics: metrics, health: HealthState(stage: "tick"), logger: TestEnvironment.logger)
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
         var ticks = consumer.messages.makeAsyncIterator()
@@ -25,8 +27,10 @@ struct TickProducerTests {
             consumer.markProcessed(message)
             return try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
         }
+        // As in the engine: the producer is listed after its stage, so it ends first.
+        let services = ServiceGroup(services: [stage, producer], logger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await stage.run() }
+            group.addTask { try await services.run() }
             let first = try await nextTick()
             #expect(first.tickId == "event-reminder@2030-01-07T10:00:00.000Z")
 
@@ -47,7 +51,7 @@ struct TickProducerTests {
                 metrics.render().contains(#"proactivity_missed_slots_total{job_name="event-reminder"} 7"#)
             }
             #expect(metrics.render().contains(#"proactivity_tick_delay_seconds_count{job_name="event-reminder"} 3"#))
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
         }
         try await consumer.close()
     }
@@ -61,14 +65,17 @@ struct TickProducerTests {
         let clock = ManualClock(now: start)
         let lines = Mutex<[String]>([])
         let handler = JSONLogHandler(label: "tick", level: .info, metadataProvider: .traceContext) { line in lines.withLock { $0.append(line) } }
+        let producer = try TestEnvironment.producer()
         let stage = TickProducerStage(
-            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: try TestEnvironment.producer(), clock: clock,
+            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: producer, clock: clock,
             metrics: EngineMetrics(), health: HealthState(stage: "tick"), logger: Logger(label: "tick") { _ in handler })
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
         var records = consumer.messages.makeAsyncIterator()
         var traces: [(traceID: String, spanID: String)] = []
+        // As in the engine: the producer is listed after its stage, so it ends first.
+        let services = ServiceGroup(services: [stage, producer], logger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await stage.run() }
+            group.addTask { try await services.run() }
             for slot in 1...2 {
                 if slot == 2 {
                     try await eventually("the producer sleeps until the next slot") { clock.sleeperCount == 1 }
@@ -82,7 +89,7 @@ struct TickProducerTests {
                 traces.append((trace.traceID.description, trace.spanID.description))
             }
             try await eventually("both ticks logged") { lines.withLock { $0.count { $0.contains("tick_published") } } == 2 }
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
         }
         try await consumer.close()
         #expect(traces[0].traceID != traces[1].traceID, "a trace per tick")

@@ -159,7 +159,7 @@ struct DLQCommand: AsyncParsableCommand {
             let filter = filters.filter(ids: ids.isEmpty ? nil : ids)
             let (force, dryRun, rate) = (self.force, self.dryRun, self.rate.flatMap(ReplayRate.init))
             let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
-            try await withDatabase(settings, logger: logger) { client in
+            try await withKafkaClient(producer) { producer in try await withDatabase(settings, logger: logger) { client in
                 let store = DeadLetterStore(client: client, logger: logger)
                 let replayer = DeadLetterReplayer(
                     store: store, producer: producer, allowedTopics: settings.replayTopics, metrics: EngineMetrics(), logger: logger)
@@ -186,8 +186,7 @@ struct DLQCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("error: no DLQ row \(missing.map(String.init).joined(separator: ", "))\n".utf8))
                 }
                 if !outcome.failed.isEmpty || !missing.isEmpty { throw ExitCode(1) }
-            }
-            try await producer.close()
+            } }
         }
     }
 
