@@ -100,7 +100,8 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
-    /// Releases the client.
+    /// Releases the client (what ``finish(gracefully:)`` does; an admin client run as a
+    /// service or scoped with ``withKafkaClient(_:_:)`` is released that way).
     public func close() async {
         let client = self.client
         await destroyAndWait { client.destroy() }

@@ -222,6 +222,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// messages marked processed so far, without waiting for others), then releases the
     /// client. ``messages`` ends. Finish or abandon in-flight messages before calling
     /// it. Gives up waiting for the group after `timeout` and releases the client anyway.
+    /// A consumer run as a service or scoped with ``withKafkaClient(_:_:)`` is closed by
+    /// ``finish(gracefully:)``; only tests call this directly.
     public func close(timeout: Duration = .seconds(30)) async throws {
         let alreadyClosed = locked {
             defer { closed = true }

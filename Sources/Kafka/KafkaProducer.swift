@@ -192,8 +192,10 @@ public final class KafkaProducer: Sendable {
         _ deliveries: DeliveryBatch, topic name: (Int) -> String,
         produce handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> KafkaError.Code?
     ) async -> KafkaDeliveries {
-        var instance = self.instance
-        while !instance.enter() { instance = self.instance }
+        guard let instance = enterInstance() else {
+            for index in 0..<deliveries.count { deliveries.fail(index, KafkaError.closed) }
+            return KafkaDeliveries(batch: deliveries)
+        }
         defer { instance.leave() }
         instance.deliveries.sending(deliveries.count)
         var current: (name: String, handle: Result<OpaquePointer, KafkaError>)?
@@ -230,6 +232,16 @@ public final class KafkaProducer: Sendable {
         return KafkaDeliveries(batch: deliveries)
     }
 
+    /// The client in use now, entered (see ``ProducerInstance/enter()``); `nil` once the
+    /// producer is closed. A client being replaced is retired: the next one is entered.
+    private func enterInstance() -> ProducerInstance? {
+        while true {
+            let (instance, closed) = state.withLock { ($0.instance, $0.closed) }
+            if instance.enter() { return instance }
+            if closed { return nil }
+        }
+    }
+
     /// Hands message `index` over with `handOver`, unless the client is retired or destroyed.
     private func produceUnlessRetired(
         _ index: Int, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer,
@@ -252,7 +264,9 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Flushes, then releases the client.
+    /// Flushes, then releases the client. A producer run as a service or scoped with
+    /// ``withKafkaClient(_:_:)`` is closed by ``finish(gracefully:)``; only tests call this
+    /// directly.
     ///
     /// - Throws: ``KafkaError`` `closed` when messages were still undelivered after
     ///   `timeout`: they are purged and their sends fail, none is left waiting.

@@ -16,9 +16,8 @@ struct TickProducerTests {
         let start = MessageCoding.parseTimestamp("2030-01-07T10:02:00Z")!
         let clock = ManualClock(now: start)
         let metrics = EngineMetrics()
-        let producer = try TestEnvironment.producer()
         let stage = TickProducerStage(
-            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: producer, clock: clock,
+            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: try TestEnvironment.producer(), clock: clock,
             metrics: metrics, health: HealthState(stage: "tick"), logger: TestEnvironment.logger)
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
         var ticks = consumer.messages.makeAsyncIterator()
@@ -27,8 +26,7 @@ struct TickProducerTests {
             consumer.markProcessed(message)
             return try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
         }
-        // As in the engine: the producer is listed after its stage, so it ends first.
-        let services = ServiceGroup(services: [stage, producer], logger: TestEnvironment.logger)
+        let services = ServiceGroup(services: [stage], logger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             let first = try await nextTick()
@@ -65,15 +63,13 @@ struct TickProducerTests {
         let clock = ManualClock(now: start)
         let lines = Mutex<[String]>([])
         let handler = JSONLogHandler(label: "tick", level: .info, metadataProvider: .traceContext) { line in lines.withLock { $0.append(line) } }
-        let producer = try TestEnvironment.producer()
         let stage = TickProducerStage(
-            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: producer, clock: clock,
+            jobs: [BuiltInJobs.eventReminder], topic: topic, producer: try TestEnvironment.producer(), clock: clock,
             metrics: EngineMetrics(), health: HealthState(stage: "tick"), logger: Logger(label: "tick") { _ in handler })
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
         var records = consumer.messages.makeAsyncIterator()
         var traces: [(traceID: String, spanID: String)] = []
-        // As in the engine: the producer is listed after its stage, so it ends first.
-        let services = ServiceGroup(services: [stage, producer], logger: TestEnvironment.logger)
+        let services = ServiceGroup(services: [stage], logger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             for slot in 1...2 {

@@ -27,7 +27,8 @@ public struct StageAssembly: Sendable {
     public let database: PostgresClient
     /// What the last graceful shutdown left undone.
     public let shutdown = ShutdownReport()
-    /// Start order: the database pool, the Kafka clients, the stages, the readiness probe.
+    /// Start order (services stop in reverse): the database pool, the Kafka clients, the
+    /// stages (the tick producer's stage runs its producer itself), the readiness probe.
     let services: [any Service]
     let operatorRoutes: [any OperatorRoutes]
     let logger: Logger
@@ -59,16 +60,14 @@ public struct StageAssembly: Sendable {
             var producerConfiguration = KafkaProducerConfiguration(
                 kafka: kafka, messageTimeout: .seconds(30), onRenewal: { _ in metrics.producerRenewed("tick") })
             // A publish waiting for an unreachable broker would hold a shutdown up to the
-            // message timeout. The producer ends just before its stage (listed after it):
-            // it gets 2 s to deliver, then what it holds fails, and those slots are not
-            // marked published (the next start sends them).
+            // message timeout: the stage runs its producer, which hears the shutdown with
+            // it and gets 2 s to deliver (see TickProducerStage).
             producerConfiguration.shutdownFlushTimeout = .seconds(2)
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             services.append(
                 TickProducerStage(
                     jobs: settings.jobs.enabled, topic: settings.ticksTopic, producer: producer, clock: clock, metrics: metrics,
                     health: health, logger: logger))
-            services.append(producer)
         }
         if stages.contains(.worker) {
             let workerConsumer = try KafkaConsumer(

@@ -13,9 +13,11 @@ import Tracing
 /// while a publish has waited longer than `pendingLimit`), and retries after
 /// `retryDelay`; slots that pass meanwhile coalesce into the next tick.
 ///
-/// The producer is a service of its own, listed after this stage in the service group so
-/// that it ends first: a graceful shutdown flushes it briefly, then what it holds fails
-/// (those slots are not marked published: the next start sends them).
+/// The stage runs its producer (a service) as its child, so both hear a graceful shutdown
+/// at once: a publish waiting for an unreachable broker would otherwise hold the shutdown
+/// up to the message timeout. The producer then gets its
+/// ``KafkaProducerConfiguration/shutdownFlushTimeout`` to deliver, then what it holds
+/// fails (those slots are not marked published: the next start sends them).
 public struct TickProducerStage: Service {
     let jobs: [JobDefinition]
     let topic: String
@@ -47,18 +49,21 @@ public struct TickProducerStage: Service {
     public func run() async throws {
         var planner = TickPlanner(jobs: jobs)
         logger.info("tick_producer_started", metadata: ["jobs": .array(jobs.filter(\.enabled).map { .string($0.name) }), "topic": "\(topic)"])
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let now = clock.now()
-            let due = planner.dueTicks(at: now)
-            let published = due.isEmpty ? [] : await publish(due)
-            planner.published(published)
-            var wake = planner.nextWake(after: now)
-            if published.count < due.count { wake = min(wake, now.addingTimeInterval(retryDelay)) }
-            let deadline = wake
-            do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline) }
-            } catch {
-                break
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [producer] in try await producer.run() }
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let now = clock.now()
+                let due = planner.dueTicks(at: now)
+                let published = due.isEmpty ? [] : await publish(due)
+                planner.published(published)
+                var wake = planner.nextWake(after: now)
+                if published.count < due.count { wake = min(wake, now.addingTimeInterval(retryDelay)) }
+                let deadline = wake
+                do {
+                    try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline) }
+                } catch {
+                    break
+                }
             }
         }
         logger.info("tick_producer_stopped")
