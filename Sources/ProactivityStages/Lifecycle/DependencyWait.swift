@@ -39,7 +39,10 @@ struct DependencyWait {
             group.addTask {
                 var saw = sawBefore
                 await repeatingUntilShutdown(every: .seconds(1), immediately: false, wait: { .seconds(1) }) {
-                    if await answers() {
+                    let answered = await answers()
+                    // A check cut short because the wait ended says nothing.
+                    guard !Task.isCancelled else { return false }
+                    if answered {
                         if saw {
                             saw = false
                             return false

@@ -14,10 +14,11 @@ struct DatabaseCalls: Sendable {
 
     func run<T: Sendable>(jobSQL: Bool = false, _ body: () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // The watchdog: every 5 s while the call runs.
+            // The watchdog: every 5 s while the call runs. A probe cut short because the
+            // call ended says nothing about the database.
             group.addTask { [breaker, probe] in
                 for await _ in AsyncTimerSequence(interval: .seconds(5), clock: .continuous) {
-                    if let reason = await probe() { breaker.trip("database", reason: reason) }
+                    if let reason = await probe(), !Task.isCancelled { breaker.trip("database", reason: reason) }
                 }
             }
             defer { group.cancelAll() }
