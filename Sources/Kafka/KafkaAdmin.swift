@@ -100,9 +100,10 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
-    /// Releases the client (what ``finish(gracefully:)`` does; an admin client run as a
-    /// service or scoped with ``withKafkaClient(_:_:)`` is released that way).
-    public func close() async {
+    /// Releases the client: what ``finish(gracefully:)`` does for a client run as a
+    /// service or scoped with ``withKafkaClient(_:_:)``; only tests (in this package)
+    /// call this directly.
+    package func close() async {
         let client = self.client
         await destroyAndWait { client.destroy() }
     }

@@ -5,7 +5,7 @@ import Logging
 ///
 /// Read messages with ``messages``. Offsets are committed only for messages marked with
 /// ``markProcessed(_:)`` — in the background every `autoCommitInterval`, on
-/// ``commit()``, when partitions are revoked and on ``close()`` — and a partition's
+/// ``commit()``, when partitions are revoked and at its end (``finish(gracefully:)``) — and a partition's
 /// commit point never passes a message that is still being processed.
 ///
 /// Rebalancing (cooperative-sticky by default) is handled inside: when partitions are
@@ -223,8 +223,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// client. ``messages`` ends. Finish or abandon in-flight messages before calling
     /// it. Gives up waiting for the group after `timeout` and releases the client anyway.
     /// A consumer run as a service or scoped with ``withKafkaClient(_:_:)`` is closed by
-    /// ``finish(gracefully:)``; only tests call this directly.
-    public func close(timeout: Duration = .seconds(30)) async throws {
+    /// ``finish(gracefully:)``; only tests (in this package) call this directly.
+    package func close(timeout: Duration = .seconds(30)) async throws {
         let alreadyClosed = locked {
             defer { closed = true }
             return closed

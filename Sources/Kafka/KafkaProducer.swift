@@ -265,12 +265,12 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Flushes, then releases the client. A producer run as a service or scoped with
-    /// ``withKafkaClient(_:_:)`` is closed by ``finish(gracefully:)``; only tests call this
+    /// ``withKafkaClient(_:_:)`` is closed by ``finish(gracefully:)``; only tests (in this package) call this
     /// directly.
     ///
     /// - Throws: ``KafkaError`` `closed` when messages were still undelivered after
     ///   `timeout`: they are purged and their sends fail, none is left waiting.
-    public func close(timeout: Duration = .seconds(30)) async throws {
+    package func close(timeout: Duration = .seconds(30)) async throws {
         let instance = state.withLock { state in
             state.closed = true
             return state.instance
