@@ -44,13 +44,15 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // Our Swift wrapper over librdkafka; only `Internal/` touches C.
+        // Our Swift wrapper over librdkafka; only `Internal/` touches C. Its clients are
+        // services (swift-service-lifecycle): a service group owns their lifetime.
         .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // A plain-C librdkafka producer loop: the baseline `bench kafka` compares against.
@@ -161,6 +163,7 @@ let package = Package(
                 "Kafka",
                 "ProactivityLauncher",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -38,6 +38,9 @@ public enum KafkaTopicCreation: Sendable, Hashable {
 }
 
 /// Topic administration: create idempotently, list with partition counts, delete.
+///
+/// The admin client is a `Service` (run it in the group of its users, listed before
+/// them), or scoped with ``withKafkaClient(_:_:)``; either releases it at the end.
 public final class KafkaAdmin: Sendable {
     let client: RDKafkaClient
 
@@ -97,8 +100,10 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
-    /// Releases the client.
-    public func close() async {
+    /// Releases the client: what ``finish(gracefully:)`` does for a client run as a
+    /// service or scoped with ``withKafkaClient(_:_:)``; only tests (in this package)
+    /// call this directly.
+    package func close() async {
         let client = self.client
         await destroyAndWait { client.destroy() }
     }

@@ -5,7 +5,7 @@ import Logging
 ///
 /// Read messages with ``messages``. Offsets are committed only for messages marked with
 /// ``markProcessed(_:)`` — in the background every `autoCommitInterval`, on
-/// ``commit()``, when partitions are revoked and on ``close()`` — and a partition's
+/// ``commit()``, when partitions are revoked and at its end (``finish(gracefully:)``) — and a partition's
 /// commit point never passes a message that is still being processed.
 ///
 /// Rebalancing (cooperative-sticky by default) is handled inside: when partitions are
@@ -13,6 +13,10 @@ import Logging
 /// waits (up to `revocationTimeout`) for the ones being processed to be marked, commits,
 /// and only then gives the partitions up. Every message is therefore processed at least
 /// once, and exactly once when processing finishes within that time.
+///
+/// The consumer is a `Service`: run it in the service group of the stage consuming it
+/// (listed before the stage), or scope it with ``withKafkaClient(_:_:)``; either commits
+/// and leaves the group at the end (``finish(gracefully:)``).
 public final class KafkaConsumer: @unchecked Sendable {
     let client: RDKafkaClient
     /// The thread that polls the consumer queue (and closes): one at a time, in order.
@@ -218,7 +222,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// messages marked processed so far, without waiting for others), then releases the
     /// client. ``messages`` ends. Finish or abandon in-flight messages before calling
     /// it. Gives up waiting for the group after `timeout` and releases the client anyway.
-    public func close(timeout: Duration = .seconds(30)) async throws {
+    /// A consumer run as a service or scoped with ``withKafkaClient(_:_:)`` is closed by
+    /// ``finish(gracefully:)``; only tests (in this package) call this directly.
+    package func close(timeout: Duration = .seconds(30)) async throws {
         let alreadyClosed = locked {
             defer { closed = true }
             return closed

@@ -10,8 +10,9 @@ import Logging
 /// together, so librdkafka batches them: that is the hot path. When librdkafka's
 /// queue is full, sending waits for deliveries to make room (backpressure).
 ///
-/// Idempotence is on by default. Call ``close(timeout:)`` when done: it flushes and
-/// releases the client.
+/// Idempotence is on by default. The producer is a `Service`: run it in the service
+/// group of its users (listed before them), or scope it with ``withKafkaClient(_:_:)``;
+/// either flushes it and releases the client at the end (``finish(gracefully:)``).
 ///
 /// **Self-healing.** A librdkafka producer cannot recover from a fatal error, and one
 /// whose broker lost its state (topics, producer ids) can retry a message until it
@@ -29,7 +30,7 @@ public final class KafkaProducer: Sendable {
     }
 
     private let configuration: KafkaProducerConfiguration
-    private let logger: Logger
+    let logger: Logger
     private let state: Mutex<State>
 
     /// Creates a producer and connects in the background.
@@ -57,6 +58,9 @@ public final class KafkaProducer: Sendable {
     var client: RDKafkaClient { instance.client }
 
     private var instance: ProducerInstance { state.withLock { $0.instance } }
+
+    /// How long a graceful end waits for queued messages.
+    var shutdownFlushTimeout: Duration { configuration.shutdownFlushTimeout }
 
     /// How many times the producer replaced its librdkafka client.
     public var renewals: Int { state.withLock { $0.renewals } }
@@ -188,8 +192,10 @@ public final class KafkaProducer: Sendable {
         _ deliveries: DeliveryBatch, topic name: (Int) -> String,
         produce handOver: (Int, RDKafkaClient, OpaquePointer, UnsafeMutableRawPointer) -> KafkaError.Code?
     ) async -> KafkaDeliveries {
-        var instance = self.instance
-        while !instance.enter() { instance = self.instance }
+        guard let instance = enterInstance() else {
+            for index in 0..<deliveries.count { deliveries.fail(index, KafkaError.closed) }
+            return KafkaDeliveries(batch: deliveries)
+        }
         defer { instance.leave() }
         instance.deliveries.sending(deliveries.count)
         var current: (name: String, handle: Result<OpaquePointer, KafkaError>)?
@@ -226,6 +232,16 @@ public final class KafkaProducer: Sendable {
         return KafkaDeliveries(batch: deliveries)
     }
 
+    /// The client in use now, entered (see ``ProducerInstance/enter()``); `nil` once the
+    /// producer is closed. A client being replaced is retired: the next one is entered.
+    private func enterInstance() -> ProducerInstance? {
+        while true {
+            let (instance, closed) = state.withLock { ($0.instance, $0.closed) }
+            if instance.enter() { return instance }
+            if closed { return nil }
+        }
+    }
+
     /// Hands message `index` over with `handOver`, unless the client is retired or destroyed.
     private func produceUnlessRetired(
         _ index: Int, on instance: ProducerInstance, topic: OpaquePointer, opaque: UnsafeMutableRawPointer,
@@ -248,11 +264,13 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Flushes, then releases the client.
+    /// Flushes, then releases the client. A producer run as a service or scoped with
+    /// ``withKafkaClient(_:_:)`` is closed by ``finish(gracefully:)``; only tests (in this package) call this
+    /// directly.
     ///
     /// - Throws: ``KafkaError`` `closed` when messages were still undelivered after
     ///   `timeout`: they are purged and their sends fail, none is left waiting.
-    public func close(timeout: Duration = .seconds(30)) async throws {
+    package func close(timeout: Duration = .seconds(30)) async throws {
         let instance = state.withLock { state in
             state.closed = true
             return state.instance

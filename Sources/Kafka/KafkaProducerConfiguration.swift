@@ -21,6 +21,11 @@ public struct KafkaProducerConfiguration: Sendable {
     public var renewalAfterStall: Duration?
     /// Told the reason each time the producer replaces its client (for a metric).
     public var onRenewal: (@Sendable (String) -> Void)?
+    /// How long the producer's graceful end (a service group's graceful shutdown, or the
+    /// end of ``withKafkaClient(_:_:)``) waits for queued messages to be delivered before
+    /// it purges them (their sends fail). Default 10 s; keep it well inside the shutdown
+    /// limit.
+    public var shutdownFlushTimeout: Duration = .seconds(10)
 
     /// Creates producer settings.
     public init(

@@ -19,19 +19,10 @@ struct ConsoleBrowserTests {
             try await harness.execute("INSERT INTO events (user_id, title, starts_at) VALUES ('alice', 'Standup', \(slot.addingTimeInterval(600)))")
             let assembly = try StageAssembly(stages: [.worker, .mirror], settings: try await harness.settings(), logger: harness.logger)
             let (ports, portSink) = AsyncStream.makeStream(of: Int?.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await assembly.run(shutdownLimit: .seconds(10)) { portSink.yield($0) } }
-                do {
-                    var iterator = ports.makeAsyncIterator()
-                    let port = try #require(await iterator.next() ?? nil)
-                    try await walk(harness, port: port)
-                } catch {
-                    await assembly.stop()
-                    try? await group.waitForAll()
-                    throw error
-                }
-                await assembly.stop()
-                try await group.waitForAll()
+            try await assembly.running(onServerRunning: { portSink.yield($0) }) {
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next() ?? nil)
+                try await walk(harness, port: port)
             }
         }
     }

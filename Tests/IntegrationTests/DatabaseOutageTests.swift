@@ -31,50 +31,49 @@ struct DatabaseOutageTests {
                 "LEDGER_RETENTION": "3650d",
             ])
             let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: TestEnvironment.logger)
-            let running = Task { try await assembly.run() }
-            try await eventually("ready") { assembly.health.readiness.ready }
+            try await assembly.running(shutdownLimit: .seconds(30)) {
+                try await eventually("ready") { assembly.health.readiness.ready }
 
-            try database.expectSuccess("pg-stop")
-            try await eventually("readiness reports the database") {
-                assembly.health.readiness.checks["probe.database"]?.contains("database unreachable") == true
-            }
-            #expect(!assembly.health.readiness.ready)
-            let producer = try TestEnvironment.producer()
-            let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
-            _ = try await producer.send(KafkaProducerMessage(topic: ticks, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick)))
-            try await producer.close()
-            // The tick arrived while the database was down: it must wait, not fail.
-            try await eventually("the worker's circuit breaker opens") {
-                assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 1"#)
-            }
+                try database.expectSuccess("pg-stop")
+                try await eventually("readiness reports the database") {
+                    assembly.health.readiness.checks["probe.database"]?.contains("database unreachable") == true
+                }
+                #expect(!assembly.health.readiness.ready)
+                let producer = try TestEnvironment.producer()
+                let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
+                _ = try await producer.send(KafkaProducerMessage(topic: ticks, key: Array(tick.partitionKey.utf8), value: MessageCoding.encode(tick)))
+                try await producer.close()
+                // The tick arrived while the database was down: it must wait, not fail.
+                try await eventually("the worker's circuit breaker opens") {
+                    assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 1"#)
+                }
 
-            // A 15 s outage, long enough for the backoff to reach 8 s: the worker must come
-            // back when the database does, not when its backoff ends.
-            try await eventually(within: .seconds(60), "the circuit open for 15 s") {
-                let readiness = assembly.health.readiness
-                guard readiness.checks["worker.database"] != "ok", let since = readiness.since["worker.database"],
-                    let date = ISO8601DateFormatter().date(from: since)
-                else { return false }
-                return Date().timeIntervalSince(date) >= 15
-            }
+                // A 15 s outage, long enough for the backoff to reach 8 s: the worker must come
+                // back when the database does, not when its backoff ends.
+                try await eventually(within: .seconds(60), "the circuit open for 15 s") {
+                    let readiness = assembly.health.readiness
+                    guard readiness.checks["worker.database"] != "ok", let since = readiness.since["worker.database"],
+                        let date = ISO8601DateFormatter().date(from: since)
+                    else { return false }
+                    return Date().timeIntervalSince(date) >= 15
+                }
 
-            try database.expectSuccess("pg-start")  // returns once the server answers
-            let back = ContinuousClock.now
-            try await eventually(within: .seconds(90), "the tick completes after the database returns") {
-                (try? await client.query("SELECT 1 FROM worker_ticks_completed WHERE tick_id = \(tick.tickId)").collect().count) == 1
+                try database.expectSuccess("pg-start")  // returns once the server answers
+                let back = ContinuousClock.now
+                try await eventually(within: .seconds(90), "the tick completes after the database returns") {
+                    (try? await client.query("SELECT 1 FROM worker_ticks_completed WHERE tick_id = \(tick.tickId)").collect().count) == 1
+                }
+                let completedAfter = ContinuousClock.now - back
+                try await eventually("ready again") { assembly.health.readiness.ready }
+                print("database outage: the waiting tick completed \(completedAfter.seconds) s after the database answered, ready \((ContinuousClock.now - back).seconds) s after")
+                #expect(assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 0"#))
+                var sent = 0
+                for try await count in try await client.query("SELECT count(*)::int FROM worker_alerts_sent").decode(Int.self) { sent = count }
+                #expect(sent == 10, "every due item alerted")
+                var dead = -1
+                for try await count in try await client.query("SELECT count(*)::int FROM worker_dlq").decode(Int.self) { dead = count }
+                #expect(dead == 0, "no DLQ rows for a transient failure")
             }
-            let completedAfter = ContinuousClock.now - back
-            try await eventually("ready again") { assembly.health.readiness.ready }
-            print("database outage: the waiting tick completed \(completedAfter.seconds) s after the database answered, ready \((ContinuousClock.now - back).seconds) s after")
-            #expect(assembly.metrics.render().contains(#"proactivity_circuit_breaker_open{dependency="database"} 0"#))
-            var sent = 0
-            for try await count in try await client.query("SELECT count(*)::int FROM worker_alerts_sent").decode(Int.self) { sent = count }
-            #expect(sent == 10, "every due item alerted")
-            var dead = -1
-            for try await count in try await client.query("SELECT count(*)::int FROM worker_dlq").decode(Int.self) { dead = count }
-            #expect(dead == 0, "no DLQ rows for a transient failure")
-            await assembly.stop()
-            try await running.value
         }
     }
 }

@@ -25,29 +25,32 @@ struct MirrorStallTests {
             let metrics = EngineMetrics()
             metrics.declareDeadLetterMirror()
             let health = HealthState(stage: "dlq-mirror")
+            let consumer = try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(
+                    kafka: try TestEnvironment.kafka(), groupID: harness.group + "-mirror", sessionTimeout: .seconds(6),
+                    fetchWaitMax: .milliseconds(20)),
+                logger: harness.logger)
             let stage = DeadLetterMirrorStage(
-                topic: harness.dlqTopic, consumer: try KafkaConsumer(
-                    configuration: KafkaConsumerConfiguration(
-                        kafka: try TestEnvironment.kafka(), groupID: harness.group + "-mirror", sessionTimeout: .seconds(6),
-                        fetchWaitMax: .milliseconds(20)),
-                    logger: harness.logger),
+                topic: harness.dlqTopic, consumer: consumer,
                 store: DeadLetterStore(client: harness.client, logger: harness.logger), metrics: metrics, health: health,
                 stallAfter: .seconds(1), logger: harness.logger)
-            let group = ServiceGroup(services: [stage], logger: harness.logger)
-            let running = Task { try await group.run() }
-            try await eventually(within: .seconds(60), "readiness says where the mirror is stuck") {
-                health.readiness.checks["dlq-mirror.progress"]?.contains("stuck at \(harness.dlqTopic)/0/0") == true
+            // The consumer comes first: it leaves the group once the stage has stopped.
+            let group = ServiceGroup(services: [consumer, stage], logger: harness.logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await eventually(within: .seconds(60), "readiness says where the mirror is stuck") {
+                    health.readiness.checks["dlq-mirror.progress"]?.contains("stuck at \(harness.dlqTopic)/0/0") == true
+                }
+                #expect(!health.readiness.ready)
+                #expect(!metrics.render().contains("proactivity_dlq_mirror_stalled_seconds 0\n"))
+                try await harness.execute("DROP TRIGGER refuse ON worker_dlq")
+                try await eventually(within: .seconds(60), "the mirror moves again") {
+                    health.readiness.checks["dlq-mirror.progress"] == "ok"
+                }
+                #expect(metrics.render().contains("proactivity_dlq_mirror_stalled_seconds 0"))
+                #expect(try await harness.count("SELECT count(*)::int FROM worker_dlq") == 1)
+                await group.triggerGracefulShutdown()
             }
-            #expect(!health.readiness.ready)
-            #expect(!metrics.render().contains("proactivity_dlq_mirror_stalled_seconds 0\n"))
-            try await harness.execute("DROP TRIGGER refuse ON worker_dlq")
-            try await eventually(within: .seconds(60), "the mirror moves again") {
-                health.readiness.checks["dlq-mirror.progress"] == "ok"
-            }
-            #expect(metrics.render().contains("proactivity_dlq_mirror_stalled_seconds 0"))
-            #expect(try await harness.count("SELECT count(*)::int FROM worker_dlq") == 1)
-            await group.triggerGracefulShutdown()
-            try await running.value
         }
     }
 }

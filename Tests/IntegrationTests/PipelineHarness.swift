@@ -76,19 +76,7 @@ struct PipelineHarness {
     ) async throws -> T {
         let assembly = try StageAssembly(
             stages: stages, settings: try await settings(jobsFile: jobsFile, extra: environment), logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await assembly.run(shutdownLimit: .seconds(10)) }
-            do {
-                let result = try await body(assembly)
-                // Stop as SIGTERM does: cancelling would be ServiceLifecycle's hard stop.
-                await assembly.stop()
-                try await group.waitForAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-        }
+        return try await assembly.running { try await body(assembly) }
     }
 
     /// Publishes ticks as the tick producer does.

@@ -4,6 +4,7 @@ import Logging
 import Observability
 import ProactivityCore
 import ProactivityStages
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -25,8 +26,9 @@ struct TickProducerTests {
             consumer.markProcessed(message)
             return try MessageCoding.decode(TickMessage.self, from: message.value ?? [])
         }
+        let services = ServiceGroup(services: [stage], logger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await stage.run() }
+            group.addTask { try await services.run() }
             let first = try await nextTick()
             #expect(first.tickId == "event-reminder@2030-01-07T10:00:00.000Z")
 
@@ -47,7 +49,7 @@ struct TickProducerTests {
                 metrics.render().contains(#"proactivity_missed_slots_total{job_name="event-reminder"} 7"#)
             }
             #expect(metrics.render().contains(#"proactivity_tick_delay_seconds_count{job_name="event-reminder"} 3"#))
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
         }
         try await consumer.close()
     }
@@ -67,8 +69,9 @@ struct TickProducerTests {
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.unique("ticks"), topics: [topic])
         var records = consumer.messages.makeAsyncIterator()
         var traces: [(traceID: String, spanID: String)] = []
+        let services = ServiceGroup(services: [stage], logger: TestEnvironment.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await stage.run() }
+            group.addTask { try await services.run() }
             for slot in 1...2 {
                 if slot == 2 {
                     try await eventually("the producer sleeps until the next slot") { clock.sleeperCount == 1 }
@@ -82,7 +85,7 @@ struct TickProducerTests {
                 traces.append((trace.traceID.description, trace.spanID.description))
             }
             try await eventually("both ticks logged") { lines.withLock { $0.count { $0.contains("tick_published") } } == 2 }
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
         }
         try await consumer.close()
         #expect(traces[0].traceID != traces[1].traceID, "a trace per tick")

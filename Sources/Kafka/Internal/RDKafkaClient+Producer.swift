@@ -29,27 +29,27 @@ extension RDKafkaClient {
         let err = batch.bytes.withUnsafeBytes { bytes in
             // No base address only for an empty buffer, whose ranges are all empty.
             func start(_ range: Range<Int>) -> UnsafeRawPointer? { bytes.baseAddress.map { $0 + range.lowerBound } }
-            // librdkafka allocates with its own allocator, which aborts rather than return NULL.
-            let headers: OpaquePointer = rd_kafka_headers_new(1 + batch.commonHeaders.count)
-            _ = rd_kafka_header_add(headers, batch.headerName, -1, start(record.header), record.header.count)
-            for header in batch.commonHeaders {
-                withBytes(header.value) { value in
-                    _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)
-                }
-            }
+            let headers = Self.headers(
+                batch.commonHeaders,
+                first: (batch.headerName, UnsafeRawBufferPointer(start: start(record.header), count: record.header.count)))
             let err = crdkafka_produce(
                 handle, topic, RD_KAFKA_PARTITION_UA, start(record.key), record.key.count, start(record.value), record.value.count, 0,
                 headers, opaque)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { rd_kafka_headers_destroy(headers) }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
             return err
         }
         return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(err)
     }
 
-    /// A header list for librdkafka (which takes ownership when the message is taken).
-    private static func headers(_ headers: [KafkaHeader]) -> OpaquePointer? {
-        guard !headers.isEmpty else { return nil }
-        let list: OpaquePointer = rd_kafka_headers_new(headers.count)
+    /// A header list for librdkafka (which takes ownership when the message is taken):
+    /// `first` (a batch record's own header, its value in the batch's buffer), then
+    /// `headers`; `nil` when there is none.
+    private static func headers(_ headers: [KafkaHeader], first: (name: String, value: UnsafeRawBufferPointer)? = nil) -> OpaquePointer? {
+        let count = headers.count + (first == nil ? 0 : 1)
+        guard count > 0 else { return nil }
+        // librdkafka allocates with its own allocator, which aborts rather than return NULL.
+        let list: OpaquePointer = rd_kafka_headers_new(count)
+        if let first { _ = rd_kafka_header_add(list, first.name, -1, first.value.baseAddress, first.value.count) }
         for header in headers {
             withBytes(header.value) { value in
                 _ = rd_kafka_header_add(list, header.name, -1, value.baseAddress, header.value == nil ? 0 : value.count)

@@ -36,10 +36,11 @@ struct KafkaBenchmark {
     func run() async throws -> KafkaBenchmarkReport {
         let latencyTopic = "bench-\(runID)-latency"
         let roundTopics = (1...rounds).map { ("bench-\(runID)-\($0)-c", "bench-\(runID)-\($0)-swift") }
-        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
-        _ = try await admin.createTopics(
-            ([latencyTopic] + roundTopics.flatMap { [$0.0, $0.1] }).map { KafkaTopicSpecification(name: $0, partitions: partitions) })
-        await admin.close()
+        let partitions = self.partitions
+        let topics = [latencyTopic] + roundTopics.flatMap { [$0.0, $0.1] }
+        _ = try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
+            try await admin.createTopics(topics.map { KafkaTopicSpecification(name: $0, partitions: partitions) })
+        }
 
         var results: [KafkaBenchmarkReport.Round] = []
         for (index, (baselineTopic, swiftTopic)) in roundTopics.enumerated() {
@@ -75,7 +76,7 @@ struct KafkaBenchmark {
         let keys = (0..<1024).map { Array("k\($0)".utf8) }
         let chunk = 10_000
         let start = clock.now
-        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+        let (failures, seconds) = try await withKafkaClient(producer) { producer in (try await withThrowingTaskGroup(of: Int.self) { group in
             var failures = 0
             var inFlight = 0
             for chunkStart in stride(from: 0, to: messages, by: chunk) {
@@ -91,9 +92,7 @@ struct KafkaBenchmark {
             }
             for try await failed in group { failures += failed }
             return failures
-        }
-        let seconds = (clock.now - start).seconds
-        try await producer.close()
+        }, (clock.now - start).seconds) }
         guard failures == 0 else { throw KafkaError(code: .state, message: "\(failures) Swift deliveries failed") }
         return .init(messages: messages, size: size, seconds: seconds)
     }
@@ -103,21 +102,23 @@ struct KafkaBenchmark {
             configuration: KafkaConsumerConfiguration(kafka: configuration, groupID: "bench-\(runID)-consume", sessionTimeout: .seconds(6)),
             logger: logger)
         try consumer.subscribe(topics: [topic])
-        let subscribed = clock.now
-        var first: ContinuousClock.Instant?
-        var count = 0
-        for try await message in consumer.messages {
-            if first == nil { first = clock.now }
-            consumer.markProcessed(message)
-            count += 1
-            if count == messages { break }
+        let (clock, messages, size) = (self.clock, self.messages, self.size)
+        return try await withKafkaClient(consumer) { consumer in
+            let subscribed = clock.now
+            var first: ContinuousClock.Instant?
+            var count = 0
+            for try await message in consumer.messages {
+                if first == nil { first = clock.now }
+                consumer.markProcessed(message)
+                count += 1
+                if count == messages { break }
+            }
+            let end = clock.now
+            let firstAt = first ?? end
+            return .init(
+                throughput: .init(messages: count, size: size, seconds: (end - firstAt).seconds),
+                joinSeconds: (firstAt - subscribed).seconds)
         }
-        let end = clock.now
-        try await consumer.close()
-        let firstAt = first ?? end
-        return .init(
-            throughput: .init(messages: count, size: size, seconds: (end - firstAt).seconds),
-            joinSeconds: (firstAt - subscribed).seconds)
     }
 
     private func measureLatency(topic: String) async throws -> KafkaBenchmarkReport.Latency {
@@ -129,7 +130,8 @@ struct KafkaBenchmark {
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(kafka: configuration, linger: .zero), logger: logger)
         let expected = latencyMessages
-        let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
+        let samples = try await withKafkaClient(consumer) { consumer in try await withKafkaClient(producer) { producer in
+            try await withThrowingTaskGroup(of: [Double].self) { group in
             group.addTask {
                 var samples: [Double] = []
                 for try await message in consumer.messages {
@@ -151,9 +153,7 @@ struct KafkaBenchmark {
                     KafkaProducerMessage(topic: topic, key: "k\(index)", value: "latency", headers: [KafkaHeader(name: "sent-ns", string: sent)]))
             }
             return try await group.next()!
-        }
-        try await producer.close()
-        try await consumer.close()
+        } } }
         let sorted = samples.sorted()
         func percentile(_ p: Double) -> Double { sorted[Int((Double(sorted.count - 1) * p).rounded())] }
         return .init(samples: sorted.count, p50: percentile(0.5), p99: percentile(0.99), max: sorted.last ?? 0)

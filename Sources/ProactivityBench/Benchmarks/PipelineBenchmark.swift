@@ -70,15 +70,15 @@ struct PipelineBenchmark {
         let alertsTopic = "bench-\(id)-alerts"
         let baselineTopic = "bench-\(id)-c"
         let dlqTopic = "bench-\(id)-dlq"
-        let admin = try KafkaAdmin(configuration: settings.kafka, logger: logger)
-        _ = try await admin.createTopics([
-            KafkaTopicSpecification(name: ticksTopic, partitions: 6),
-            KafkaTopicSpecification(name: alertsTopic, partitions: 12),
-            KafkaTopicSpecification(name: baselineTopic, partitions: 12),
-            // The worker is not ready while one of its topics is missing.
-            KafkaTopicSpecification(name: dlqTopic, partitions: 1),
-        ])
-        await admin.close()
+        _ = try await withKafkaClient(try KafkaAdmin(configuration: settings.kafka, logger: logger)) { admin in
+            try await admin.createTopics([
+                KafkaTopicSpecification(name: ticksTopic, partitions: 6),
+                KafkaTopicSpecification(name: alertsTopic, partitions: 12),
+                KafkaTopicSpecification(name: baselineTopic, partitions: 12),
+                // The worker is not ready while one of its topics is missing.
+                KafkaTopicSpecification(name: dlqTopic, partitions: 1),
+            ])
+        }
 
         var database = settings.database
         database.schema = schema
@@ -121,111 +121,115 @@ struct PipelineBenchmark {
             logger: logger)
         try readerConsumer.subscribe(topics: [alertsTopic])
         let reader = AlertReader(consumer: readerConsumer)
-        let reading = Task { try await reader.run() }
-        defer { reading.cancel() }
         let ticks = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka, linger: .zero), logger: logger)
+        return try await withKafkaClient(readerConsumer) { readerConsumer in
+            try await withKafkaClient(ticks) { ticks in
+                try await withThrowingTaskGroup(of: Void.self) { reading in
+                    reading.addTask { try await reader.run() }
+                    defer { reading.cancelAll() }
 
-        let workerSettings = [
-            "POSTGRES_URL": schemaURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
-            "TOPICS_DLQ": dlqTopic, "WORKER_GROUP_ID": "bench-\(id)-workers", "KAFKA_SESSION_TIMEOUT_MS": "6000",
-            // Longer than the oldest window's age: the pruner keeps their days' partitions.
-            "LEDGER_RETENTION": "120d",
-        ]
-        let record = Self.alertRecord()
-        let recordSize = record.bytes
-        let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
-        progress("C baseline: \(due) records of \(recordSize) B…")
-        let baselineStart = CPUUsage.Snapshot.take(worker: nil)
-        let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
-        let baselineCPU = CPUUsage.between(baselineStart, CPUUsage.Snapshot.take(worker: nil))
-        progress("C baseline with the alerts' five headers: \(due) records of \(record.valueBytes) B plus headers…")
-        let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
+                    let workerSettings = [
+                        "POSTGRES_URL": schemaURL, "TOPICS_TICKS": ticksTopic, "TOPICS_ALERTS": alertsTopic,
+                        "TOPICS_DLQ": dlqTopic, "WORKER_GROUP_ID": "bench-\(id)-workers", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+                        // Longer than the oldest window's age: the pruner keeps their days' partitions.
+                        "LEDGER_RETENTION": "120d",
+                    ]
+                    let record = Self.alertRecord()
+                    let recordSize = record.bytes
+                    let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
+                    progress("C baseline: \(due) records of \(recordSize) B…")
+                    let baselineStart = CPUUsage.Snapshot.take(worker: nil)
+                    let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+                    let baselineCPU = CPUUsage.between(baselineStart, CPUUsage.Snapshot.take(worker: nil))
+                    progress("C baseline with the alerts' five headers: \(due) records of \(record.valueBytes) B plus headers…")
+                    let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
-        progress("starting a worker process…")
-        let worker = try WorkerProcess(settings: workerSettings)
-        try await worker.waitUntilReady()
-        try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
-        let idle = worker.memory.current
-        // A running worker is warm: its database connections open, the ledger's
-        // partitions known to them. One small tick warms this one up.
-        progress("worker ready (\(String(format: "%.0f", idle)) MB); a warm-up tick of \(Self.concurrentTasks) items…")
-        reader.reset()
-        try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
-        _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
-        progress("one tick for \(due) items…")
-        let windowStart = CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier)
-        let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
-        let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
-        let peak = worker.memory.peak
-        progress("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
-        let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
+                    progress("starting a worker process…")
+                    let worker = try WorkerProcess(settings: workerSettings)
+                    try await worker.waitUntilReady()
+                    try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
+                    let idle = worker.memory.current
+                    // A running worker is warm: its database connections open, the ledger's
+                    // partitions known to them. One small tick warms this one up.
+                    progress("worker ready (\(String(format: "%.0f", idle)) MB); a warm-up tick of \(Self.concurrentTasks) items…")
+                    reader.reset()
+                    try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
+                    _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
+                    progress("one tick for \(due) items…")
+                    let windowStart = CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier)
+                    let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
+                    let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
+                    let peak = worker.memory.peak
+                    progress("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
+                    let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
 
-        progress("\(smallTicks) small ticks of \(smallDue) items…")
-        var latencies: [Double] = []
-        for index in 0..<smallTicks {
-            reader.reset()
-            let tickStarted = ContinuousClock.now
-            try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: smallSlot(index), producedAt: Date())], to: ticksTopic, with: ticks)
-            let (first, _) = try await reader.wait(for: smallDue, within: .seconds(30))
-            latencies.append((first - tickStarted).seconds)
+                    progress("\(smallTicks) small ticks of \(smallDue) items…")
+                    var latencies: [Double] = []
+                    for index in 0..<smallTicks {
+                        reader.reset()
+                        let tickStarted = ContinuousClock.now
+                        try await publish([TickMessage(job: BuiltInJobs.eventReminder, slot: smallSlot(index), producedAt: Date())], to: ticksTopic, with: ticks)
+                        let (first, _) = try await reader.wait(for: smallDue, within: .seconds(30))
+                        latencies.append((first - tickStarted).seconds)
+                    }
+                    let sliding = try await slidingTicks(client: client, ticksTopic: ticksTopic, worker: worker, producer: ticks)
+                    var ledger: PipelineBenchmarkReport.LedgerComparison?
+                    if ledgerRows > 0 {
+                        // One window varies by ±20% on 2 shared cores: three on the empty ledger, three
+                        // after the rows were written, medians compared.
+                        var empty: [PipelineBenchmarkReport.Window] = []
+                        for index in 0..<Self.ledgerRuns {
+                            progress("one tick for \(due) items, empty ledger (\(index + 1)/\(Self.ledgerRuns))…")
+                            empty.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
+                        }
+                        progress("writing \(ledgerRows) rows into the alert ledger…")
+                        // What a 30-day retention holds: rows due over the 30 days before the windows.
+                        let end = ledgerSlot(Self.ledgerRuns).addingTimeInterval(86_400)
+                        try await client.query(
+                            """
+                            INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
+                            SELECT 'event-reminder', 'ledger-' || n, \(end) - interval '30 days' + n * (interval '30 days' / \(ledgerRows)), 'bench'
+                            FROM generate_series(1, \(ledgerRows)) AS n
+                            """)
+                        // A ledger that grew over 30 days has been vacuumed: without this, autovacuum
+                        // would work through the 10 million fresh rows while the windows run.
+                        try await client.query("VACUUM (ANALYZE) worker_alerts_sent")
+                        // …and its writes reached the data files long ago: the checkpoints that the
+                        // write of 10 million rows sets off would otherwise write during the windows.
+                        do {
+                            try await client.query("CHECKPOINT")
+                        } catch {
+                            progress("CHECKPOINT refused (\(DatabaseError.describe(error))): the checkpointer may run during the next windows")
+                        }
+                        var full: [PipelineBenchmarkReport.Window] = []
+                        for index in Self.ledgerRuns..<(2 * Self.ledgerRuns) {
+                            progress("one tick for \(due) items with \(ledgerRows) ledger rows (\(index - Self.ledgerRuns + 1)/\(Self.ledgerRuns))…")
+                            full.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
+                        }
+                        ledger = .init(rows: ledgerRows, empty: empty, full: full)
+                    }
+                    await worker.stop()
+                    progress("C baseline again…")
+                    let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
+                    let afterWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
+
+                    var scaling: [PipelineBenchmarkReport.Scaling] = []
+                    if workers > 1 {
+                        for (count, window) in [(1, 1), (workers, 2)] {
+                            progress("sharded job (\(workers) shards), \(due) items through \(count) worker process(es)…")
+                            scaling.append(try await runSharded(workers: count, window: window, settings: workerSettings, ticksTopic: ticksTopic, reader: reader, producer: ticks))
+                        }
+                    }
+                    return PipelineBenchmarkReport(
+                        dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
+                        baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
+                        window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, workerIdleMegabytes: idle,
+                        workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies), sliding: sliding,
+                        readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
+                        scaling: scaling, librdkafka: KafkaLibrary.version)
+                }
+            }
         }
-        let sliding = try await slidingTicks(client: client, ticksTopic: ticksTopic, worker: worker, producer: ticks)
-        var ledger: PipelineBenchmarkReport.LedgerComparison?
-        if ledgerRows > 0 {
-            // One window varies by ±20% on 2 shared cores: three on the empty ledger, three
-            // after the rows were written, medians compared.
-            var empty: [PipelineBenchmarkReport.Window] = []
-            for index in 0..<Self.ledgerRuns {
-                progress("one tick for \(due) items, empty ledger (\(index + 1)/\(Self.ledgerRuns))…")
-                empty.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
-            }
-            progress("writing \(ledgerRows) rows into the alert ledger…")
-            // What a 30-day retention holds: rows due over the 30 days before the windows.
-            let end = ledgerSlot(Self.ledgerRuns).addingTimeInterval(86_400)
-            try await client.query(
-                """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT 'event-reminder', 'ledger-' || n, \(end) - interval '30 days' + n * (interval '30 days' / \(ledgerRows)), 'bench'
-                FROM generate_series(1, \(ledgerRows)) AS n
-                """)
-            // A ledger that grew over 30 days has been vacuumed: without this, autovacuum
-            // would work through the 10 million fresh rows while the windows run.
-            try await client.query("VACUUM (ANALYZE) worker_alerts_sent")
-            // …and its writes reached the data files long ago: the checkpoints that the
-            // write of 10 million rows sets off would otherwise write during the windows.
-            do {
-                try await client.query("CHECKPOINT")
-            } catch {
-                progress("CHECKPOINT refused (\(DatabaseError.describe(error))): the checkpointer may run during the next windows")
-            }
-            var full: [PipelineBenchmarkReport.Window] = []
-            for index in Self.ledgerRuns..<(2 * Self.ledgerRuns) {
-                progress("one tick for \(due) items with \(ledgerRows) ledger rows (\(index - Self.ledgerRuns + 1)/\(Self.ledgerRuns))…")
-                full.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
-            }
-            ledger = .init(rows: ledgerRows, empty: empty, full: full)
-        }
-        await worker.stop()
-        progress("C baseline again…")
-        let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
-        let afterWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
-
-        var scaling: [PipelineBenchmarkReport.Scaling] = []
-        if workers > 1 {
-            for (count, window) in [(1, 1), (workers, 2)] {
-                progress("sharded job (\(workers) shards), \(due) items through \(count) worker process(es)…")
-                scaling.append(try await runSharded(workers: count, window: window, settings: workerSettings, ticksTopic: ticksTopic, reader: reader, producer: ticks))
-            }
-        }
-        try await ticks.close()
-        try await readerConsumer.close()
-        return PipelineBenchmarkReport(
-            dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
-            baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
-            window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, workerIdleMegabytes: idle,
-            workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies), sliding: sliding,
-            readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
-            scaling: scaling, librdkafka: KafkaLibrary.version)
     }
 
     /// Ticks sent sliding over the big window.

@@ -29,17 +29,14 @@ public struct DeadLetterAutoReplayer: Service {
             metadata: [
                 "max_replays": .stringConvertible(policy.maxReplays), "backoff_seconds": .stringConvertible(policy.backoff), "interval_seconds": .stringConvertible(policy.interval),
             ])
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        let interval = Duration.seconds(policy.interval)
+        await repeatingUntilShutdown(every: interval, wait: { interval }) {
             do {
                 try await replayDueRows()
             } catch {
                 logger.warning("dlq_auto_replay_failed", metadata: ["error": "\(DatabaseError.describe(error))"])
             }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(policy.interval)) }
-            } catch {
-                break
-            }
+            return true
         }
     }
 

@@ -16,6 +16,9 @@ import ServiceLifecycle
 /// for `stallAfter` (the database refusing it some other way than for its content)
 /// makes `/readyz` say where the mirror is stuck, and
 /// `proactivity_dlq_mirror_stalled_seconds` count up.
+///
+/// The consumer is a service of its own, listed before this stage in the service group:
+/// it commits and leaves the group once this stage has stopped.
 public struct DeadLetterMirrorStage: Service {
     let topic: String
     let consumer: KafkaConsumer
@@ -52,7 +55,6 @@ public struct DeadLetterMirrorStage: Service {
         for try await message in consumer.messages.cancelOnGracefulShutdown() {
             if await mirror(message) { consumer.markProcessed(message) }
         }
-        await consumer.leaveGroup(logger: logger)
         logger.info("dlq_mirror_stopped")
     }
 

@@ -19,25 +19,48 @@ struct DependencyWait {
 
     /// Sleeps up to `seconds`, or until the dependency is back.
     mutating func wait(upTo seconds: Double) async {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let left = deadline - .now
-            guard left > .zero else { return }
-            let step = answers == nil ? left : min(left, .seconds(1))
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: step) }
-            } catch {
-                return
+        let limit = Duration.milliseconds(Int64(seconds * 1000))
+        guard let answers else {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: limit) }
+            return
+        }
+        /// How a child of the wait ended: the limit passed, or the checks stopped (the
+        /// dependency is back, or the wait ended) having seen it unreachable or not.
+        enum End: Sendable {
+            case limit
+            case checks(sawUnreachable: Bool)
+        }
+        let sawBefore = sawUnreachable
+        sawUnreachable = await withTaskGroup(of: End.self) { group in
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: limit) }
+                return .limit
             }
-            guard let answers else { continue }
-            if await answers() {
-                if sawUnreachable {
-                    sawUnreachable = false
-                    return
+            group.addTask {
+                var saw = sawBefore
+                await repeatingUntilShutdown(every: .seconds(1), immediately: false, wait: { .seconds(1) }) {
+                    let answered = await answers()
+                    // A check cut short because the wait ended says nothing.
+                    guard !Task.isCancelled else { return false }
+                    if answered {
+                        if saw {
+                            saw = false
+                            return false
+                        }
+                    } else {
+                        saw = true
+                    }
+                    return true
                 }
-            } else {
-                sawUnreachable = true
+                return .checks(sawUnreachable: saw)
             }
+            // The first child to end ends the other; the checks tell what they saw.
+            var saw = sawBefore
+            for await end in group {
+                if case .checks(let sawUnreachable) = end { saw = sawUnreachable }
+                group.cancelAll()
+            }
+            return saw
         }
     }
 }

@@ -73,9 +73,9 @@ final class ProgressWatch: Sendable {
     /// Reports every few seconds until graceful shutdown or cancellation.
     func run(reportingTo health: HealthState, every interval: Duration = .seconds(5)) async {
         health.report(condition, failing: nil)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatingUntilShutdown(every: interval, wait: { interval }) {
             report(to: health)
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            return true
         }
     }
 }

@@ -43,20 +43,17 @@ public struct ReadinessProbe: Service {
         for stage in consumers.keys { health.require(Self.assignment(of: stage), initially: "the consumer has no partitions yet") }
     }
 
+    /// Checks until graceful shutdown; the admin client is a service of its own, listed
+    /// before this one.
     public func run() async throws {
         var memory = Memory()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        // While something fails, check every second: readiness returns soon after the
+        // dependency does.
+        let failingInterval = min(interval, .seconds(1))
+        await repeatingUntilShutdown(every: failingInterval, wait: { health.readiness.ready ? interval : failingInterval }) {
             await check(&memory)
-            // While something fails, check every second: readiness returns soon after
-            // the dependency does.
-            let wait = health.readiness.ready ? interval : min(interval, .seconds(1))
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
-            } catch {
-                break
-            }
+            return true
         }
-        await admin.close()
     }
 
     /// What the checks remember from one to the next.

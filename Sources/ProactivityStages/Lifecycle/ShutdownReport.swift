@@ -15,6 +15,8 @@ public final class ShutdownReport: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Told once, when the shutdown begins (for ``exitWhenStuck(after:logger:)``).
+    private let beginning = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     public init() {}
 
@@ -35,7 +37,27 @@ public final class ShutdownReport: Sendable {
 
     /// Marks the start of the shutdown (the first call counts).
     func begin() {
-        state.withLock { if $0.began == nil { $0.began = .now } }
+        let first = state.withLock { state in
+            guard state.began == nil else { return false }
+            state.began = .now
+            return true
+        }
+        guard first else { return }
+        beginning.continuation.yield()
+        beginning.continuation.finish()
+    }
+
+    /// Ends the process with status 1 when a graceful shutdown that began is still not
+    /// over `limit` later (work that ignores cancellation, such as a query the server
+    /// keeps running), logging `shutdown_timed_out` with the abandoned work. Returns when
+    /// the calling task is cancelled: run it next to the service group, in a task group
+    /// cancelled once the service group returned. For a command; one caller at a time.
+    public func exitWhenStuck(after limit: Duration, logger: Logger) async {
+        var began = beginning.stream.makeAsyncIterator()
+        guard await began.next() != nil, (try? await Task.sleep(for: limit)) != nil else { return }
+        let error = ShutdownTimedOut(limit: limit, abandoned: abandonedWork)
+        logger.critical("shutdown_timed_out", metadata: ["error": "\(error)", "exiting": "1"])
+        exit(1)
     }
 
     /// A stage gave up on a piece of work; `what` says what and what becomes of it.
@@ -65,12 +87,9 @@ public struct ShutdownTimedOut: Error, CustomStringConvertible {
 }
 
 /// Hears the shutdown first (it is the group's last service, and services are told in
-/// reverse order) and records when it began. With `exitAfter`, a shutdown still not
-/// finished by then (work that ignores cancellation, such as a query the server keeps
-/// running) ends the process with status 1, naming the abandoned work.
+/// reverse order, each once the one after it has returned) and records when it began.
 struct ShutdownWatch: Service {
     let report: ShutdownReport
-    let exitAfter: Duration?
     let logger: Logger
 
     func run() async throws {
@@ -81,12 +100,5 @@ struct ShutdownWatch: Service {
         }
         report.begin()
         logger.notice("shutdown_started")
-        guard let exitAfter else { return }
-        Task.detached { [report, logger] in
-            try? await Task.sleep(for: exitAfter)
-            let error = ShutdownTimedOut(limit: exitAfter, abandoned: report.abandonedWork)
-            logger.critical("shutdown_timed_out", metadata: ["error": "\(error)", "exiting": "1"])
-            exit(1)
-        }
     }
 }

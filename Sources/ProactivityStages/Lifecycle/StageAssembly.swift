@@ -7,11 +7,13 @@ import PostgresNIO
 import ProactivityCore
 import ProactivityStore
 import ServiceLifecycle
-import Synchronization
 
 /// Wires the stages of one process: which stages run, their Kafka clients, the database
-/// pool, readiness checks and the HTTP endpoints, as one `ServiceGroup` (services stop
-/// in reverse order: HTTP first, the database pool last).
+/// pool, readiness checks and the HTTP endpoints, as the services of one `ServiceGroup`
+/// that its caller (the command, a test) owns and runs
+/// (``serviceGroupConfiguration(shutdownLimit:onServerRunning:)``). Services stop in
+/// reverse order: HTTP first, then each stage, then the Kafka clients it used (flushed,
+/// their groups left), the database pool last.
 public struct StageAssembly: Sendable {
     /// The stages a process can run.
     public enum Stage: String, Sendable, CaseIterable {
@@ -25,8 +27,8 @@ public struct StageAssembly: Sendable {
     public let database: PostgresClient
     /// What the last graceful shutdown left undone.
     public let shutdown = ShutdownReport()
-    /// The running service group, so that ``stop()`` can shut it down gracefully.
-    private let running = RunningGroup()
+    /// Start order (services stop in reverse): the database pool, the Kafka clients, the
+    /// stages (the tick producer's stage runs its producer itself), the readiness probe.
     let services: [any Service]
     let operatorRoutes: [any OperatorRoutes]
     let logger: Logger
@@ -46,17 +48,22 @@ public struct StageAssembly: Sendable {
         kafka.statisticsHandler = { metrics.record($0) }
         let database = PostgresClient(configuration: settings.database.clientConfiguration, backgroundLogger: logger)
 
-        var services: [any Service] = [database]
+        // Kafka clients come before the stages using them, so they end after them.
+        var clients: [any Service] = []
+        var services: [any Service] = []
         var consumers: [String: KafkaConsumer] = [:]
         var topics: Set<String> = []
         if stages.contains(.tick) {
             metrics.declareTickProducer(jobs: settings.jobs.enabled.map(\.name))
             topics.insert(settings.ticksTopic)
             metrics.declareProducer("tick")
-            let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(
-                    kafka: kafka, messageTimeout: .seconds(30), onRenewal: { _ in metrics.producerRenewed("tick") }),
-                logger: logger)
+            var producerConfiguration = KafkaProducerConfiguration(
+                kafka: kafka, messageTimeout: .seconds(30), onRenewal: { _ in metrics.producerRenewed("tick") })
+            // A publish waiting for an unreachable broker would hold a shutdown up to the
+            // message timeout: the stage runs its producer, which hears the shutdown with
+            // it and gets 2 s to deliver (see TickProducerStage).
+            producerConfiguration.shutdownFlushTimeout = .seconds(2)
+            let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             services.append(
                 TickProducerStage(
                     jobs: settings.jobs.enabled, topic: settings.ticksTopic, producer: producer, clock: clock, metrics: metrics,
@@ -69,6 +76,7 @@ public struct StageAssembly: Sendable {
                     groupInstanceID: settings.workerInstanceID),
                 logger: logger)
             consumers[Stage.worker.rawValue] = workerConsumer
+            clients.append(workerConsumer)
             topics.formUnion([settings.ticksTopic, settings.alertsTopic, settings.dlqTopic])
             metrics.declareWorker(jobs: settings.jobs.enabled.map(\.name))
             metrics.declareFailureHandling(
@@ -77,6 +85,7 @@ public struct StageAssembly: Sendable {
             var producerConfiguration = Self.producerConfiguration(kafka)
             producerConfiguration.onRenewal = { _ in metrics.producerRenewed("worker") }
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            clients.append(producer)
             let deadLetters = DeadLetterPublisher(
                 producer: producer, topic: settings.dlqTopic, consumerGroup: settings.workerGroupID, stage: "worker", clock: clock,
                 metrics: metrics, logger: logger)
@@ -100,6 +109,7 @@ public struct StageAssembly: Sendable {
             let mirrorConsumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: settings.mirrorGroupID), logger: logger)
             consumers[Stage.mirror.rawValue] = mirrorConsumer
+            clients.append(mirrorConsumer)
             topics.insert(settings.dlqTopic)
             let store = DeadLetterStore(client: database, logger: logger)
             services.append(
@@ -110,6 +120,7 @@ public struct StageAssembly: Sendable {
             var replayConfiguration = Self.producerConfiguration(kafka)
             replayConfiguration.onRenewal = { _ in metrics.producerRenewed("replay") }
             let replayProducer = try KafkaProducer(configuration: replayConfiguration, logger: logger)
+            clients.append(replayProducer)
             let replayer = DeadLetterReplayer(
                 store: store, producer: replayProducer, allowedTopics: settings.replayTopics, metrics: metrics, logger: logger)
             operatorRoutes.append(DeadLetterAPI(store: store, replayer: replayer, token: settings.dlqAPIToken, logger: logger))
@@ -130,14 +141,16 @@ public struct StageAssembly: Sendable {
             metrics.declareFailureHandling(stage: "dlq-mirror", reasons: [])
         }
         self.operatorRoutes = operatorRoutes
+        let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+        clients.append(admin)
         services.append(
             ReadinessProbe(
-                admin: try KafkaAdmin(configuration: kafka, logger: logger), database: database, consumers: consumers,
-                topics: topics.sorted(), health: health, metrics: metrics, logger: logger))
+                admin: admin, database: database, consumers: consumers, topics: topics.sorted(), health: health, metrics: metrics,
+                logger: logger))
         self.metrics = metrics
         self.health = health
         self.database = database
-        self.services = services
+        self.services = [database] + clients + services
     }
 
     /// The HTTP endpoints (`/healthz`, `/readyz`, `/metrics`) of this process.
@@ -155,27 +168,23 @@ public struct StageAssembly: Sendable {
         return KafkaProducerConfiguration(kafka: kafka)
     }
 
-    /// Runs every service until SIGTERM/SIGINT or until one fails.
+    /// The configuration of the service group that runs these stages: their services,
+    /// the HTTP endpoints and the shutdown's watch, the graceful shutdown bounded to
+    /// `shutdownLimit`. The caller adds the signals that start a graceful shutdown
+    /// (a command: SIGTERM and SIGINT), runs the group, then calls
+    /// ``checkShutdown(limit:)``.
     ///
     /// A graceful shutdown stops the HTTP endpoints, then each stage stops taking
-    /// messages, finishes what it holds, flushes its producer, commits, leaves its group,
-    /// and the database pool closes last. It is bounded to `shutdownLimit`.
-    /// - Parameters:
-    ///   - exitWhenStuck: end the process (status 1) when, 5 s after the limit, work
-    ///     that ignores cancellation still holds the shutdown up (for the CLI).
-    ///   - onServerRunning: told the HTTP port once it listens.
-    /// - Throws: ``ShutdownTimedOut`` (naming the work abandoned) when the shutdown
-    ///   had to be cancelled.
-    public func run(
-        shutdownLimit: Duration = .seconds(30), exitWhenStuck: Bool = false,
-        onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
-    ) async throws {
+    /// messages and finishes what it holds, then its Kafka clients flush, commit and
+    /// leave their groups, and the database pool closes last.
+    /// - Parameter onServerRunning: told the HTTP port once it listens.
+    public func serviceGroupConfiguration(
+        shutdownLimit: Duration, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+    ) -> ServiceGroupConfiguration {
         let app = ObservabilityRouter.application(
             router: self.router, host: settings.httpHost, port: settings.httpPort, logger: logger, onServerRunning: onServerRunning)
-        let watch = ShutdownWatch(report: shutdown, exitAfter: exitWhenStuck ? shutdownLimit + .seconds(5) : nil, logger: logger)
-        var configuration = ServiceGroupConfiguration(
-            services: (services + [app, watch]).map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let watch = ShutdownWatch(report: shutdown, logger: logger)
+        var configuration = ServiceGroupConfiguration(services: (services + [app, watch]).map { .init(service: $0) }, logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         logger.info(
             "stage_starting",
@@ -183,45 +192,22 @@ public struct StageAssembly: Sendable {
                 "stage": "\(health.stage)", "http": "\(settings.httpHost):\(settings.httpPort)",
                 "librdkafka": "\(KafkaLibrary.version)", "jobs": .array(settings.jobs.enabled.map { .string($0.name) }),
             ])
-        let group = ServiceGroup(configuration: configuration)
-        if running.set(group) { await group.triggerGracefulShutdown() }
-        try await group.run()
+        return configuration
+    }
+
+    /// After the service group returned: logs how the graceful shutdown went.
+    /// - Throws: ``ShutdownTimedOut`` (naming the work abandoned) when the shutdown took
+    ///   `limit` or longer: the group cancelled the stages.
+    public func checkShutdown(limit: Duration) throws {
         guard let elapsed = shutdown.elapsed else { return }
         let abandoned = shutdown.abandonedWork
-        if elapsed >= shutdownLimit {
-            let error = ShutdownTimedOut(limit: shutdownLimit, abandoned: abandoned)
+        if elapsed >= limit {
+            let error = ShutdownTimedOut(limit: limit, abandoned: abandoned)
             logger.critical("shutdown_timed_out", metadata: ["stage": "\(health.stage)", "error": "\(error)"])
             throw error
         }
         logger.notice(
             "stage_stopped",
             metadata: ["stage": "\(health.stage)", "shutdown_seconds": .stringConvertible(elapsed), "abandoned": .array(abandoned.map { .string("\($0)") })])
-    }
-
-    /// Shuts the running stages down gracefully, as SIGTERM does (``run(shutdownLimit:exitWhenStuck:onServerRunning:)``
-    /// then returns); does nothing when they are not running yet.
-    public func stop() async {
-        await running.stop()?.triggerGracefulShutdown()
-    }
-}
-
-/// The service group of a running ``StageAssembly``, and whether a stop came before it.
-private final class RunningGroup: Sendable {
-    private let state = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
-
-    /// Records the group. - Returns: whether a stop was requested already.
-    func set(_ group: ServiceGroup) -> Bool {
-        state.withLock { state in
-            state.group = group
-            return state.stopRequested
-        }
-    }
-
-    /// Records a stop. - Returns: the group to shut down, if it exists yet.
-    func stop() -> ServiceGroup? {
-        state.withLock { state in
-            state.stopRequested = true
-            return state.group
-        }
     }
 }

@@ -63,25 +63,27 @@ public struct StatusReport: Sendable, Codable {
     static func lag(of group: String, on topic: String, kafka: KafkaConfiguration, timeout: Duration, logger: Logger) async throws
         -> GroupLag
     {
-        let admin = try KafkaAdmin(configuration: kafka, logger: logger)
-        let topics = try await admin.listTopics(timeout: timeout)
-        await admin.close()
+        let topics = try await withKafkaClient(try KafkaAdmin(configuration: kafka, logger: logger)) { admin in
+            try await admin.listTopics(timeout: timeout)
+        }
         guard let description = topics.first(where: { $0.name == topic }) else {
             throw StatusProblem(description: "the topic does not exist (run `proactivity topics apply`)")
         }
+        // The consumer never joins the group: it only reads the group's offsets.
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: group), logger: logger)
-        defer { Task { [consumer] in try? await consumer.close(timeout: .seconds(1)) } }
-        let partitions = (0..<Int32(description.partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
-        let committed = try await consumer.committedOffsets(for: partitions, timeout: timeout)
-        var result = GroupLag(group: group, topic: topic, partitions: [])
-        for position in committed {
-            let watermarks = try await consumer.watermarks(of: position.topicPartition, timeout: timeout)
-            let offset = position.offset >= 0 ? position.offset : nil
-            result.partitions.append(
-                PartitionLag(partition: position.topicPartition.partition, committed: offset, end: watermarks.high,
-                    lag: max(0, watermarks.high - (offset ?? watermarks.low))))
+        return try await withKafkaClient(consumer) { consumer in
+            let partitions = (0..<Int32(description.partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
+            let committed = try await consumer.committedOffsets(for: partitions, timeout: timeout)
+            var result = GroupLag(group: group, topic: topic, partitions: [])
+            for position in committed {
+                let watermarks = try await consumer.watermarks(of: position.topicPartition, timeout: timeout)
+                let offset = position.offset >= 0 ? position.offset : nil
+                result.partitions.append(
+                    PartitionLag(partition: position.topicPartition.partition, committed: offset, end: watermarks.high,
+                        lag: max(0, watermarks.high - (offset ?? watermarks.low))))
+            }
+            return result
         }
-        return result
     }
 }
 

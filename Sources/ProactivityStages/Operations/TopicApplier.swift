@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Kafka
 import ProactivityCore
 
@@ -56,6 +57,7 @@ public enum TopicApplier {
         try await admin.deleteTopics(drifted.map(\.name))
         let deadline = ContinuousClock.now + recreationTimeout
         var pending = drifted
+        var polls = AsyncTimerSequence(interval: .milliseconds(200), clock: .continuous).makeAsyncIterator()
         while true {
             // Created once the deletion is complete: no longer listed, and not refused as
             // existing (Kafka refuses a name whose deletion is still under way).
@@ -69,7 +71,7 @@ public enum TopicApplier {
                     code: .timedOut,
                     message: "deleted topics not created again within \(recreationTimeout): \(pending.map(\.name).joined(separator: ", "))")
             }
-            try await Task.sleep(for: .milliseconds(200))
+            guard await polls.next() != nil else { throw CancellationError() }
         }
         for index in outcomes.indices where outcomes[index].drift != nil {
             outcomes[index].recreatedFrom = outcomes[index].drift

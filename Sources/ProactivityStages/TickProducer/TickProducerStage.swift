@@ -12,6 +12,12 @@ import Tracing
 /// take a tick, the stage keeps running, reports `tick.publish` as not ready (also
 /// while a publish has waited longer than `pendingLimit`), and retries after
 /// `retryDelay`; slots that pass meanwhile coalesce into the next tick.
+///
+/// The stage runs its producer (a service) as its child, so both hear a graceful shutdown
+/// at once: a publish waiting for an unreachable broker would otherwise hold the shutdown
+/// up to the message timeout. The producer then gets its
+/// ``KafkaProducerConfiguration/shutdownFlushTimeout`` to deliver, then what it holds
+/// fails (those slots are not marked published: the next start sends them).
 public struct TickProducerStage: Service {
     let jobs: [JobDefinition]
     let topic: String
@@ -43,30 +49,23 @@ public struct TickProducerStage: Service {
     public func run() async throws {
         var planner = TickPlanner(jobs: jobs)
         logger.info("tick_producer_started", metadata: ["jobs": .array(jobs.filter(\.enabled).map { .string($0.name) }), "topic": "\(topic)"])
-        // A publish waiting for an unreachable broker would hold a shutdown up to the
-        // message timeout: on shutdown the producer gets 2 s to deliver, then what it
-        // holds fails (those slots are not marked published: the next start sends them).
-        let closer = Task { [producer] in
-            guard (try? await gracefulShutdown()) != nil else { return }
-            try? await producer.close(timeout: .seconds(2))
-        }
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let now = clock.now()
-            let due = planner.dueTicks(at: now)
-            let published = due.isEmpty ? [] : await publish(due)
-            planner.published(published)
-            var wake = planner.nextWake(after: now)
-            if published.count < due.count { wake = min(wake, now.addingTimeInterval(retryDelay)) }
-            let deadline = wake
-            do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline) }
-            } catch {
-                break
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [producer] in try await producer.run() }
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let now = clock.now()
+                let due = planner.dueTicks(at: now)
+                let published = due.isEmpty ? [] : await publish(due)
+                planner.published(published)
+                var wake = planner.nextWake(after: now)
+                if published.count < due.count { wake = min(wake, now.addingTimeInterval(retryDelay)) }
+                let deadline = wake
+                do {
+                    try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline) }
+                } catch {
+                    break
+                }
             }
         }
-        closer.cancel()
-        await closer.value  // a close it began ends before this one (then a no-op)
-        try await producer.close(timeout: .seconds(10))
         logger.info("tick_producer_stopped")
     }
 
@@ -76,15 +75,18 @@ public struct TickProducerStage: Service {
     private func publish(_ ticks: [TickMessage]) async -> [TickMessage] {
         let spans = ticks.map { _ in PropagatingTracer().startSpan("send \(topic)", context: .topLevel, ofKind: .producer) }
         let messages = zip(ticks, spans).map { tick, span in Self.record(of: tick, topic: topic, context: span.context) }
-        let pending = Task { [health, pendingLimit] in
-            try await Task.sleep(for: pendingLimit)
-            health.report(
-                .tickPublish,
-                failing: "ticks of \(Set(ticks.map(\.jobName)).sorted()) waiting for the broker for more than \(pendingLimit)")
+        let results = await withTaskGroup(of: Void.self) { group in
+            group.addTask { [health, pendingLimit] in
+                guard (try? await Task.sleep(for: pendingLimit)) != nil else { return }
+                health.report(
+                    .tickPublish,
+                    failing: "ticks of \(Set(ticks.map(\.jobName)).sorted()) waiting for the broker for more than \(pendingLimit)")
+            }
+            let results = await producer.send(messages)
+            group.cancelAll()
+            // The group awaits the report, if any: it comes before the outcome's below.
+            return results
         }
-        let results = await producer.send(messages)
-        pending.cancel()
-        _ = await pending.result  // its report, if any, comes before the outcome's below
         var failedJobs = Set<String>()
         for (tick, (result, span)) in zip(ticks, zip(results, spans)) {
             ServiceContext.withValue(span.context) {

@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import ProactivityCore
 import ProactivityStore
 
@@ -12,20 +13,23 @@ struct DatabaseCalls: Sendable {
     let probe: @Sendable () async -> String?
 
     func run<T: Sendable>(jobSQL: Bool = false, _ body: () async throws -> T) async throws -> T {
-        let watchdog = Task { [breaker, probe] in
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(5))
-                if let reason = await probe() { breaker.trip("database", reason: reason) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The watchdog: every 5 s while the call runs. A probe cut short because the
+            // call ended says nothing about the database.
+            group.addTask { [breaker, probe] in
+                for await _ in AsyncTimerSequence(interval: .seconds(5), clock: .continuous) {
+                    if let reason = await probe(), !Task.isCancelled { breaker.trip("database", reason: reason) }
+                }
             }
-        }
-        defer { watchdog.cancel() }
-        do {
-            return try await body()
-        } catch let failure as TickFailure {
-            throw failure
-        } catch {
-            throw TickFailure(
-                dependency: "database", message: DatabaseError.describe(error), kind: DatabaseError.kind(of: error, inJobQuery: jobSQL))
+            defer { group.cancelAll() }
+            do {
+                return try await body()
+            } catch let failure as TickFailure {
+                throw failure
+            } catch {
+                throw TickFailure(
+                    dependency: "database", message: DatabaseError.describe(error), kind: DatabaseError.kind(of: error, inJobQuery: jobSQL))
+            }
         }
     }
 }

@@ -17,6 +17,10 @@ import Tracing
 /// completed before (duplicate, redelivery) is skipped; an item already alerted for the
 /// same due time is skipped. A worker that dies between publishing a page and recording
 /// it makes the next owner publish that page again, with the same alert ids.
+///
+/// The consumer and the producer are services of their own, listed before this stage in
+/// the service group: they end after it, once its ticks are finished or abandoned (the
+/// consumer commits and leaves the group, the producer flushes).
 public struct ReminderWorkerStage: Service {
     let catalog: JobCatalog
     let ticksTopic: String
@@ -89,24 +93,22 @@ public struct ReminderWorkerStage: Service {
         await checkJobs()
         try consumer.subscribe(topics: [ticksTopic])
         logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": .array(catalog.enabled.map { .string($0.name) })])
-        let watching = Task { [progress, health] in await progress.run(reportingTo: health) }
-        defer { watching.cancel() }
-        do {
-            // A tick abandoned by shutdown stays unmarked: its offset is not committed
-            // and the next owner runs it.
-            try await PartitionLanes(consumer: consumer, logger: logger).run { message in await handle(message) }
-        } catch {
-            var metadata: Logger.Metadata = ["error": "\(error)"]
-            if (error as? KafkaError)?.code.name == "FENCED_INSTANCE_ID" {
-                metadata["hint"] = "another worker uses the same WORKER_INSTANCE_ID: give each worker its own"
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [progress, health] in await progress.run(reportingTo: health) }
+            do {
+                // A tick abandoned by shutdown stays unmarked: its offset is not committed
+                // and the next owner runs it.
+                try await PartitionLanes(consumer: consumer, logger: logger).run { message in await handle(message) }
+            } catch {
+                var metadata: Logger.Metadata = ["error": "\(error)"]
+                if (error as? KafkaError)?.code.name == "FENCED_INSTANCE_ID" {
+                    metadata["hint"] = "another worker uses the same WORKER_INSTANCE_ID: give each worker its own"
+                }
+                logger.critical("worker_consumer_failed", metadata: metadata)
+                throw error
             }
-            logger.critical("worker_consumer_failed", metadata: metadata)
-            try? await consumer.close()
-            try? await producer.close(timeout: .seconds(10))
-            throw error
+            group.cancelAll()
         }
-        await consumer.leaveGroup(logger: logger)
-        try await producer.close(timeout: .seconds(10))
         logger.info("worker_stopped")
     }
 

@@ -38,20 +38,21 @@ struct AlertsCommand: AsyncParsableCommand {
             let limit = self.limit
             // The alerts are read in a child task; a signal cancels it, then the consumer
             // leaves its group (no member lingers until its session times out).
-            let signal = try await withThrowingTaskGroup(of: UnixSignal?.self) { group in
-                group.addTask {
-                    try await Self.printAlerts(from: consumer, limit: limit)
-                    return nil
+            let signal = try await withKafkaClient(consumer) { consumer in
+                try await withThrowingTaskGroup(of: UnixSignal?.self) { group in
+                    group.addTask {
+                        try await Self.printAlerts(from: consumer, limit: limit)
+                        return nil
+                    }
+                    group.addTask {
+                        for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return signal }
+                        return nil
+                    }
+                    let first = try await group.next() ?? nil
+                    group.cancelAll()
+                    return first
                 }
-                group.addTask {
-                    for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return signal }
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                return first
             }
-            try await consumer.close()
             guard let signal else { return }
             throw ExitCode(signal == .sigint ? 130 : 143)
         }

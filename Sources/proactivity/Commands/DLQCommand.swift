@@ -159,35 +159,36 @@ struct DLQCommand: AsyncParsableCommand {
             let filter = filters.filter(ids: ids.isEmpty ? nil : ids)
             let (force, dryRun, rate) = (self.force, self.dryRun, self.rate.flatMap(ReplayRate.init))
             let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
-            try await withDatabase(settings, logger: logger) { client in
-                let store = DeadLetterStore(client: client, logger: logger)
-                let replayer = DeadLetterReplayer(
-                    store: store, producer: producer, allowedTopics: settings.replayTopics, metrics: EngineMetrics(), logger: logger)
-                let outcome: DeadLetterReplayer.Outcome
-                let progress = ReplayProgress(rate: rate)
-                if filters.limit != nil {
-                    outcome = try await replayer.replay(try await store.list(filter), force: force, dryRun: dryRun, rate: rate) { done, total in
-                        progress.report("replayed", done, of: total)
+            try await withKafkaClient(producer) { producer in
+                try await withDatabase(settings, logger: logger) { client in
+                    let store = DeadLetterStore(client: client, logger: logger)
+                    let replayer = DeadLetterReplayer(
+                        store: store, producer: producer, allowedTopics: settings.replayTopics, metrics: EngineMetrics(), logger: logger)
+                    let outcome: DeadLetterReplayer.Outcome
+                    let progress = ReplayProgress(rate: rate)
+                    if filters.limit != nil {
+                        outcome = try await replayer.replay(try await store.list(filter), force: force, dryRun: dryRun, rate: rate) { done, total in
+                            progress.report("replayed", done, of: total)
+                        }
+                    } else {
+                        // All means all: every selected row, in pages.
+                        let total = try await store.count(filter)
+                        outcome = try await replayer.replayAll(matching: filter, force: force, dryRun: dryRun, rate: rate) { done in
+                            progress.report("handled", done, of: total)
+                        }
                     }
-                } else {
-                    // All means all: every selected row, in pages.
-                    let total = try await store.count(filter)
-                    outcome = try await replayer.replayAll(matching: filter, force: force, dryRun: dryRun, rate: rate) { done in
-                        progress.report("handled", done, of: total)
+                    let verb = dryRun ? "would replay" : "replayed"
+                    print("\(verb) \(outcome.replayed.count), skipped \(outcome.skipped.count), failed \(outcome.failed.count)")
+                    for skipped in outcome.skipped { print("  skipped \(skipped.id): \(skipped.reason)") }
+                    for failed in outcome.failed { print("  FAILED \(failed.id): \(failed.reason)") }
+                    let found = Set(outcome.replayed + outcome.skipped.map(\.id) + outcome.failed.map(\.id))
+                    let missing = ids.filter { !found.contains($0) }
+                    if !missing.isEmpty {
+                        FileHandle.standardError.write(Data("error: no DLQ row \(missing.map(String.init).joined(separator: ", "))\n".utf8))
                     }
+                    if !outcome.failed.isEmpty || !missing.isEmpty { throw ExitCode(1) }
                 }
-                let verb = dryRun ? "would replay" : "replayed"
-                print("\(verb) \(outcome.replayed.count), skipped \(outcome.skipped.count), failed \(outcome.failed.count)")
-                for skipped in outcome.skipped { print("  skipped \(skipped.id): \(skipped.reason)") }
-                for failed in outcome.failed { print("  FAILED \(failed.id): \(failed.reason)") }
-                let found = Set(outcome.replayed + outcome.skipped.map(\.id) + outcome.failed.map(\.id))
-                let missing = ids.filter { !found.contains($0) }
-                if !missing.isEmpty {
-                    FileHandle.standardError.write(Data("error: no DLQ row \(missing.map(String.init).joined(separator: ", "))\n".utf8))
-                }
-                if !outcome.failed.isEmpty || !missing.isEmpty { throw ExitCode(1) }
             }
-            try await producer.close()
         }
     }
 

@@ -38,10 +38,11 @@ struct KafkaRoundTripCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try await kafka.load(label: "proactivity.demo", clientID: "proactivity-demo")
-        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
-        let created = try await admin.createTopics([KafkaTopicSpecification(name: topic, partitions: 3)])
+        let topic = self.topic
+        let created = try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
+            try await admin.createTopics([KafkaTopicSpecification(name: topic, partitions: 3)])
+        }
         print("topic \(topic): \(created[topic] == .created ? "created" : "exists")")
-        await admin.close()
 
         let runID = UUID().uuidString.prefix(8).lowercased()
         let consumer = try KafkaConsumer(
@@ -49,28 +50,31 @@ struct KafkaRoundTripCommand: AsyncParsableCommand {
             logger: logger)
         try consumer.subscribe(topics: [topic])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: logger)
+        let (messages, timeout) = (self.messages, self.timeout)
 
         let outgoing = (0..<messages).map { index in
             KafkaProducerMessage(
                 topic: topic, key: "user-\(index % 3)", value: "{\"demo\":\"\(runID)\",\"n\":\(index)}",
                 headers: [KafkaHeader(name: "demo-run", string: String(runID))])
         }
-        let received = try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask { try await Self.receive(from: consumer, run: String(runID), expected: messages) }
-            for result in await producer.send(outgoing) {
-                let report = try result.get()
-                print("sent     \(report.topic)[\(report.partition)]@\(report.offset)")
+        let received = try await withKafkaClient(consumer) { consumer in
+            try await withKafkaClient(producer) { producer in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    group.addTask { try await Self.receive(from: consumer, run: String(runID), expected: messages) }
+                    for result in await producer.send(outgoing) {
+                        let report = try result.get()
+                        print("sent     \(report.topic)[\(report.partition)]@\(report.offset)")
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(timeout))
+                        return -1
+                    }
+                    let first = try await group.next()!
+                    group.cancelAll()
+                    return first
+                }
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(timeout))
-                return -1
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
         }
-        try await producer.close()
-        try await consumer.close()
         guard received == messages else {
             throw ValidationError("only some messages came back within \(timeout)s; is the broker reachable?")
         }

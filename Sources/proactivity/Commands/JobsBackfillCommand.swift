@@ -63,10 +63,10 @@ struct JobsBackfillCommand: AsyncParsableCommand {
                         requestedHost: requester.host, reason: reason))
             }
         }
-        let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
         let records = ticks.map { TickProducerStage.record(of: $0, topic: settings.ticksTopic) }
-        let results = await producer.send(records)
-        try await producer.close()
+        let results = try await withKafkaClient(try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)) {
+            await $0.send(records)
+        }
         var failed = false
         for (tick, (record, result)) in zip(ticks, zip(records, results)) {
             switch result {

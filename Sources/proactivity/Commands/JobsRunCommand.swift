@@ -33,19 +33,14 @@ struct JobsRunCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: StageAssembly.producerConfiguration(settings.kafka), logger: logger)
         let requester = Requester.current
         let (job, shard, ticksTopic) = (self.job, self.shard, settings.ticksTopic)
-        let run: ManualRunner.Run
-        do {
-            run = try await withDatabase(settings, logger: logger) { client in
+        let run = try await withKafkaClient(producer) { producer in
+            try await withDatabase(settings, logger: logger) { client in
                 let runner = ManualRunner(
                     catalog: settings.jobs, ticksTopic: ticksTopic, store: ManualRunStore(client: client, logger: logger), producer: producer,
                     logger: logger)
                 return try await runner.run(job: job, shard: shard, requestedBy: requester.user, requestedHost: requester.host, channel: .cli)
             }
-        } catch {
-            try? await producer.close()
-            throw error
         }
-        try await producer.close()
         for (tick, failure) in run.ticks {
             if let failure {
                 FileHandle.standardError.write(Data("error: \(tick.tickId) not published: \(failure); run the command again\n".utf8))

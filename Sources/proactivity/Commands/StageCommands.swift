@@ -2,6 +2,8 @@ import ArgumentParser
 import CommandLineSupport
 import Kafka
 import ProactivityStages
+import ServiceLifecycle
+import UnixSignals
 
 /// `proactivity tick`: the tick producer.
 struct TickCommand: AsyncParsableCommand {
@@ -47,7 +49,10 @@ struct AllCommand: AsyncParsableCommand {
     func run() async throws { try await runStages(Set(StageAssembly.Stage.allCases), engine: engine) }
 }
 
-/// Loads the settings, builds the stages and runs them until SIGTERM/SIGINT.
+/// Loads the settings, builds the stages and runs them in this command's service group
+/// until SIGTERM/SIGINT (a graceful shutdown within `SHUTDOWN_TIMEOUT`) or until one
+/// fails. A shutdown still not over 5 s after its limit (work that ignores cancellation)
+/// ends the process with status 1.
 private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions) async throws {
     let (settings, logger) = try await engine.load(label: "proactivity")
     let assembly: StageAssembly
@@ -57,7 +62,15 @@ private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions
         logger.critical("invalid_kafka_configuration", metadata: ["error": "\(error)"])
         throw ExitCode(2)
     }
-    try await assembly.run(shutdownLimit: settings.shutdownTimeout, exitWhenStuck: true) { port in
+    var configuration = assembly.serviceGroupConfiguration(shutdownLimit: settings.shutdownTimeout) { port in
         logger.info("http_listening", metadata: ["port": .stringConvertible(port ?? settings.httpPort), "endpoints": "/healthz /readyz /metrics"])
     }
+    configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+    let group = ServiceGroup(configuration: configuration)
+    try await withThrowingDiscardingTaskGroup { tasks in
+        tasks.addTask { await assembly.shutdown.exitWhenStuck(after: settings.shutdownTimeout + .seconds(5), logger: logger) }
+        try await group.run()
+        tasks.cancelAll()
+    }
+    try assembly.checkShutdown(limit: settings.shutdownTimeout)
 }

@@ -38,9 +38,10 @@ struct TopicsCommand: AsyncParsableCommand {
                 definition.name = settings.topicName(role: definition.role, default: definition.name)
                 return definition
             }
-            let admin = try KafkaAdmin(configuration: settings.kafka, logger: logger)
-            let outcomes = try await TopicApplier.apply(definitions, admin: admin, recreatingDrifted: recreateDrifted)
-            await admin.close()
+            let recreateDrifted = self.recreateDrifted
+            let outcomes = try await withKafkaClient(try KafkaAdmin(configuration: settings.kafka, logger: logger)) { admin in
+                try await TopicApplier.apply(definitions, admin: admin, recreatingDrifted: recreateDrifted)
+            }
             for outcome in outcomes {
                 let role = outcome.role.padding(toLength: 7, withPad: " ", startingAt: 0)
                 let state =
