@@ -2,6 +2,7 @@
 #define PROACTIVITY_CRDKAFKA_SHIM_H
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 /// `rd_kafka_producev` is variadic, which Swift cannot call: this fixed-argument
 /// form produces one message (payload copied) with an optional header list, whose

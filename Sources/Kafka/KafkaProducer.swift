@@ -17,7 +17,9 @@ import Logging
 /// **Self-healing.** A librdkafka producer cannot recover from a fatal error, and one
 /// whose broker lost its state (topics, producer ids) can retry a message until it
 /// times out. A non-transactional producer therefore replaces its librdkafka client
-/// after a fatal error, and when messages have waited
+/// after a fatal error, after a delivery the broker refused because it no longer knows
+/// the producer's id (PRODUCER_FENCED and its kin, reported retriable), and when
+/// messages have waited
 /// ``KafkaProducerConfiguration/renewalAfterStall`` without any delivery while the
 /// broker answers. Messages the old client still held fail with a retriable error
 /// (``KafkaError/Code/purgedQueued`` or ``KafkaError/Code/purgedInFlight``): the sender
@@ -80,6 +82,9 @@ public final class KafkaProducer: Sendable {
     /// Makes the current client fail fatally (librdkafka's test hook), for tests.
     func raiseFatalErrorForTesting(_ reason: String) { instance.raiseFatalErrorForTesting(reason) }
 
+    /// Makes librdkafka's mock cluster refuse the next `count` produce requests with `code`, for tests.
+    func failProduceRequestsForTesting(_ code: KafkaError.Code, count: Int) { instance.failProduceRequestsForTesting(code, count: count) }
+
     /// Checks twice a second, on the blocking pool (the broker check blocks up to 1 s),
     /// whether the client must be replaced. Ends when the producer closes or is released.
     private func startWatch(answeringSince: ContinuousClock.Instant? = nil) {
@@ -99,6 +104,11 @@ public final class KafkaProducer: Sendable {
         defer { instance.leave() }
         if let fatal = instance.fatalError {
             renew(instance, reason: "fatal error: \(fatal)")
+            answeringSince = nil
+            return true
+        }
+        if instance.deliveries.hasLostProducerID {
+            renew(instance, reason: "the broker no longer knows the producer's id (its state was lost)")
             answeringSince = nil
             return true
         }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Kafka
 import Logging
+import ProactivityLauncher
 import Synchronization
 import Testing
 
@@ -77,5 +78,25 @@ struct MockClusterTests {
 
     final class Counter: Sendable {
         let value = Mutex(0)
+    }
+}
+
+extension MockClusterTests {
+    /// A broker that answers every produce with PRODUCER_FENCED (it lost the producer's
+    /// id, as Tansu does after restarting empty) gets a new client: the refused message
+    /// fails retriable, the producer renews its client, and a send after it is delivered.
+    @Test func aProducerTheBrokerFencesReplacesItsClientAndDeliversAgain() async throws {
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: Self.kafka("fenced-test"), messageTimeout: .seconds(10)), logger: Self.logger)
+        _ = try await producer.send(KafkaProducerMessage(topic: "fenced", value: Array("first".utf8)))
+        producer.failProduceRequestsForTesting(.producerFenced, count: 50)
+        let refused = await #expect(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerMessage(topic: "fenced", value: Array("refused".utf8)))
+        }
+        #expect(refused?.isRetriable == true, "\(String(describing: refused))")
+        #expect(try await poll(every: .milliseconds(20), within: .seconds(30)) { producer.renewals > 0 })
+        #expect(producer.renewals == 1)
+        _ = try await producer.send(KafkaProducerMessage(topic: "fenced", value: Array("after".utf8)))
+        try await producer.close()
     }
 }

@@ -140,12 +140,18 @@ final class DeliveryBatch: Sendable {
 
     /// Routes the messages of a delivery-report event (from librdkafka's event thread)
     /// to their batches, taking each batch's lock once per run of its messages.
-    /// - Returns: how many reports the event carried, and how many were deliveries.
-    static func deliver(event: OpaquePointer, fatal: () -> KafkaError) -> (delivered: Int, total: Int) {
+    /// - Parameter renewable: the producer replaces its client when the broker no longer
+    ///   knows its producer id, so such a failure is reported retriable.
+    /// - Returns: how many reports the event carried, how many were deliveries, and
+    ///   whether any failed because the broker no longer knows the producer's id.
+    static func deliver(
+        event: OpaquePointer, renewable: Bool, fatal: () -> KafkaError
+    ) -> (delivered: Int, total: Int, producerIDLost: Bool) {
         var current: DeliveryBatch?
         var outcomes: [(Int, Outcome)] = []
         var delivered = 0
         var total = 0
+        var producerIDLost = false
         while let message = rd_kafka_event_message_next(event) {
             guard let opaque = message.pointee._private else { continue }
             let token = opaque.assumingMemoryBound(to: Token.self).pointee
@@ -155,19 +161,37 @@ final class DeliveryBatch: Sendable {
                 outcomes.removeAll(keepingCapacity: true)
                 current = batch
             }
-            let outcome = batch.outcome(of: message, index: token.index, fatal: fatal)
+            let err = message.pointee.err
+            let lost = Self.producerIDLostCodes.contains(err)
+            producerIDLost = producerIDLost || lost
+            let outcome = batch.outcome(of: message, index: token.index, producerIDLost: lost && renewable, fatal: fatal)
             if case .delivered = outcome { delivered += 1 }
             total += 1
             outcomes.append((token.index, outcome))
         }
         if let current, !outcomes.isEmpty { current.complete(outcomes) }
-        return (delivered, total)
+        return (delivered, total, producerIDLost)
     }
 
-    private func outcome(of message: UnsafePointer<rd_kafka_message_t>, index: Int, fatal: () -> KafkaError) -> Outcome {
+    /// Broker answers that say it no longer knows the producer's id or epoch: after a
+    /// broker lost its state (restarted empty, or the id expired), an idempotent client
+    /// gets them for every message, and only a new client (a new id) delivers again.
+    private static let producerIDLostCodes: Set<rd_kafka_resp_err_t> = [
+        RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
+        RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING,
+    ]
+
+    private func outcome(
+        of message: UnsafePointer<rd_kafka_message_t>, index: Int, producerIDLost: Bool, fatal: () -> KafkaError
+    ) -> Outcome {
         let err = message.pointee.err
         if err == RD_KAFKA_RESP_ERR_NO_ERROR { return .delivered(partition: message.pointee.partition, offset: message.pointee.offset) }
         if err == RD_KAFKA_RESP_ERR__FATAL { return .failed(fatal()) }
+        if producerIDLost {
+            let error = KafkaError(err, context: "delivery to \(topic(of: index)) failed")
+            return .failed(
+                KafkaError(code: error.code, message: error.message + " (the producer replaces its client)", isFatal: false, isRetriable: true))
+        }
         if err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT {
             return .failed(KafkaError(err, context: "not delivered to \(topic(of: index)): the producer closed or replaced its client first"))
         }

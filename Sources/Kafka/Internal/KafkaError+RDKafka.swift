@@ -36,6 +36,9 @@ extension KafkaError.Code {
     /// The message was cancelled in flight (it may have been written): its producer
     /// closed or replaced its client.
     public static let purgedInFlight = Self(RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+    /// The broker no longer knows the producer's id and epoch (another client took them,
+    /// or the broker lost its state): an idempotent producer needs a new client.
+    public static let producerFenced = Self(RD_KAFKA_RESP_ERR_PRODUCER_FENCED)
 
 
     init(_ err: rd_kafka_resp_err_t) { self.init(rawValue: err.rawValue) }

@@ -27,13 +27,13 @@ final class ProducerInstance: Sendable {
         client = try RDKafkaClient(
             role: .producer, properties: properties, events: RD_KAFKA_EVENT_DR, statisticsHandler: statisticsHandler, logger: logger)
         client.onDeliveryReport = { [client, progress, deliveries] event in
-            let counts = DeliveryBatch.deliver(event: event) {
+            let counts = DeliveryBatch.deliver(event: event, renewable: renewable) {
                 let fatal = client.fatalError()
                 guard renewable else { return fatal }
                 return KafkaError(
                     code: fatal.code, message: fatal.message + " (the producer replaces its client)", isFatal: true, isRetriable: true)
             }
-            deliveries.reported(delivered: counts.delivered, total: counts.total)
+            deliveries.reported(delivered: counts.delivered, total: counts.total, producerIDLost: counts.producerIDLost)
             progress.advance()
         }
         client.startEventThread()
@@ -72,6 +72,14 @@ final class ProducerInstance: Sendable {
         _ = rd_kafka_test_fatal_error(client.handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
     }
 
+    /// Makes the mock cluster (`test.mock.num.brokers`) answer the next `count` produce
+    /// requests with `code`, for tests of the renewal. Does nothing on a real cluster.
+    func failProduceRequestsForTesting(_ code: KafkaError.Code, count: Int) {
+        guard let cluster = rd_kafka_handle_mock_cluster(client.handle) else { return }
+        let errors = [rd_kafka_resp_err_t](repeating: rd_kafka_resp_err_t(code.rawValue), count: count)
+        rd_kafka_mock_push_request_errors_array(cluster, 0, errors.count, errors)
+    }
+
     /// Whether the cluster answers a metadata request within `timeout`. Blocks.
     func brokerAnswers(within timeout: Duration) -> Bool {
         guard !client.isDestroyed else { return false }
@@ -101,6 +109,7 @@ final class DeliveryClock: Sendable {
     private struct State {
         var outstanding = 0
         var lastProgress = ContinuousClock.now
+        var producerIDLost = false
     }
 
     private let state = Mutex(State())
@@ -114,13 +123,19 @@ final class DeliveryClock: Sendable {
     }
 
     /// Reports arrived for `total` messages, `delivered` of them successfully (or
-    /// `total` messages were never handed over).
-    func reported(delivered: Int, total: Int) {
+    /// `total` messages were never handed over); `producerIDLost` when one failed
+    /// because the broker no longer knows the client's producer id.
+    func reported(delivered: Int, total: Int, producerIDLost: Bool = false) {
         state.withLock { state in
             state.outstanding -= total
             if delivered > 0 { state.lastProgress = .now }
+            state.producerIDLost = state.producerIDLost || producerIDLost
         }
     }
+
+    /// Whether a delivery failed because the broker no longer knows the client's
+    /// producer id: only a new client delivers again.
+    var hasLostProducerID: Bool { state.withLock { $0.producerIDLost } }
 
     /// How long messages have waited without any delivery; `nil` when none waits.
     var stall: Duration? {
