@@ -75,15 +75,35 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Escapes `"`, `\\`, control characters and U+FEFF: a byte-order mark inside a
+    /// string is valid JSON, but some parsers drop it (Foundation's on Linux, at a string's
+    /// start or after an escape), so it is written as `\ufeff`.
     private mutating func appendQuoted(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
-        for index in 0..<utf8.count {
+        var index = 0
+        while index < utf8.count {
             let byte = utf8[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0xEF else {
+                index += 1
+                continue
+            }
+            if byte == 0xEF {
+                // U+FEFF is EF BB BF; any other scalar starting with EF is copied as it is.
+                guard index + 2 < utf8.count, utf8[index + 1] == 0xBB, utf8[index + 2] == 0xBF else {
+                    index += 1
+                    continue
+                }
+                if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+                raw("\\ufeff")
+                index += 3
+                runStart = index
+                continue
+            }
             if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
             appendEscape(byte)
-            runStart = index + 1
+            index += 1
+            runStart = index
         }
         if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         bytes.append(UInt8(ascii: "\""))
