@@ -8,7 +8,8 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         commandName: "kafka",
         abstract: "Produce, consume and latency figures of our Kafka wrapper next to a plain-C librdkafka producer.",
         discussion: """
-            In one run on the same broker and message set, --rounds times: the C baseline \
+            In one run on the same broker and message set, after an untimed warm-up \
+            (--warm-up-messages from each producer), --rounds times: the C baseline \
             produces --messages messages and our Swift producer does the same, the C loop first \
             in odd rounds and second in even ones; each round's ratio, their median and lowest. \
             Then a consumer group reads the last Swift topic back, and --latency-messages single \
@@ -33,6 +34,9 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     @Option(help: "Produce rounds (C and Swift each, in alternating order).")
     var rounds = 3
 
+    @Option(help: "Messages each producer sends, untimed, before the first round (0: none).")
+    var warmUpMessages = 100_000
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
@@ -41,6 +45,7 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         guard (0...1_000_000).contains(size) else { throw ValidationError("--size must be 0…1000000 bytes") }
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1…20") }
+        guard (0...10_000_000).contains(warmUpMessages) else { throw ValidationError("--warm-up-messages must be 0…10000000") }
     }
 
     func run() async throws {
@@ -50,6 +55,7 @@ struct KafkaBenchCommand: AsyncParsableCommand {
             messages: messages, size: size, partitions: partitions, latencyMessages: latencyMessages,
             logger: logger, progress: { if !json { print($0) } })
         benchmark.rounds = rounds
+        benchmark.warmUpMessages = warmUpMessages
         let report = try await benchmark.run()
         print(json ? try report.json() : report.table())
     }

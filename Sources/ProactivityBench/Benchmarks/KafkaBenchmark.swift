@@ -32,6 +32,8 @@ struct KafkaBenchmark {
     /// Produce rounds, each on topics of its own; the C loop goes first in odd rounds and
     /// second in even ones, so neither profits from a warmer broker or page cache.
     var rounds = 3
+    /// Messages each producer sends, untimed, before the first round.
+    var warmUpMessages = 100_000
 
     func run() async throws -> KafkaBenchmarkReport {
         let latencyTopic = "bench-\(runID)-latency"
@@ -40,6 +42,22 @@ struct KafkaBenchmark {
         let topics = [latencyTopic] + roundTopics.flatMap { [$0.0, $0.1] }
         _ = try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
             try await admin.createTopics(topics.map { KafkaTopicSpecification(name: $0, partitions: partitions) })
+        }
+        // Before any timing: one record on every partition of every topic (the broker
+        // creating a partition's log counts against neither producer), then an untimed
+        // round of both into the first round's topics (connections, threads, the broker's
+        // and the machine's caches warm for whichever producer is timed first).
+        progress("warming up: \(topics.count) topics, then \(warmUpMessages) messages from each producer…")
+        try await withKafkaClient(try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: logger)) { producer in
+            for result in await producer.send(topics.flatMap { topic in
+                (0..<partitions).map { KafkaProducerMessage(topic: topic, partition: $0, value: Array("warm-up".utf8)) }
+            }) {
+                _ = try result.get()
+            }
+        }
+        if warmUpMessages > 0 {
+            _ = try await produceWithC(topic: roundTopics[0].0, messages: warmUpMessages)
+            _ = try await produceWithSwift(topic: roundTopics[0].1, messages: warmUpMessages)
         }
 
         var results: [KafkaBenchmarkReport.Round] = []
@@ -66,11 +84,12 @@ struct KafkaBenchmark {
             rounds: results, consume: consume, latency: latency)
     }
 
-    private func produceWithC(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
-        try await BaselineProducer(configuration: configuration).produce(topic: topic, messages: messages, size: size)
+    private func produceWithC(topic: String, messages: Int? = nil) async throws -> KafkaBenchmarkReport.Throughput {
+        try await BaselineProducer(configuration: configuration).produce(topic: topic, messages: messages ?? self.messages, size: size)
     }
 
-    private func produceWithSwift(topic: String) async throws -> KafkaBenchmarkReport.Throughput {
+    private func produceWithSwift(topic: String, messages: Int? = nil) async throws -> KafkaBenchmarkReport.Throughput {
+        let messages = messages ?? self.messages
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: logger)
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         let keys = (0..<1024).map { Array("k\($0)".utf8) }
