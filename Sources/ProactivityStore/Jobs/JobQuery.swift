@@ -58,21 +58,25 @@ struct JobQuery {
 
     /// Declares the cursor `name` (an SQL identifier, quoted) over the rows of one window
     /// and shard, in due order: item id, user id, title, due time, payload as JSON text
-    /// (NULL when the job has none), and `already_in_ledger` (NULL on every row but a last
-    /// one, below). Whether the ledger has a row is asked page by page, in a statement of
-    /// its own (``AlertLedger/unsent(_:job:tick:)``).
+    /// (NULL when the job has none), and `covered` (NULL on every row of a fresh window).
+    /// Whether the ledger has a row is asked page by page, in a statement of its own
+    /// (``AlertLedger/unsent(_:job:tick:)``).
     ///
     /// With `ledgerEnd`, the latest due time the ledger holds for the job in this window
     /// (the part of the window an earlier, overlapping tick covered), rows due up to it
-    /// that the ledger already has (as of the cursor's snapshot) are not sent but counted
-    /// in PostgreSQL: one last row, every other column NULL, carries their number in
-    /// `already_in_ledger`. A re-read of an alerted window then costs the worker nothing
-    /// per row, and the tick's `due` figure stays the number of rows the job's SQL
-    /// returned. Rows the ledger does not have, due after `ledgerEnd` or outside the
-    /// window, come as without it, and the page lookup still decides for them (a
-    /// concurrent run may have recorded them since). PostgreSQL holds the covered part's
-    /// keys in a hash while the cursor runs (about 100 bytes a row); it must be planned as
-    /// one (see ``ReminderStore/forEachDuePage(job:tick:pageSize:_:)``).
+    /// that the ledger already has (as of the cursor's snapshot) are not sent. The rows
+    /// of that covered part the ledger lacks (late inserts) come with `covered` 1, and
+    /// one last row, every other column NULL, carries in `covered` the number of rows
+    /// the covered part holds: the worker knows how many the ledger had without reading
+    /// them, and the tick's `due` figure stays the number of rows the job's SQL returned.
+    /// Rows due after `ledgerEnd` come as without it, and the page lookup still decides
+    /// for every row sent (a concurrent run may have recorded it since).
+    ///
+    /// PostgreSQL holds the covered part's ledger keys in a hash while the cursor runs
+    /// (about 100 bytes a row); it must be planned as one (see
+    /// ``ReminderStore/forEachDuePage(job:tick:pageSize:_:)``). The number of covered
+    /// rows is a count over the job's SQL again, which an index on the due column makes
+    /// a range count: cheaper than keeping every row to count the sifted ones.
     func cursor(
         named name: String, window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool,
         ledgerEnd: Date? = nil
@@ -80,7 +84,7 @@ struct JobQuery {
         // `::jsonb` validates a text or json payload column (a query whose payload is
         // not JSON fails as the job's SQL) and costs nothing on jsonb.
         let payload = hasPayload ? "due.payload::jsonb::text" : "NULL::text"
-        let shardFilter = "$3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int"
+        let shardFilter = "($3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int)"
         var binds = PostgresBindings()
         binds.append(window.start)
         binds.append(window.end)
@@ -98,37 +102,27 @@ struct JobQuery {
         }
         binds.append(ledgerEnd)
         binds.append(job.name)
-        // The CTE streams (its rows are computed as the first branch reads them) and
-        // keeps only the count's flag for the second. The ledger's keys of the covered
-        // part are read once into a hash (an uncorrelated IN), never probed row by row:
-        // a per-row probe planned from a day partition's statistics taken while it was
-        // small scans the partition for every row.
+        // The ledger's keys of the covered part are read once into a hash (an
+        // uncorrelated IN inside an expression stays a hashed subplan), never probed row
+        // by row, and never merged with the rows: many items share a due time. `IS NOT
+        // TRUE`: a row whose item id is NULL reaches the worker, which refuses it.
         return PostgresQuery(
             unsafeSQL: """
                 DECLARE \(name) NO SCROLL CURSOR FOR
-                WITH window_rows AS MATERIALIZED (
-                    SELECT ledger.sent,
-                           CASE WHEN ledger.sent THEN NULL ELSE due.item_id::text END AS item_id,
-                           CASE WHEN ledger.sent THEN NULL ELSE due.user_id::text END AS user_id,
-                           CASE WHEN ledger.sent THEN NULL ELSE due.title::text END AS title,
-                           due.due_at::timestamptz AS due_at,
-                           CASE WHEN ledger.sent THEN NULL ELSE \(payload) END AS payload
-                    FROM (\(inner)) AS due
-                    CROSS JOIN LATERAL (
-                        SELECT coalesce(
-                            due.due_at::timestamptz <= $5::timestamptz
-                                AND (due.item_id::text, due.due_at::timestamptz) IN (
-                                    SELECT sent.item_id, sent.due_at FROM worker_alerts_sent sent
-                                    WHERE sent.job_name = $6::text AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz),
-                            false) AS sent
-                        OFFSET 0
-                    ) AS ledger
-                    WHERE \(shardFilter)
-                    ORDER BY due.due_at
-                )
-                SELECT item_id, user_id, title, due_at, payload, NULL::bigint FROM window_rows WHERE NOT sent
+                (SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload),
+                        CASE WHEN due.due_at::timestamptz <= $5::timestamptz THEN 1::bigint END
+                 FROM (\(inner)) AS due
+                 WHERE \(shardFilter)
+                   AND (due.due_at::timestamptz <= $5::timestamptz
+                        AND (due.item_id::text, due.due_at::timestamptz) IN (
+                            SELECT sent.item_id, sent.due_at FROM worker_alerts_sent sent
+                            WHERE sent.job_name = $6::text AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz)
+                       ) IS NOT TRUE
+                 ORDER BY due.due_at)
                 UNION ALL
-                SELECT NULL, NULL, NULL, NULL, NULL, count(*) FROM window_rows WHERE sent
+                SELECT NULL, NULL, NULL, NULL, NULL, count(*)
+                FROM (\(inner)) AS due
+                WHERE \(shardFilter) AND due.due_at::timestamptz <= $5::timestamptz
                 """, binds: binds)
     }
 }
