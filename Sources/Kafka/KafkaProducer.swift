@@ -208,23 +208,27 @@ public final class KafkaProducer: Sendable {
         }
         defer { instance.leave() }
         instance.deliveries.sending(deliveries.count)
-        var current: (name: String, handle: Result<OpaquePointer, KafkaError>)?
+        // The topic's handle, looked up again only when the topic changes (never, for a
+        // batch to one topic: no name is read per message then).
+        var current: (name: String, handle: OpaquePointer)?
         for index in 0..<deliveries.count {
-            let topicName = name(index)
-            let topic: Result<OpaquePointer, KafkaError>
-            if let current, current.name == topicName {
-                topic = current.handle
-            } else {
-                topic = Result { () throws(KafkaError) in try instance.client.topicHandle(topicName) }
-                current = (topicName, topic)
-            }
             let handle: OpaquePointer
-            switch topic {
-            case .success(let topicHandle): handle = topicHandle
-            case .failure(let error):
-                instance.deliveries.reported(delivered: 0, total: 1)
-                deliveries.fail(index, error)
-                continue
+            if let current, deliveries.hasOneTopic {
+                handle = current.handle
+            } else {
+                let topicName = name(index)
+                if let current, current.name == topicName {
+                    handle = current.handle
+                } else {
+                    do throws(KafkaError) {
+                        handle = try instance.client.topicHandle(topicName)
+                        current = (topicName, handle)
+                    } catch {
+                        instance.deliveries.reported(delivered: 0, total: 1)
+                        deliveries.fail(index, error)
+                        continue
+                    }
+                }
             }
             var seen = instance.progress.generation
             var err = produceUnlessRetired(index, on: instance, topic: handle, opaque: deliveries.opaque(for: index), with: handOver)
@@ -235,7 +239,7 @@ public final class KafkaProducer: Sendable {
             }
             if let err {
                 instance.deliveries.reported(delivered: 0, total: 1)
-                let error = err == .fatal ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(topicName)")
+                let error = err == .fatal ? instance.client.fatalError() : KafkaError(err, context: "cannot produce to \(name(index))")
                 deliveries.fail(index, error)
             }
         }

@@ -81,6 +81,9 @@ final class DeliveryBatch: Sendable {
 
     private func topic(of index: Int) -> String { topic ?? topics[index] }
 
+    /// Whether every message goes to one topic.
+    var hasOneTopic: Bool { topic != nil }
+
     /// The opaque pointer to pass with message `index`.
     func opaque(for index: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(tokens + index) }
 
@@ -147,7 +150,9 @@ final class DeliveryBatch: Sendable {
     static func deliver(
         event: OpaquePointer, renewable: Bool, fatal: () -> KafkaError
     ) -> (delivered: Int, total: Int, producerIDLost: Bool) {
-        var current: DeliveryBatch?
+        // The batch is compared by address and taken (retained) once per run of its
+        // messages, not once per report.
+        var current: (address: UnsafeMutableRawPointer, batch: DeliveryBatch)?
         var outcomes: [(Int, Outcome)] = []
         var delivered = 0
         var total = 0
@@ -155,37 +160,43 @@ final class DeliveryBatch: Sendable {
         while let message = rd_kafka_event_message_next(event) {
             guard let opaque = message.pointee._private else { continue }
             let token = opaque.assumingMemoryBound(to: Token.self).pointee
-            let batch = token.batch.takeUnretainedValue()
-            if batch !== current {
-                if let current, !outcomes.isEmpty { current.complete(outcomes) }
+            let address = token.batch.toOpaque()
+            if current?.address != address {
+                if let current, !outcomes.isEmpty { current.batch.complete(outcomes) }
                 outcomes.removeAll(keepingCapacity: true)
-                current = batch
+                current = (address, token.batch.takeUnretainedValue())
             }
             let err = message.pointee.err
-            let lost = Self.producerIDLostCodes.contains(err)
-            producerIDLost = producerIDLost || lost
-            let outcome = batch.outcome(of: message, index: token.index, producerIDLost: lost && renewable, fatal: fatal)
-            if case .delivered = outcome { delivered += 1 }
             total += 1
-            outcomes.append((token.index, outcome))
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                delivered += 1
+                outcomes.append((token.index, .delivered(partition: message.pointee.partition, offset: message.pointee.offset)))
+                continue
+            }
+            let lost = Self.isProducerIDLost(err)
+            producerIDLost = producerIDLost || lost
+            outcomes.append((token.index, current!.batch.failure(of: err, index: token.index, producerIDLost: lost && renewable, fatal: fatal)))
         }
-        if let current, !outcomes.isEmpty { current.complete(outcomes) }
+        if let current, !outcomes.isEmpty { current.batch.complete(outcomes) }
         return (delivered, total, producerIDLost)
     }
 
     /// Broker answers that say it no longer knows the producer's id or epoch: after a
     /// broker lost its state (restarted empty, or the id expired), an idempotent client
     /// gets them for every message, and only a new client (a new id) delivers again.
-    private static let producerIDLostCodes: Set<rd_kafka_resp_err_t> = [
-        RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
-        RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING,
-    ]
+    /// (A comparison, not a set: a hashed lookup per report cost as much as the rest of
+    /// the report's handling.)
+    private static func isProducerIDLost(_ err: rd_kafka_resp_err_t) -> Bool {
+        switch err {
+        case RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
+            RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING:
+            true
+        default: false
+        }
+    }
 
-    private func outcome(
-        of message: UnsafePointer<rd_kafka_message_t>, index: Int, producerIDLost: Bool, fatal: () -> KafkaError
-    ) -> Outcome {
-        let err = message.pointee.err
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return .delivered(partition: message.pointee.partition, offset: message.pointee.offset) }
+    /// The outcome of a report with error `err`.
+    private func failure(of err: rd_kafka_resp_err_t, index: Int, producerIDLost: Bool, fatal: () -> KafkaError) -> Outcome {
         if err == RD_KAFKA_RESP_ERR__FATAL { return .failed(fatal()) }
         if producerIDLost {
             let error = KafkaError(err, context: "delivery to \(topic(of: index)) failed")

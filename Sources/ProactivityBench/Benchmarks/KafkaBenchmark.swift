@@ -67,10 +67,13 @@ struct KafkaBenchmark {
             var swift: KafkaBenchmarkReport.Throughput?
             for side in baselineFirst ? ["C", "Swift"] : ["Swift", "C"] {
                 progress("round \(index + 1)/\(rounds): \(side) producing \(messages) × \(size) B…")
+                let before = CPUUsage.Snapshot.take(worker: nil)
                 if side == "C" {
                     baseline = try await produceWithC(topic: baselineTopic)
+                    baseline?.cpu = CPUUsage.between(before, CPUUsage.Snapshot.take(worker: nil))
                 } else {
                     swift = try await produceWithSwift(topic: swiftTopic)
+                    swift?.cpu = CPUUsage.between(before, CPUUsage.Snapshot.take(worker: nil))
                 }
             }
             results.append(KafkaBenchmarkReport.Round(baselineFirst: baselineFirst, baseline: baseline!, swift: swift!))
