@@ -58,8 +58,7 @@ public struct ReminderStore: Sendable {
     /// next asked for while a page is decoded: planned for all its rows, a window whose
     /// due times lie scattered in the table would be sorted whole before its first row.
     /// (One `FETCH ALL` is no stream: PostgreSQL fills a FETCH's whole result before
-    /// sending it.) JIT compilation is off for the job's statements: its hundreds of
-    /// milliseconds come before the first row, which no query read this way gains back.
+    /// sending it.)
     ///
     /// The job's `statement_timeout` bounds each FETCH, and the whole run is checked
     /// against it between pages.
@@ -78,10 +77,7 @@ public struct ReminderStore: Sendable {
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
             try await connection.query(
-                """
-                SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true),
-                       set_config('cursor_tuple_fraction', '0.01', true), set_config('jit', 'off', true)
-                """,
+                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
                 logger: logger)
             let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
             let ledgerEnd = try await Self.latestLedgerDue(of: job, in: window, on: connection, logger: logger)
