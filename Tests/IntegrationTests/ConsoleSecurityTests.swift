@@ -53,6 +53,31 @@ struct ConsoleSecurityTests {
         }
     }
 
+    @Test func theFilterFormKeepsEveryChoiceOfThePageIncludingALinksTimeRange() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.withWorker(stages: [.mirror]) { assembly in
+                try await ObservabilityApp.make(assembly).test(.router) { client in
+                    let cookie = ConsoleSessions(token: PipelineHarness.apiToken).issue().cookie
+                    let query = "since=2026-11-25T10%3A00%3A00Z&until=2026-11-25T11%3A00%3A00Z&fingerprint=f1&within=24h"
+                    for page in ["/console/dlq?group_by=job&\(query)", "/console/dlq/rows?\(query)"] {
+                        let html = try await client.execute(uri: page, method: .get, headers: Self.withCookie(cookie)) { response in
+                            #expect(response.status == .ok, "\(page)")
+                            return String(buffer: response.body)
+                        }
+                        let form = html[try #require(html.range(of: #"<form class="filters panel""#)).lowerBound...]
+                        let fields = form[..<(try #require(form.range(of: "</form>"))).lowerBound]
+                        for field in [
+                            #"name="since" value="2026-11-25T10:00:00.000Z""#, #"name="until" value="2026-11-25T11:00:00.000Z""#,
+                            #"name="fingerprint" value="f1""#, #"<option value="24h" selected>"#,
+                        ] {
+                            #expect(fields.contains(field), "\(page): the filter form lacks \(field)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func signInCookieCSRFForgeryExpiryEscapingAndTheSignInLimit() async throws {
         try await PipelineHarness.with { harness in
             let store = DeadLetterStore(client: harness.client, logger: harness.logger)

@@ -44,6 +44,8 @@ enum ConsoleStyle {
         .state-replayed, .status-success, .state-alerted, .state-completed { color: var(--ok); font-weight: 600; }
         .status-failure, .state-dead_lettered, .state-failed { color: var(--bad); font-weight: 600; }
         input[name=alert_id] { width: 34rem; max-width: 100%; }
+        input[name=since], input[name=until] { width: 13rem; max-width: 100%; }
+        form.filters input, form.filters select { height: 2.1rem; box-sizing: border-box; }
         #headers td { word-break: break-all; }
         #headers td:first-child { width: 40%; }
         .signin { max-width: 24rem; margin: 3rem auto; }
@@ -53,6 +55,7 @@ enum ConsoleStyle {
             header nav { order: 3; flex-basis: 100%; }
             header .sign-out { margin-left: auto; }
             form.filters { flex-direction: column; align-items: stretch; }
+            input[name=since], input[name=until] { width: auto; }
             dl { grid-template-columns: 1fr; }
             dt { margin-top: .4rem; }
             th, td { padding: .35rem .4rem; }

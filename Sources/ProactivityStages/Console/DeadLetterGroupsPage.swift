@@ -76,7 +76,8 @@ extension ConsoleRoutes {
         }
     }
 
-    /// The filter form of the DLQ pages.
+    /// The filter form of the DLQ pages: every choice of `selection` is a field of it, so
+    /// showing again keeps what the page was filtered by (a link's time range included).
     func filters(_ selection: DeadLetterSelection, grouping: DeadLetterGrouping?) -> HTML {
         el("form", .class("filters panel"), HTMLAttribute("method", "get"), .action(grouping == nil ? "/console/dlq/rows" : "/console/dlq")) {
             if let grouping {
@@ -94,6 +95,8 @@ extension ConsoleRoutes {
             ConsoleLayout.select(
                 "within", label: "Written within", options: [("", "any time")] + DeadLetterSelection.withinChoices.map { ($0.0, "last \($0.0)") },
                 selected: selection.within)
+            ConsoleLayout.input("since", label: "Written since", value: selection.since.map(Timestamp.format), placeholder: "2026-11-25T10:00:00Z")
+            ConsoleLayout.input("until", label: "Written before", value: selection.until.map(Timestamp.format), placeholder: "2026-11-25T11:00:00Z")
             if let fingerprint = selection.fingerprint { el("input", .type("hidden"), .name("fingerprint"), .value(fingerprint)) }
             el("button", .type("submit")) { "Show" }
         }
