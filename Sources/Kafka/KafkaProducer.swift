@@ -181,7 +181,7 @@ public final class KafkaProducer: Sendable {
     /// - Returns: the batch's pending delivery reports; dropping it unawaited is safe.
     public func enqueue(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveries {
         await enqueue(DeliveryBatch(messages: messages), topic: { messages[$0].topic }) { index, client, topic, opaque in
-            client.produce(messages[index], topic: topic, opaque: opaque)
+            client.produce(messages, at: index, topic: topic, opaque: opaque)
         }
     }
 

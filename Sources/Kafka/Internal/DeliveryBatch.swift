@@ -136,7 +136,7 @@ final class DeliveryBatch: Sendable {
         await waitForAll()
         let (positions, failures) = state.withLock { ($0.positions, $0.failures) }
         return positions.indices.map { index in
-            if let error = failures[index] { return .failure(error) }
+            if !failures.isEmpty, let error = failures[index] { return .failure(error) }
             return .success(KafkaDeliveryReport(topic: topic(of: index), partition: positions[index].partition, offset: positions[index].offset))
         }
     }

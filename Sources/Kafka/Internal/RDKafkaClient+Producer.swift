@@ -5,25 +5,29 @@ import CRdKafka
 // producer runs them off the cooperative pool.
 
 extension RDKafkaClient {
-    /// Hands one message to librdkafka. - Returns: `nil` when it took the message, else
-    /// librdkafka's code (``KafkaError/Code/queueFull``: wait for room and try again).
-    func produce(_ message: KafkaProducerMessage, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError.Code? {
-        let headers = Self.headers(message.headers)
-        let err = withBytes(message.key) { key in
-            withBytes(message.value) { value in
-                crdkafka_produce(
-                    handle, topic, message.partition ?? RD_KAFKA_PARTITION_UA, key.baseAddress, key.count, value.baseAddress, value.count,
-                    message.timestampMilliseconds ?? 0, headers, opaque)
+    /// Hands message `index` of `messages` to librdkafka, read in place (a copy of the
+    /// message would retain and release each of its arrays and its topic).
+    /// - Returns: `nil` when it took the message, else librdkafka's code
+    ///   (``KafkaError/Code/queueFull``: wait for room and try again).
+    func produce(_ messages: [KafkaProducerMessage], at index: Int, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError.Code? {
+        let err = messages.withUnsafeBufferPointer { messages in
+            let headers = Self.headers(messages[index].headers)
+            let err = withBytes(messages[index].key) { key in
+                withBytes(messages[index].value) { value in
+                    crdkafka_produce(
+                        handle, topic, messages[index].partition ?? RD_KAFKA_PARTITION_UA, key.baseAddress, key.count, value.baseAddress,
+                        value.count, messages[index].timestampMilliseconds ?? 0, headers, opaque)
+                }
             }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
+            return err
         }
-        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-        if let headers { rd_kafka_headers_destroy(headers) }
-        return KafkaError.Code(err)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(err)
     }
 
     /// Hands record `index` of a batch to librdkafka, straight from the batch's buffer
     /// (librdkafka copies key and value once); the partitioner picks the partition.
-    /// - Returns: as ``produce(_:topic:opaque:)``.
+    /// - Returns: as ``produce(_:at:topic:opaque:)``.
     func produce(record index: Int, of batch: KafkaProducerBatch, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError.Code? {
         let record = batch.records[index]
         let err = batch.bytes.withUnsafeBytes { bytes in
