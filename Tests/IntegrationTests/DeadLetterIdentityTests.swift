@@ -99,7 +99,10 @@ struct DeadLetterIdentityTests {
                     try await harness.count("SELECT count(*)::int FROM worker_dlq WHERE error_message = 'after the restart'") == 1
                 }
                 #expect(try await harness.count("SELECT count(*)::int FROM worker_dlq WHERE dlq_partition = 0 AND dlq_offset = 0") == 2)
-                #expect(assembly.metrics.render().contains(#"proactivity_dlq_mirror_records_total{outcome="mirrored"} 2"#))
+                // The counter moves right after the row's insert returns: a poll can see the row first.
+                try await eventually(within: .seconds(30), "the mirror counts both records as mirrored") {
+                    assembly.metrics.render().contains(#"proactivity_dlq_mirror_records_total{outcome="mirrored"} 2"#)
+                }
             }
         }
     }

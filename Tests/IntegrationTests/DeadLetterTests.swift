@@ -67,7 +67,9 @@ struct DeadLetterTests {
                 }
                 #expect(text.headers.contains { $0.name == "origin" }, "original headers are kept")
                 #expect(try await harness.alerts().map(\.alert.userId) == ["alice"], "the good tick still produced its alert")
-                #expect(assembly.metrics.render().contains(#"proactivity_dlq_messages_total{stage="worker",reason="job_sql"} 1"#))
+                try await eventually("the worker counts the dead letter") {
+                    assembly.metrics.render().contains(#"proactivity_dlq_messages_total{stage="worker",reason="job_sql"} 1"#)
+                }
 
                 // Fix the cause, replay the failed tick: it runs; a second replay does nothing.
                 try await harness.execute("CREATE TABLE invoices (id int, user_id text, title text, due_at timestamptz)")

@@ -31,7 +31,9 @@ struct StaleTickTests {
                 #expect(row.errorMessage?.contains("before what the alert ledger remembers (LEDGER_RETENTION 30d") == true, "\(row.errorMessage ?? "")")
                 #expect(row.errorMessage?.contains("proactivity jobs backfill event-reminder --slot \(Timestamp.format(old))") == true)
                 #expect(try await harness.alerts().map(\.alert.userId) == ["recent-user"], "the stale window alerted nothing")
-                #expect(assembly.metrics.render().contains(#"proactivity_dlq_messages_total{stage="worker",reason="stale_tick"} 1"#))
+                try await eventually("the worker counts the dead letter") {
+                    assembly.metrics.render().contains(#"proactivity_dlq_messages_total{stage="worker",reason="stale_tick"} 1"#)
+                }
                 #expect(try await harness.count("SELECT count(*)::int FROM worker_job_events WHERE status = 'failure' AND error_message LIKE '%alert ledger remembers%'") == 1)
 
                 // The operator's backfill: recorded, then the same tick runs.
