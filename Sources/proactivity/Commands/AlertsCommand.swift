@@ -57,11 +57,16 @@ struct AlertsCommand: AsyncParsableCommand {
             throw ExitCode(signal == .sigint ? 130 : 143)
         }
 
-        /// Prints each alert as it arrives, until `limit` alerts or cancellation.
+        /// Prints each alert as it arrives, until `limit` alerts or cancellation. A record
+        /// read again (a rebalance before its offset was committed: seen on the local
+        /// broker, where the group's first join reassigns) is printed once.
         static func printAlerts(from consumer: KafkaConsumer, limit: Int?) async throws {
             var count = 0
+            var printedUpTo: [Int32: Int64] = [:]
             for try await message in consumer.messages {
                 consumer.markProcessed(message)
+                guard message.offset > printedUpTo[message.partition, default: -1] else { continue }
+                printedUpTo[message.partition] = message.offset
                 if let alert = try? MessageCoding.decode(AlertMessage.self, from: message.value ?? []) {
                     print(
                         "ALERT \(alert.alertId)  user=\(alert.userId)  due=\(MessageCoding.timestamp(alert.dueAt))\(alert.late ? " (late)" : "")  \"\(alert.title)\""
