@@ -13,8 +13,8 @@ struct KafkaBenchCommand: AsyncParsableCommand {
             produces --messages messages and our Swift producer does the same, the C loop first \
             in odd rounds and second in even ones; each round's ratio, their median and lowest. \
             Then a consumer group reads the last Swift topic back, and --latency-messages single \
-            sends measure produce-to-consume latency. Topics are new per run and left on the broker \
-            (the local stack's in-memory broker keeps their records until `scripts/stack broker-restart`).
+            sends measure produce-to-consume latency. Topics are new per run and deleted at its end \
+            (the local stack's broker keeps every record in memory until then).
             """
     )
 
@@ -68,8 +68,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         commandName: "pipeline",
         abstract: "Reminder windows through real worker processes next to a plain-C produce loop: alerts/s, first alert, memory, latency.",
         discussion: """
-            In a schema of its own (dropped afterwards) and topics of its own (left on the broker: \
-            the local stack's in-memory broker keeps their records until `scripts/stack broker-restart`): seeds --rows events with --due of \
+            In a schema and topics of its own (dropped and deleted afterwards): seeds --rows events with --due of \
             them in one event-reminder window; runs the C librdkafka loop with the same record size \
             and producer settings, and again with the alerts' five headers; starts `proactivity worker` as a process of its own and reads its \
             alerts with a separate consumer: one tick for the big window (alerts/s, first alert, the \

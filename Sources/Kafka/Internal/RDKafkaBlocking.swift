@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 // Blocking librdkafka calls run off Swift's cooperative pool and Dispatch's global
 // queues: on Linux those have about one thread per core, and a few blocked calls would
@@ -19,6 +20,27 @@ func destroyDetached(_ body: @escaping @Sendable () -> Void) {
     let thread = Thread(block: body)
     thread.name = "librdkafka-destroy"
     thread.start()
+}
+
+/// Runs teardown on a thread of its own and resumes the caller when it returns or after
+/// `limit`, whichever comes first; a teardown still running then goes on in the background.
+/// - Returns: whether the teardown finished within `limit`.
+func destroyAndWait(atMost limit: Duration, _ body: @escaping @Sendable () -> Void) async -> Bool {
+    let resumed = Mutex(false)
+    return await withCheckedContinuation { continuation in
+        let resume: @Sendable (Bool) -> Void = { finished in
+            let first = resumed.withLock { resumed in
+                defer { resumed = true }
+                return !resumed
+            }
+            if first { continuation.resume(returning: finished) }
+        }
+        destroyDetached {
+            body()
+            resume(true)
+        }
+        BlockingPool.shared.schedule(after: limit) { resume(false) }
+    }
 }
 
 /// Runs unbounded teardown on a thread of its own and resumes the caller when it returns.

@@ -40,9 +40,16 @@ struct KafkaBenchmark {
         let roundTopics = (1...rounds).map { ("bench-\(runID)-\($0)-c", "bench-\(runID)-\($0)-swift") }
         let partitions = self.partitions
         let topics = [latencyTopic] + roundTopics.flatMap { [$0.0, $0.1] }
-        _ = try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
-            try await admin.createTopics(topics.map { KafkaTopicSpecification(name: $0, partitions: partitions) })
+        return try await withBenchTopics(
+            topics.map { KafkaTopicSpecification(name: $0, partitions: partitions) }, configuration: configuration, logger: logger,
+            progress: progress
+        ) {
+            try await measure(topics: topics, roundTopics: roundTopics, latencyTopic: latencyTopic)
         }
+    }
+
+    private func measure(topics: [String], roundTopics: [(String, String)], latencyTopic: String) async throws -> KafkaBenchmarkReport {
+        let partitions = self.partitions
         // Before any timing: one record on every partition of every topic (the broker
         // creating a partition's log counts against neither producer), then an untimed
         // round of both into the first round's topics (connections, threads, the broker's

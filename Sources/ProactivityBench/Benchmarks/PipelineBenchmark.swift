@@ -70,31 +70,30 @@ struct PipelineBenchmark {
         let alertsTopic = "bench-\(id)-alerts"
         let baselineTopic = "bench-\(id)-c"
         let dlqTopic = "bench-\(id)-dlq"
-        _ = try await withKafkaClient(try KafkaAdmin(configuration: settings.kafka, logger: logger)) { admin in
-            try await admin.createTopics([
-                KafkaTopicSpecification(name: ticksTopic, partitions: 6),
-                KafkaTopicSpecification(name: alertsTopic, partitions: 12),
-                KafkaTopicSpecification(name: baselineTopic, partitions: 12),
-                // The worker is not ready while one of its topics is missing.
-                KafkaTopicSpecification(name: dlqTopic, partitions: 1),
-            ])
-        }
-
+        let topics = [
+            KafkaTopicSpecification(name: ticksTopic, partitions: 6),
+            KafkaTopicSpecification(name: alertsTopic, partitions: 12),
+            KafkaTopicSpecification(name: baselineTopic, partitions: 12),
+            // The worker is not ready while one of its topics is missing.
+            KafkaTopicSpecification(name: dlqTopic, partitions: 1),
+        ]
         var database = settings.database
         database.schema = schema
-        return try await withPostgresClient(settings.database, logger: logger) { setup in
-            try await setup.query("CREATE SCHEMA \(unescaped: schema)")
-            do {
-                let report = try await withPostgresClient(database, logger: logger) { client in
-                    try await measure(
-                        client: client, schemaURL: database.url, ticksTopic: ticksTopic, alertsTopic: alertsTopic,
-                        dlqTopic: dlqTopic, baselineTopic: baselineTopic)
+        return try await withBenchTopics(topics, configuration: settings.kafka, logger: logger, progress: progress) {
+            try await withPostgresClient(settings.database, logger: logger) { setup in
+                try await setup.query("CREATE SCHEMA \(unescaped: schema)")
+                do {
+                    let report = try await withPostgresClient(database, logger: logger) { client in
+                        try await measure(
+                            client: client, schemaURL: database.url, ticksTopic: ticksTopic, alertsTopic: alertsTopic,
+                            dlqTopic: dlqTopic, baselineTopic: baselineTopic)
+                    }
+                    try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                    return report
+                } catch {
+                    _ = try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                    throw error
                 }
-                try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
-                return report
-            } catch {
-                _ = try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
-                throw error
             }
         }
     }
