@@ -101,15 +101,19 @@ struct PipelineBenchmark {
     private func measure(
         client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, dlqTopic: String, baselineTopic: String
     ) async throws -> PipelineBenchmarkReport {
+        // The set-up's info lines (a migration each, a ledger partition per day: about 150)
+        // would bury the progress lines; its warnings still show.
+        var setupLogger = logger
+        setupLogger.logLevel = max(logger.logLevel, .notice)
         try await Migrator(
             directory: try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
-            client: client, logger: logger
+            client: client, logger: setupLogger
         ).migrate()
         progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
         try await seed(client)
         // The benchmark's windows lie in the past; a running ledger has its current days'
         // partitions (the worker's pruner adds them ahead of time), so these days get theirs.
-        try await AlertLedger(client: client, logger: logger).addPartitions(
+        try await AlertLedger(client: client, logger: setupLogger).addPartitions(
             from: smallSlot(0).addingTimeInterval(-86_400 * 4), through: slot.addingTimeInterval(86_400))
         let query = try await timeQuery(client)
         progress("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")
