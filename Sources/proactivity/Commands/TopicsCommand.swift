@@ -26,7 +26,8 @@ struct TopicsCommand: AsyncParsableCommand {
         @Flag(
             help: """
                 Delete and create again each topic whose partition count differs from its definition. Its records and \
-                its groups' offsets are lost: for a local or test broker (scripts/demo uses it on the local stack).
+                its groups' offsets are lost: for a local or test broker (scripts/demo uses it on the local stack). Stop \
+                the engine's stages first: a stage reading a topic being deleted can crash (librdkafka 2.16 on the local broker).
                 """)
         var recreateDrifted = false
 
