@@ -62,11 +62,10 @@ struct AlertsCommand: AsyncParsableCommand {
         /// broker, where the group's first join reassigns) is printed once.
         static func printAlerts(from consumer: KafkaConsumer, limit: Int?) async throws {
             var count = 0
-            var printedUpTo: [Int32: Int64] = [:]
+            var rereads = RereadFilter()
             for try await message in consumer.messages {
                 consumer.markProcessed(message)
-                guard message.offset > printedUpTo[message.partition, default: -1] else { continue }
-                printedUpTo[message.partition] = message.offset
+                guard rereads.isFirstRead(partition: message.partition, offset: message.offset) else { continue }
                 if let alert = try? MessageCoding.decode(AlertMessage.self, from: message.value ?? []) {
                     print(
                         "ALERT \(alert.alertId)  user=\(alert.userId)  due=\(MessageCoding.timestamp(alert.dueAt))\(alert.late ? " (late)" : "")  \"\(alert.title)\""
