@@ -26,7 +26,8 @@ final class WorkerProcess {
             return HTTPStatus.get(port: port, path: "/readyz") == 200 ? true : nil
         }
         guard ready == true else {
-            throw BenchmarkFailure("the worker was not ready within \(limit) (its output: \(child.stderrFile.path))")
+            let reason = child.process.isRunning ? "was not ready within \(limit)" : "exited with status \(child.process.terminationStatus) before it was ready"
+            throw BenchmarkFailure("the worker \(reason) (its output: \(child.stderrFile.path))")
         }
     }
 
