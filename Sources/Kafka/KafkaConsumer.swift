@@ -230,37 +230,20 @@ public final class KafkaConsumer: @unchecked Sendable {
             return closed
         }
         guard !alreadyClosed else { return }
-        do {
-            try await onPollThread { [self] () throws(KafkaError) in
-                storeOffsets()
-                try client.closeConsumer(timeout: timeout, rebalance: prepare)
-            }
-        } catch {
-            await release()
-            throw error
+        defer {
+            pollThread.stop()
+            // librdkafka's destroy joins its broker threads, and a broker thread waiting
+            // on a request the broker never answers can hold it for good (seen with a
+            // loaded Tansu). The consumer has left its group by now: release the client
+            // on a thread of its own, so closing never hangs its caller.
+            let client = self.client
+            destroyDetached { client.destroy() }
         }
-        await release()
-    }
-
-    /// Stops the poll thread and destroys the client, waiting for the destroy at most
-    /// ``destroyWaitLimit``. A client still alive keeps fetching and handling metadata:
-    /// librdkafka 2.16 crashed one being destroyed in the background when a topic it had
-    /// read was deleted (a benchmark deleting its topics), so the caller waits for it.
-    /// But destroy joins the broker threads, and one waiting on a request the broker
-    /// never answers can hold it for good (seen with a loaded Tansu): past the limit the
-    /// destroy goes on in the background, so closing never hangs its caller.
-    private func release() async {
-        pollThread.stop()
-        let client = self.client
-        let destroyed = await destroyAndWait(atMost: Self.destroyWaitLimit) { client.destroy() }
-        if !destroyed {
-            client.logger.warning(
-                "kafka_consumer_destroy_slow", metadata: ["waited_ms": .stringConvertible(Self.destroyWaitLimit.milliseconds)])
+        try await onPollThread { [self] () throws(KafkaError) in
+            storeOffsets()
+            try client.closeConsumer(timeout: timeout, rebalance: prepare)
         }
     }
-
-    /// How long ``close(timeout:)`` waits for librdkafka to release the client.
-    static let destroyWaitLimit = Duration.seconds(5)
 
     // MARK: - Rebalancing
 

@@ -10,4 +10,17 @@ public enum KafkaLibrary {
     /// librdkafka before 2.1 cannot parse some brokers' ApiVersions v3 answer
     /// (Tansu among them); callers warn when this is true.
     public static var isOlderThan2_1: Bool { versionNumber < 0x0201_0000 }
+
+    /// Waits until librdkafka has released every client ended so far in this process.
+    ///
+    /// A consumer's end leaves its group and returns; librdkafka destroys the client
+    /// afterwards on a thread of its own (that destroy can wait for good on a broker that
+    /// never answers, and a shutdown must not). Until then the client still fetches and
+    /// handles metadata, and librdkafka 2.16 crashed the process when a topic such a
+    /// client had read was deleted: wait for this before deleting topics this process
+    /// used (the benchmarks do).
+    /// - Returns: whether every client was released within `limit`.
+    public static func waitUntilClientsReleased(within limit: Duration) async -> Bool {
+        await Teardowns.shared.waitUntilDone(within: limit)
+    }
 }

@@ -17,29 +17,36 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
 
 /// Destroys a client (or runs other unbounded teardown) on a thread of its own, without waiting.
 func destroyDetached(_ body: @escaping @Sendable () -> Void) {
-    let thread = Thread(block: body)
-    thread.name = "librdkafka-destroy"
-    thread.start()
+    Teardowns.shared.start(body)
 }
 
-/// Runs teardown on a thread of its own and resumes the caller when it returns or after
-/// `limit`, whichever comes first; a teardown still running then goes on in the background.
-/// - Returns: whether the teardown finished within `limit`.
-func destroyAndWait(atMost limit: Duration, _ body: @escaping @Sendable () -> Void) async -> Bool {
-    let resumed = Mutex(false)
-    return await withCheckedContinuation { continuation in
-        let resume: @Sendable (Bool) -> Void = { finished in
-            let first = resumed.withLock { resumed in
-                defer { resumed = true }
-                return !resumed
-            }
-            if first { continuation.resume(returning: finished) }
-        }
-        destroyDetached {
+/// The teardowns running on threads of their own, so that a caller can wait for them
+/// (``KafkaLibrary/waitUntilClientsReleased(within:)``): a client being destroyed still
+/// fetches and handles metadata.
+final class Teardowns: Sendable {
+    static let shared = Teardowns()
+
+    private let running = Mutex(0)
+
+    /// Runs `body` on a thread of its own, counted until it returns.
+    func start(_ body: @escaping @Sendable () -> Void) {
+        running.withLock { $0 += 1 }
+        let thread = Thread { [self] in
             body()
-            resume(true)
+            running.withLock { $0 -= 1 }
         }
-        BlockingPool.shared.schedule(after: limit) { resume(false) }
+        thread.name = "librdkafka-destroy"
+        thread.start()
+    }
+
+    /// Waits until no teardown runs, checking every 10 ms, at most `limit`.
+    /// - Returns: whether none ran any more within `limit`.
+    func waitUntilDone(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while running.withLock({ $0 }) > 0 {
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
+        }
+        return true
     }
 }
 

@@ -55,9 +55,12 @@ struct BaselineProducer {
     }
 }
 
-/// Runs a blocking call on a thread of its own (the C baseline loop blocks for seconds).
+/// Runs a blocking call on a thread of its own (the C baseline loop blocks for seconds),
+/// named so that a per-thread profile tells it from the Swift producer's threads.
 private func runOnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = "bench-c-loop"
+        thread.start()
     }
 }
