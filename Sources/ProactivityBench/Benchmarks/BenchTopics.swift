@@ -28,13 +28,10 @@ func withBenchTopics<Result>(
 }
 
 private func deleteBenchTopics(_ names: [String], configuration: KafkaConfiguration, logger: Logger, progress: (String) -> Void) async {
-    guard await KafkaLibrary.waitUntilClientsReleased(within: .seconds(30)) else {
-        logger.warning(
-            "bench_topics_not_deleted",
-            metadata: ["reason": "a Kafka client of this run was not released within 30 s", "topics": .array(names.map { .string($0) })])
-        return
-    }
     do {
+        guard await KafkaLibrary.waitUntilClientsReleased(within: .seconds(30)) else {
+            throw BenchmarkFailure("a Kafka client of this run was not released within 30 s")
+        }
         try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
             try await admin.deleteTopics(names)
         }
