@@ -50,7 +50,7 @@ public struct KafkaOptions: ParsableArguments, Sendable {
     public func load(label: String, clientID: String) async throws -> (KafkaConfiguration, Logger) {
         do {
             let (kafka, level) = try await EngineSettings.loadKafka(commandLine: commandLine, clientID: clientID)
-            return (kafka, logging.makeLogger(label: label, json: false, level: level))
+            return (kafka, logging.makeLogger(label: label, json: false, level: level, librdkafkaLine: .debug))
         } catch {
             throw exitListing(error)
         }

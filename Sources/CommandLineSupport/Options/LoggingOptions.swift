@@ -22,7 +22,10 @@ public struct LoggingOptions: ParsableArguments, Sendable {
     /// - Parameters:
     ///   - json: one JSON object per line (the stages) instead of plain text.
     ///   - level: the configured level (this option's, else `LOG_LEVEL`'s, else info).
-    func makeLogger(label: String, json: Bool, level: Logger.Level) -> Logger {
+    ///   - librdkafkaLine: the level of the line naming the loaded librdkafka: info in a
+    ///     long-running stage's start-up record, debug in a one-shot command, whose
+    ///     output is for a person (the warning of a too-old library shows in both).
+    func makeLogger(label: String, json: Bool, level: Logger.Level, librdkafkaLine: Logger.Level) -> Logger {
         // Lines written inside a span (a tick's work) carry its trace_id and span_id.
         LoggingSystem.bootstrap(
             { label, provider in
@@ -32,7 +35,7 @@ public struct LoggingOptions: ParsableArguments, Sendable {
                 return handler
             }, metadataProvider: .traceContext)
         let logger = Logger(label: label)
-        logger.info("librdkafka_loaded", metadata: ["version": .string(KafkaLibrary.version)])
+        logger.log(level: librdkafkaLine, "librdkafka_loaded", metadata: ["version": .string(KafkaLibrary.version)])
         if KafkaLibrary.isOlderThan2_1 {
             logger.warning(
                 "librdkafka_too_old",

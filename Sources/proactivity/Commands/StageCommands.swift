@@ -54,7 +54,7 @@ struct AllCommand: AsyncParsableCommand {
 /// fails. A shutdown still not over 5 s after its limit (work that ignores cancellation)
 /// ends the process with status 1.
 private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions) async throws {
-    let (settings, logger) = try await engine.load(label: "proactivity")
+    let (settings, logger) = try await engine.load(label: "proactivity", librdkafkaLine: .info)
     let assembly: StageAssembly
     do {
         assembly = try StageAssembly(stages: stages, settings: settings, logger: logger)
