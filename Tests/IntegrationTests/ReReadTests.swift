@@ -125,6 +125,34 @@ struct ReReadTests {
         }
     }
 
+    /// PostgreSQL holds at most `coveredKeysLimit` of a window's ledger keys; the rows of
+    /// the others come to the worker, in due order, and its page lookup finds them alerted.
+    @Test func atMostTheKeysLimitIsHeldInPostgreSQLAndTheRestIsLookedUpByPage() async throws {
+        try await PipelineHarness.with { harness in
+            try await seedEvents(count: 40, from: at(10), harness)
+            let run = tick(at: slot)
+            try await harness.execute(
+                """
+                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
+                SELECT 'event-reminder', e.id::text, e.starts_at, \(run.tickId) FROM events e
+                """)
+            let job = BuiltInJobs.eventReminder
+
+            let limited = ReminderStore(client: harness.client, logger: harness.logger, coveredKeysLimit: 10)
+            var handedOver: [DueItem] = []
+            let read = try await limited.forEachDuePage(job: job, tick: run, pageSize: 7) { handedOver += $0 }
+            #expect(read.alreadyInLedger == 10, "\(read)")
+            #expect(read.handedOver == 30 && read.total == 40, "\(read)")
+            #expect(Set(handedOver.map(\.itemId)).count == 30 && handedOver.allSatisfy { (1...40).contains(Int($0.itemId) ?? 0) })
+            #expect(handedOver.map(\.dueAt) == handedOver.map(\.dueAt).sorted())
+            #expect(try await limited.alertLedger.unsent(handedOver, job: job, tick: run).isEmpty)
+
+            let unlimited = ReminderStore(client: harness.client, logger: harness.logger)
+            let all = try await unlimited.forEachDuePage(job: job, tick: run, pageSize: 7) { _ in }
+            #expect(all == ReminderStore.WindowRows(handedOver: 0, alreadyInLedger: 40))
+        }
+    }
+
     /// The page lookup asks the ledger as it is now: rows another run recorded after this
     /// run's query began (a rebalanced partition's old owner still at work) are found,
     /// whether the page's due range held nothing before or not; another job's rows are not.
