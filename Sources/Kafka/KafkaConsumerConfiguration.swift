@@ -27,8 +27,12 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Where a new group starts (`auto.offset.reset`, default earliest).
     public var offsetReset: OffsetReset
     /// How long the group waits for a silent member before rebalancing
-    /// (`session.timeout.ms`, default 10 s; lower joins faster). Heartbeats go every
-    /// sixth of it (`heartbeat.interval.ms`).
+    /// (`session.timeout.ms`, default 30 s). A broker or network pause shorter than it
+    /// costs no rebalance (the members keep their partitions and go on when it ends); a
+    /// member that died without leaving keeps its partitions from the others for that
+    /// long. A dynamic member that stops cleanly leaves at once, whatever the setting. Heartbeats
+    /// go every sixth of it, at most every 2 s (`heartbeat.interval.ms`, from the
+    /// `session.timeout.ms` pass-through property when one is set).
     public var sessionTimeout: Duration
     /// How long the broker may hold a fetch waiting for data (`fetch.wait.max.ms`,
     /// default 100 ms). Some brokers answer only when it runs out, so it bounds latency;
@@ -59,7 +63,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         kafka: KafkaConfiguration,
         groupID: String,
         offsetReset: OffsetReset = .earliest,
-        sessionTimeout: Duration = .seconds(10),
+        sessionTimeout: Duration = .seconds(30),
         fetchWaitMax: Duration = .milliseconds(100),
         isolationLevel: IsolationLevel = .readCommitted,
         assignmentStrategy: String = "cooperative-sticky",
@@ -86,13 +90,15 @@ public struct KafkaConsumerConfiguration: Sendable {
                 "enable.auto.offset.store is managed by the consumer (offsets are stored when a message is marked processed); remove it"
             )
         }
+        let session = kafka.properties["session.timeout.ms"].flatMap(Int64.init) ?? sessionTimeout.milliseconds
         var defaults = [
             "group.id": groupID,
             "auto.offset.reset": offsetReset.rawValue,
             "session.timeout.ms": String(sessionTimeout.milliseconds),
-            // A sixth of the session (librdkafka's default is a fixed 3 s): a member
-            // learns sooner that its group is rebalancing or that the broker forgot it.
-            "heartbeat.interval.ms": String(max(sessionTimeout.milliseconds / 6, 100)),
+            // A sixth of the session, at most 2 s (librdkafka's default is a fixed 3 s):
+            // a member learns sooner that its group is rebalancing or that the broker
+            // forgot it.
+            "heartbeat.interval.ms": String(min(max(session / 6, 100), 2_000)),
             "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
             "isolation.level": isolationLevel.rawValue,
             "partition.assignment.strategy": assignmentStrategy,

@@ -69,6 +69,20 @@ import Testing
         #expect(properties["partition.assignment.strategy"] == "cooperative-sticky")
         #expect(properties["isolation.level"] == "read_committed")
         #expect(properties["group.id"] == "g")
+        #expect(properties["session.timeout.ms"] == "30000")
+        #expect(properties["heartbeat.interval.ms"] == "2000")
+    }
+
+    @Test func heartbeatsFollowAPassedThroughSessionTimeout() throws {
+        let properties = try KafkaConsumerConfiguration(
+            kafka: KafkaConfiguration(bootstrapServers: "a:1", properties: ["session.timeout.ms": "6000"]), groupID: "g"
+        ).librdkafkaProperties()
+        #expect(properties["session.timeout.ms"] == "6000")
+        #expect(properties["heartbeat.interval.ms"] == "1000")
+        let short = try KafkaConsumerConfiguration(
+            kafka: KafkaConfiguration(bootstrapServers: "a:1"), groupID: "g", sessionTimeout: .seconds(9)
+        ).librdkafkaProperties()
+        #expect(short["heartbeat.interval.ms"] == "1500")
     }
 
     @Test func errorCodesHaveLibrdkafkaNames() {
