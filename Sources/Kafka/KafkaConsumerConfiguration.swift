@@ -30,9 +30,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// (`session.timeout.ms`, default 30 s). A broker or network pause shorter than it
     /// costs no rebalance (the members keep their partitions and go on when it ends); a
     /// member that died without leaving keeps its partitions from the others for that
-    /// long. A dynamic member that stops cleanly leaves at once, whatever the setting. Heartbeats
-    /// go every sixth of it, at most every 2 s (`heartbeat.interval.ms`, from the
-    /// `session.timeout.ms` pass-through property when one is set).
+    /// long. A dynamic member that stops cleanly leaves at once, whatever the setting.
+    /// Heartbeats go every sixth of it, at most every 2 s (`heartbeat.interval.ms`,
+    /// from the `session.timeout.ms` pass-through property when one is set).
     public var sessionTimeout: Duration
     /// How long the broker may hold a fetch waiting for data (`fetch.wait.max.ms`,
     /// default 100 ms). Some brokers answer only when it runs out, so it bounds latency;

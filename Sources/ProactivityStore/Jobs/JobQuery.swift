@@ -77,8 +77,7 @@ struct JobQuery {
     /// reads, in no particular order (asked in due order, PostgreSQL would walk the
     /// ledger's key and visit the table for every fresh row: a quarter slower over a
     /// million rows). Covered rows beyond them come with `covered` 1 like late inserts,
-    /// and the page lookup finds them alerted. It
-    /// must be planned as one (see
+    /// and the page lookup finds them alerted. It must be planned as one (see
     /// ``ReminderStore/forEachDuePage(job:tick:pageSize:_:)``). The number of covered
     /// rows is a count over the job's SQL again, which an index on the due column makes
     /// a range count: cheaper than keeping every row to count the sifted ones.
