@@ -40,7 +40,7 @@ public struct ReadinessProbe: Service {
         health.require(.probeKafka)
         health.require(.probeDatabase)
         health.require(.probeTopics)
-        for stage in consumers.keys { health.require(Self.assignment(of: stage), initially: "the consumer has no partitions yet") }
+        for stage in consumers.keys { health.require(Self.assignment(of: stage), initially: Self.joining) }
     }
 
     /// Checks until graceful shutdown; the admin client is a service of its own, listed
@@ -67,6 +67,15 @@ public struct ReadinessProbe: Service {
         var hadPartitions: Set<String> = []
     }
 
+    /// Why a consumer that has not had partitions yet is not ready: the wait an operator
+    /// may not expect is named (a dynamic member that died keeps its partitions for its
+    /// session, 30 s by default).
+    static let joining =
+        "the consumer has no partitions yet: it is joining its group (after a member died without leaving, the group waits out that member's session first)"
+    /// Why a consumer without partitions is not ready.
+    static let unassigned =
+        "the consumer has no partitions: its group is rebalancing, or has more members than partitions"
+
     /// How long a consumer that lost all its partitions may stay without any while its
     /// topics exist before it joins its group again (once per loss: a member left without
     /// partitions because the group has more members than partitions is normal).
@@ -90,7 +99,7 @@ public struct ReadinessProbe: Service {
         metrics.dependency("database", up: databaseFailure == nil)
         for (stage, consumer) in consumers {
             let unassigned = consumer.assignment.isEmpty
-            health.report(Self.assignment(of: stage), failing: unassigned ? "the consumer has no partitions" : nil)
+            health.report(Self.assignment(of: stage), failing: unassigned ? Self.unassigned : nil)
             if !unassigned { memory.hadPartitions.insert(stage) }
             guard unassigned, memory.hadPartitions.contains(stage), let existing, !consumer.subscription.isEmpty, existing.isSuperset(of: consumer.subscription) else {
                 memory.unassignedSince[stage] = nil
