@@ -150,6 +150,7 @@ let package = Package(
                 "ProactivityStore",
                 "ProactivityStages",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

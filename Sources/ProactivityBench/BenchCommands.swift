@@ -13,8 +13,8 @@ struct KafkaBenchCommand: AsyncParsableCommand {
             produces --messages messages and our Swift producer does the same, the C loop first \
             in odd rounds and second in even ones; each round's ratio, their median and lowest. \
             Then a consumer group reads the last Swift topic back, and --latency-messages single \
-            sends measure produce-to-consume latency. Topics are new per run and deleted at its end \
-            (the local stack's broker keeps every record in memory until then).
+            sends measure produce-to-consume latency. Topics are new per run and deleted at its end, \
+            also when stopped with Ctrl-C (the local stack's broker keeps every record in memory until then).
             """
     )
 
@@ -51,13 +51,15 @@ struct KafkaBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try await kafka.load(label: "proactivity.bench", clientID: "proactivity-bench")
+        let json = json
+        let progress: @Sendable (String) -> Void = { if !json { print($0) } }
         var benchmark = KafkaBenchmark(
             configuration: configuration,
             messages: messages, size: size, partitions: partitions, latencyMessages: latencyMessages,
-            logger: logger, progress: { if !json { print($0) } })
+            logger: logger, progress: progress)
         benchmark.rounds = rounds
         benchmark.warmUpMessages = warmUpMessages
-        let report = try await benchmark.run()
+        let report = try await untilInterrupted(progress: progress) { [benchmark] in try await benchmark.run() }
         print(json ? try report.json() : report.table())
     }
 }
@@ -68,7 +70,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         commandName: "pipeline",
         abstract: "Reminder windows through real worker processes next to a plain-C produce loop: alerts/s, first alert, memory, latency.",
         discussion: """
-            In a schema and topics of its own (dropped and deleted afterwards): seeds --rows events with --due of \
+            In a schema and topics of its own (dropped and deleted afterwards, also when stopped with Ctrl-C): seeds --rows events with --due of \
             them in one event-reminder window; runs the C librdkafka loop with the same record size \
             and producer settings, and again with the alerts' five headers; starts `proactivity worker` as a process of its own and reads its \
             alerts with a separate consumer: one tick for the big window (alerts/s, first alert, the \
@@ -118,10 +120,12 @@ struct PipelineBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (settings, logger) = try await engine.load(label: "proactivity.bench")
-        let report = try await PipelineBenchmark(
+        let json = json
+        let progress: @Sendable (String) -> Void = { if !json { print($0) } }
+        let benchmark = PipelineBenchmark(
             settings: settings, total: rows, due: due, users: users, smallTicks: smallTicks, smallDue: smallDue, workers: workers,
-            ledgerRows: ledgerRows, logger: logger, progress: { if !json { print($0) } }
-        ).run()
+            ledgerRows: ledgerRows, logger: logger, progress: progress)
+        let report = try await untilInterrupted(progress: progress) { try await benchmark.run() }
         print(json ? try jsonOutput(report) : report.table())
     }
 }

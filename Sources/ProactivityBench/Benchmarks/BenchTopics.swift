@@ -8,10 +8,11 @@ import Logging
 /// every Kafka client it made (its `withKafkaClient` scopes returned) before it returns;
 /// the deletion then waits until librdkafka has released them (up to 30 s): librdkafka
 /// 2.16 crashed a client still being destroyed when its topic was deleted. A deletion
-/// that fails or is skipped is reported, not thrown: the figures stand.
+/// that fails or is skipped is reported, not thrown: the figures stand. It runs in a task
+/// of its own, so a benchmark stopped by the user (cancelled) still deletes its topics.
 func withBenchTopics<Result>(
     _ topics: [KafkaTopicSpecification], configuration: KafkaConfiguration, logger: Logger,
-    progress: (String) -> Void, _ body: () async throws -> Result
+    progress: @escaping @Sendable (String) -> Void, _ body: () async throws -> Result
 ) async throws -> Result {
     _ = try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
         try await admin.createTopics(topics)
@@ -27,7 +28,13 @@ func withBenchTopics<Result>(
     return result
 }
 
-private func deleteBenchTopics(_ names: [String], configuration: KafkaConfiguration, logger: Logger, progress: (String) -> Void) async {
+private func deleteBenchTopics(
+    _ names: [String], configuration: KafkaConfiguration, logger: Logger, progress: @escaping @Sendable (String) -> Void
+) async {
+    await Task { await deleteTopics(names, configuration: configuration, logger: logger, progress: progress) }.value
+}
+
+private func deleteTopics(_ names: [String], configuration: KafkaConfiguration, logger: Logger, progress: @Sendable (String) -> Void) async {
     do {
         guard await KafkaLibrary.waitUntilClientsReleased(within: .seconds(30)) else {
             throw BenchmarkFailure("a Kafka client of this run was not released within 30 s")

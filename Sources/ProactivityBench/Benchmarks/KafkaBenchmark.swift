@@ -11,14 +11,21 @@ struct KafkaBenchmark {
     let partitions: Int32
     let latencyMessages: Int
     let logger: Logger
-    let progress: (String) -> Void
+    let progress: @Sendable (String) -> Void
+
+    /// Prints the progress line of a phase about to start; a run the user stopped
+    /// (cancelled) ends here instead.
+    private func phase(_ line: String) throws {
+        try Task.checkCancellation()
+        progress(line)
+    }
 
     private let runID = UUID().uuidString.prefix(8).lowercased()
     private let clock = ContinuousClock()
 
     init(
         configuration: KafkaConfiguration, messages: Int, size: Int, partitions: Int32, latencyMessages: Int,
-        logger: Logger, progress: @escaping (String) -> Void
+        logger: Logger, progress: @escaping @Sendable (String) -> Void
     ) {
         self.configuration = configuration
         self.messages = messages
@@ -54,7 +61,7 @@ struct KafkaBenchmark {
         // creating a partition's log counts against neither producer), then an untimed
         // round of both into the first round's topics (connections, threads, the broker's
         // and the machine's caches warm for whichever producer is timed first).
-        progress("warming up: \(topics.count) topics, then \(warmUpMessages) messages from each producer…")
+        try phase("warming up: \(topics.count) topics, then \(warmUpMessages) messages from each producer…")
         try await withKafkaClient(try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: logger)) { producer in
             for result in await producer.send(topics.flatMap { topic in
                 (0..<partitions).map { KafkaProducerMessage(topic: topic, partition: $0, value: Array("warm-up".utf8)) }
@@ -73,7 +80,7 @@ struct KafkaBenchmark {
             var baseline: KafkaBenchmarkReport.Throughput?
             var swift: KafkaBenchmarkReport.Throughput?
             for side in baselineFirst ? ["C", "Swift"] : ["Swift", "C"] {
-                progress("round \(index + 1)/\(rounds): \(side) producing \(messages) × \(size) B…")
+                try phase("round \(index + 1)/\(rounds): \(side) producing \(messages) × \(size) B…")
                 let before = CPUUsage.Snapshot.take(worker: nil)
                 if side == "C" {
                     baseline = try await produceWithC(topic: baselineTopic)
@@ -85,9 +92,9 @@ struct KafkaBenchmark {
             }
             results.append(KafkaBenchmarkReport.Round(baselineFirst: baselineFirst, baseline: baseline!, swift: swift!))
         }
-        progress("Swift consumer: reading \(messages) back…")
+        try phase("Swift consumer: reading \(messages) back…")
         let consume = try await consume(topic: roundTopics[roundTopics.count - 1].1)
-        progress("Latency: \(latencyMessages) single sends…")
+        try phase("Latency: \(latencyMessages) single sends…")
         let latency = try await measureLatency(topic: latencyTopic)
         return KafkaBenchmarkReport(
             librdkafka: KafkaLibrary.version, messages: messages, size: size, partitions: Int(partitions),

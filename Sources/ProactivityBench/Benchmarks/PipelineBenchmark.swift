@@ -39,7 +39,14 @@ struct PipelineBenchmark {
     /// Rows written into the alert ledger before a second big window (0: no such run).
     let ledgerRows: Int
     let logger: Logger
-    let progress: (String) -> Void
+    let progress: @Sendable (String) -> Void
+
+    /// Prints the progress line of a phase about to start; a run the user stopped
+    /// (cancelled) ends here instead.
+    private func phase(_ line: String) throws {
+        try Task.checkCancellation()
+        progress(line)
+    }
 
     private let id = UUID().uuidString.prefix(8).lowercased()
     /// The big window's slot, a past one (workers refuse slots ahead of their clock);
@@ -50,7 +57,7 @@ struct PipelineBenchmark {
 
     init(
         settings: EngineSettings, total: Int, due: Int, users: Int, smallTicks: Int, smallDue: Int, workers: Int, ledgerRows: Int,
-        logger: Logger, progress: @escaping (String) -> Void
+        logger: Logger, progress: @escaping @Sendable (String) -> Void
     ) {
         self.ledgerRows = ledgerRows
         self.settings = settings
@@ -62,6 +69,20 @@ struct PipelineBenchmark {
         self.workers = workers
         self.logger = logger
         self.progress = progress
+    }
+
+    /// Drops the benchmark's schema after a failed or stopped run, with a client of its own
+    /// in a task of its own: a cancelled run's clients are closing.
+    private static func dropSchema(_ schema: String, database: DatabaseSettings, logger: Logger) async {
+        await Task {
+            do {
+                try await withPostgresClient(database, logger: logger) { client in
+                    try await client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE")
+                }
+            } catch {
+                logger.warning("bench_schema_not_dropped", metadata: ["schema": "\(schema)", "error": "\(DatabaseError.describe(error))"])
+            }
+        }.value
     }
 
     func run() async throws -> PipelineBenchmarkReport {
@@ -91,7 +112,7 @@ struct PipelineBenchmark {
                     try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
                     return report
                 } catch {
-                    _ = try? await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
+                    await Self.dropSchema(schema, database: settings.database, logger: logger)
                     throw error
                 }
             }
@@ -109,14 +130,14 @@ struct PipelineBenchmark {
             directory: try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
             client: client, logger: setupLogger
         ).migrate()
-        progress("seeding \(total) events (\(due) due in one window, \(users) users)…")
+        try phase("seeding \(total) events (\(due) due in one window, \(users) users)…")
         try await seed(client)
         // The benchmark's windows lie in the past; a running ledger has its current days'
         // partitions (the worker's pruner adds them ahead of time), so these days get theirs.
         try await AlertLedger(client: client, logger: setupLogger).addPartitions(
             from: smallSlot(0).addingTimeInterval(-86_400 * 4), through: slot.addingTimeInterval(86_400))
         let query = try await timeQuery(client)
-        progress("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")
+        try phase("reminder query alone: \(query.rows) rows in \(String(format: "%.3f", query.seconds)) s")
 
         let readerConsumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
@@ -140,33 +161,33 @@ struct PipelineBenchmark {
                     let record = Self.alertRecord()
                     let recordSize = record.bytes
                     let baseline = BaselineProducer(configuration: settings.kafka, extraProperties: ["message.max.bytes": "8388608"])
-                    progress("C baseline: \(due) records of \(recordSize) B…")
+                    try phase("C baseline: \(due) records of \(recordSize) B…")
                     let baselineStart = CPUUsage.Snapshot.take(worker: nil)
                     let before = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
                     let baselineCPU = CPUUsage.between(baselineStart, CPUUsage.Snapshot.take(worker: nil))
-                    progress("C baseline with the alerts' five headers: \(due) records of \(record.valueBytes) B plus headers…")
+                    try phase("C baseline with the alerts' five headers: \(due) records of \(record.valueBytes) B plus headers…")
                     let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
-                    progress("starting a worker process…")
+                    try phase("starting a worker process…")
                     let worker = try WorkerProcess(settings: workerSettings)
                     try await worker.waitUntilReady()
                     try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
                     let idle = worker.memory.current
                     // A running worker is warm: its database connections open, the ledger's
                     // partitions known to them. One small tick warms this one up.
-                    progress("worker ready (\(String(format: "%.0f", idle)) MB); a warm-up tick of \(Self.concurrentTasks) items…")
+                    try phase("worker ready (\(String(format: "%.0f", idle)) MB); a warm-up tick of \(Self.concurrentTasks) items…")
                     reader.reset()
                     try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
                     _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
-                    progress("one tick for \(due) items…")
+                    try phase("one tick for \(due) items…")
                     let windowStart = CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier)
                     let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
                     let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
                     let peak = worker.memory.peak
-                    progress("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
+                    try phase("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
                     let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
 
-                    progress("\(smallTicks) small ticks of \(smallDue) items…")
+                    try phase("\(smallTicks) small ticks of \(smallDue) items…")
                     var latencies: [Double] = []
                     for index in 0..<smallTicks {
                         reader.reset()
@@ -182,10 +203,10 @@ struct PipelineBenchmark {
                         // after the rows were written, medians compared.
                         var empty: [PipelineBenchmarkReport.Window] = []
                         for index in 0..<Self.ledgerRuns {
-                            progress("one tick for \(due) items, empty ledger (\(index + 1)/\(Self.ledgerRuns))…")
+                            try phase("one tick for \(due) items, empty ledger (\(index + 1)/\(Self.ledgerRuns))…")
                             empty.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
                         }
-                        progress("writing \(ledgerRows) rows into the alert ledger…")
+                        try phase("writing \(ledgerRows) rows into the alert ledger…")
                         // What a 30-day retention holds: rows due over the 30 days before the windows.
                         let end = ledgerSlot(Self.ledgerRuns).addingTimeInterval(86_400)
                         try await client.query(
@@ -202,24 +223,24 @@ struct PipelineBenchmark {
                         do {
                             try await client.query("CHECKPOINT")
                         } catch {
-                            progress("CHECKPOINT refused (\(DatabaseError.describe(error))): the checkpointer may run during the next windows")
+                            try phase("CHECKPOINT refused (\(DatabaseError.describe(error))): the checkpointer may run during the next windows")
                         }
                         var full: [PipelineBenchmarkReport.Window] = []
                         for index in Self.ledgerRuns..<(2 * Self.ledgerRuns) {
-                            progress("one tick for \(due) items with \(ledgerRows) ledger rows (\(index - Self.ledgerRuns + 1)/\(Self.ledgerRuns))…")
+                            try phase("one tick for \(due) items with \(ledgerRows) ledger rows (\(index - Self.ledgerRuns + 1)/\(Self.ledgerRuns))…")
                             full.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
                         }
                         ledger = .init(rows: ledgerRows, empty: empty, full: full)
                     }
                     await worker.stop()
-                    progress("C baseline again…")
+                    try phase("C baseline again…")
                     let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
                     let afterWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
                     var scaling: [PipelineBenchmarkReport.Scaling] = []
                     if workers > 1 {
                         for (count, window) in [(1, 1), (workers, 2)] {
-                            progress("sharded job (\(workers) shards), \(due) items through \(count) worker process(es)…")
+                            try phase("sharded job (\(workers) shards), \(due) items through \(count) worker process(es)…")
                             scaling.append(try await runSharded(workers: count, window: window, settings: workerSettings, ticksTopic: ticksTopic, reader: reader, producer: ticks))
                         }
                     }
@@ -245,7 +266,7 @@ struct PipelineBenchmark {
     private func slidingTicks(
         client: PostgresClient, ticksTopic: String, worker: WorkerProcess, producer: KafkaProducer
     ) async throws -> PipelineBenchmarkReport.Sliding {
-        progress("\(Self.slidingTicks) ticks sliding over the big window, 5 minutes apart (its items all alerted already)…")
+        try phase("\(Self.slidingTicks) ticks sliding over the big window, 5 minutes apart (its items all alerted already)…")
         let job = BuiltInJobs.eventReminder
         var seconds: [Double] = []
         var rows = 0
