@@ -33,3 +33,17 @@ private enum BenchmarkOutcome<Report: Sendable>: Sendable {
     case finished(Report)
     case stopped(UnixSignal)
 }
+
+/// A benchmark made of phases, each announced by a progress line.
+protocol PhasedBenchmark {
+    var progress: @Sendable (String) -> Void { get }
+}
+
+extension PhasedBenchmark {
+    /// Prints the progress line of a phase about to start; a run the user stopped
+    /// (cancelled) ends here instead.
+    func phase(_ line: String) throws {
+        try Task.checkCancellation()
+        progress(line)
+    }
+}

@@ -4,7 +4,7 @@ import Kafka
 import Logging
 
 /// Runs the Kafka benchmark phases against one broker and collects the figures.
-struct KafkaBenchmark {
+struct KafkaBenchmark: PhasedBenchmark {
     let configuration: KafkaConfiguration
     let messages: Int
     let size: Int
@@ -12,13 +12,6 @@ struct KafkaBenchmark {
     let latencyMessages: Int
     let logger: Logger
     let progress: @Sendable (String) -> Void
-
-    /// Prints the progress line of a phase about to start; a run the user stopped
-    /// (cancelled) ends here instead.
-    private func phase(_ line: String) throws {
-        try Task.checkCancellation()
-        progress(line)
-    }
 
     private let runID = UUID().uuidString.prefix(8).lowercased()
     private let clock = ContinuousClock()

@@ -28,7 +28,7 @@ import ProactivityStore
 ///    ledger, three more big windows through the same worker (medians compared);
 /// 4. with `workers` > 1: the sharded job's window through 1 worker, then another window
 ///    through `workers` workers on one group.
-struct PipelineBenchmark {
+struct PipelineBenchmark: PhasedBenchmark {
     let settings: EngineSettings
     let total: Int
     let due: Int
@@ -40,13 +40,6 @@ struct PipelineBenchmark {
     let ledgerRows: Int
     let logger: Logger
     let progress: @Sendable (String) -> Void
-
-    /// Prints the progress line of a phase about to start; a run the user stopped
-    /// (cancelled) ends here instead.
-    private func phase(_ line: String) throws {
-        try Task.checkCancellation()
-        progress(line)
-    }
 
     private let id = UUID().uuidString.prefix(8).lowercased()
     /// The big window's slot, a past one (workers refuse slots ahead of their clock);
