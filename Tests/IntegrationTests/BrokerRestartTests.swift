@@ -91,7 +91,9 @@ extension BrokerRestartTests {
         try await Self.withOwnBroker { stack, _, harness in
             let environment = try harness.environment(
                 jobsFile: try harness.jobsFile(Self.fastJob),
-                extra: ["KAFKA_BOOTSTRAP_SERVERS": stack.kafkaAddress, "SHUTDOWN_TIMEOUT": "10s", "LOG_LEVEL": "info"])
+                // The default SHUTDOWN_TIMEOUT (30 s): such a shutdown took 6.2–10.4 s on a
+                // loaded 2-core machine, and a 10 s limit failed a fresh-clone CI run.
+                extra: ["KAFKA_BOOTSTRAP_SERVERS": stack.kafkaAddress, "LOG_LEVEL": "info"])
             let engine = try ProactivityProcess(["all"], environment: environment)
             try await eventually(within: .seconds(60), "ticks flow") {
                 try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") >= 2
@@ -103,14 +105,14 @@ extension BrokerRestartTests {
             }
             let stopping = ContinuousClock.now
             engine.signal(SIGTERM)
-            let status = try await engine.waitForExit(within: .seconds(60))
+            let status = try await engine.waitForExit(within: .seconds(120))
             #expect(status == 0, "exit status after SIGTERM with the broker gone; output:\n\(engine.text.suffix(3000))")
             let stoppedAfter = ContinuousClock.now - stopping
             // The engine's own account says whether it kept SHUTDOWN_TIMEOUT; the wall clock
             // only catches a shutdown that hangs (3× the limit, for a loaded machine).
             #expect(engine.text.contains("stage_stopped") && !engine.text.contains("shutdown_timed_out"))
-            #expect(stoppedAfter < .seconds(30), "SHUTDOWN_TIMEOUT is 10 s")
-            print("shutdown with the broker gone: exited \(stoppedAfter.seconds) s after SIGTERM (SHUTDOWN_TIMEOUT 10 s)")
+            #expect(stoppedAfter < .seconds(90), "SHUTDOWN_TIMEOUT is 30 s")
+            print("shutdown with the broker gone: exited \(stoppedAfter.seconds) s after SIGTERM (SHUTDOWN_TIMEOUT 30 s)")
         }
     }
 }
