@@ -4,7 +4,7 @@ import ProactivityCore
 import ProactivityLauncher
 import Testing
 
-/// SIGTERM to a real `proactivity worker` process in the middle of a run.
+/// SIGTERM (and SIGHUP) to real `proactivity` processes in the middle of a run.
 @Suite(.timeLimit(.minutes(4)))
 struct GracefulShutdownTests {
     let slot = MessageCoding.parseTimestamp("2020-01-06T00:00:00Z")!
@@ -51,6 +51,27 @@ struct GracefulShutdownTests {
             #expect(alerts.count == hours * 1000, "every alert published")
             #expect(Set(alerts.map(\.alert.alertId)).count == alerts.count, "no alert published twice")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == hours * 1000)
+        }
+    }
+
+    /// A closing terminal (SIGHUP) stops the stages as SIGTERM does, instead of killing
+    /// them in their consumer group; `alerts tail` leaves its group and exits 129.
+    @Test func aHangUpIsAGracefulShutdown() async throws {
+        try await PipelineHarness.with { harness in
+            try await harness.execute("INSERT INTO events (user_id, title, starts_at) VALUES ('alice', 'Standup', \(slot.addingTimeInterval(600)))")
+            let environment = try harness.environment(extra: ["LOG_LEVEL": "info"])
+            let engine = try ProactivityProcess(["all"], environment: environment)
+            let tail = try ProactivityProcess(["alerts", "tail", "--from-beginning"], environment: environment)
+            let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
+            try await harness.publish([tick])
+            try await harness.waitForCompletion(of: [tick])
+            try await eventually("the tail prints the alert") { tail.stdout.contains("ALERT event-reminder:") }
+
+            engine.signal(SIGHUP)
+            tail.signal(SIGHUP)
+            #expect(try await engine.waitForExit(within: .seconds(40)) == 0, "exit status after SIGHUP; output:\n\(engine.text.suffix(3000))")
+            #expect(engine.text.contains("shutdown_started") && engine.text.contains("stage_stopped") && engine.text.contains("worker_stopped"))
+            #expect(try await tail.waitForExit(within: .seconds(40)) == 129, "\(tail.text.suffix(2000))")
         }
     }
 

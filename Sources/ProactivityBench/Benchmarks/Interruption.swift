@@ -1,18 +1,18 @@
 import ArgumentParser
 import UnixSignals
 
-/// Runs `benchmark` until it ends or the user stops it (SIGINT, SIGTERM). A signal
-/// cancels the benchmark, which removes what it created on its way out (its topics and
-/// schema: those clean-ups run in tasks of their own, which the cancellation does not
-/// reach); the command then exits 130 (SIGINT) or 143 (SIGTERM), as a stopped command
-/// does.
+/// Runs `benchmark` until it ends or the user stops it (SIGINT, SIGTERM, or SIGHUP when
+/// its terminal closes). A signal cancels the benchmark, which removes what it created on
+/// its way out (its topics and schema: those clean-ups run in tasks of their own, which
+/// the cancellation does not reach); the command then exits 128 + the signal's number
+/// (130, 143, 129), as a stopped command does.
 func untilInterrupted<Report: Sendable>(
     progress: @escaping @Sendable (String) -> Void, _ benchmark: @escaping @Sendable () async throws -> Report
 ) async throws -> Report {
     let outcome = try await withThrowingTaskGroup(of: BenchmarkOutcome<Report>?.self) { group in
         group.addTask { .finished(try await benchmark()) }
         group.addTask {
-            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return .stopped(signal) }
+            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup) { return .stopped(signal) }
             return nil
         }
         guard let first = try await group.next() ?? nil else { throw CancellationError() }
@@ -24,7 +24,7 @@ func untilInterrupted<Report: Sendable>(
     }
     switch outcome {
     case .finished(let report): return report
-    case .stopped(let signal): throw ExitCode(signal == .sigint ? 130 : 143)
+    case .stopped(let signal): throw ExitCode(128 + signal.rawValue)
     }
 }
 

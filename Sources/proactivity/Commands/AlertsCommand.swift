@@ -16,7 +16,7 @@ struct AlertsCommand: AsyncParsableCommand {
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "tail", abstract: "Print alerts as they arrive (a consumer group of its own, from the end).",
-            discussion: "Ctrl-C (or SIGTERM) leaves the consumer group and ends with status 130 (143).")
+            discussion: "Ctrl-C, SIGTERM or SIGHUP (the terminal closed) leaves the consumer group and ends with status 130, 143 or 129.")
 
         @OptionGroup var engine: EngineOptions
 
@@ -45,7 +45,7 @@ struct AlertsCommand: AsyncParsableCommand {
                         return nil
                     }
                     group.addTask {
-                        for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return signal }
+                        for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup) { return signal }
                         return nil
                     }
                     let first = try await group.next() ?? nil
@@ -54,7 +54,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 }
             }
             guard let signal else { return }
-            throw ExitCode(signal == .sigint ? 130 : 143)
+            throw ExitCode(128 + signal.rawValue)
         }
 
         /// Prints each alert as it arrives, until `limit` alerts or cancellation. A record

@@ -50,8 +50,10 @@ struct AllCommand: AsyncParsableCommand {
 }
 
 /// Loads the settings, builds the stages and runs them in this command's service group
-/// until SIGTERM/SIGINT (a graceful shutdown within `SHUTDOWN_TIMEOUT`) or until one
-/// fails. A shutdown still not over 5 s after its limit (work that ignores cancellation)
+/// until SIGTERM, SIGINT or SIGHUP (a graceful shutdown within `SHUTDOWN_TIMEOUT`) or
+/// until one fails. SIGHUP is a shutdown too: a stage started from a terminal that closes
+/// (an ssh session ending) leaves its consumer group and commits instead of dying, which
+/// would hold its partitions for a session timeout. A shutdown still not over 5 s after its limit (work that ignores cancellation)
 /// ends the process with status 1.
 private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions) async throws {
     let (settings, logger) = try await engine.load(label: "proactivity", librdkafkaLine: .info)
@@ -65,7 +67,7 @@ private func runStages(_ stages: Set<StageAssembly.Stage>, engine: EngineOptions
     var configuration = assembly.serviceGroupConfiguration(shutdownLimit: settings.shutdownTimeout) { port in
         logger.info("http_listening", metadata: ["port": .stringConvertible(port ?? settings.httpPort), "endpoints": "/healthz /readyz /metrics"])
     }
-    configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+    configuration.gracefulShutdownSignals = [.sigterm, .sigint, .sighup]
     let group = ServiceGroup(configuration: configuration)
     try await withThrowingDiscardingTaskGroup { tasks in
         tasks.addTask { await assembly.shutdown.exitWhenStuck(after: settings.shutdownTimeout + .seconds(5), logger: logger) }
