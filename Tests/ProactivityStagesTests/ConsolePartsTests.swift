@@ -1,10 +1,12 @@
 import Foundation
+import Synchronization
 @testable import ProactivityStages
 import TestSupport
 import Testing
 
 /// The console's pure parts (no broker, no database): escaping, sessions and CSRF
-/// tokens, the sign-in limit, form parsing, how record bytes are shown.
+/// tokens, the sign-in limit, form parsing, how record bytes are shown, how often the
+/// broker is asked for the lag.
 @Suite struct ConsolePartsTests {
     @Test func textAndAttributesAreEscapedWhateverTheyHold() throws {
         var random = try SeededRandom()
@@ -89,5 +91,32 @@ import Testing
         #expect(dump.split(separator: "\n").count == RecordBytes.hexLimit / 16)
         #expect(dump.hasPrefix("00000000  00 01 02 03"))
         #expect(RecordBytes.show([0x41, 0x00, 0x42]).kind == "binary, in hex", "control bytes are not text")
+    }
+
+    @Test func theLagIsAskedOfTheBrokerOnceForManyRequestsWithinItsAge() async {
+        let asked = Mutex(0)
+        let lookup = ConsumerLagLookup(maximumAge: .seconds(3600)) {
+            let number = asked.withLock { count in
+                count += 1
+                return count
+            }
+            return ["answer \(number)"]
+        }
+        let answers = await withTaskGroup(of: ConsumerLagLookup.Answer.self) { group in
+            for _ in 0..<20 { group.addTask { await lookup.answer() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let later = await lookup.answer()
+        #expect(asked.withLock { $0 } == 1, "one lookup for 21 requests")
+        #expect(Set((answers + [later]).map(\.lines)) == [["answer 1"]])
+        #expect(Set((answers + [later]).map(\.askedAt)).count == 1, "every request is told when the broker was asked")
+
+        let stale = ConsumerLagLookup(maximumAge: .zero) {
+            asked.withLock { $0 += 1 }
+            return []
+        }
+        _ = await stale.answer()
+        _ = await stale.answer()
+        #expect(asked.withLock { $0 } == 3, "an answer past its age is asked again")
     }
 }

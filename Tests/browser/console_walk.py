@@ -107,6 +107,10 @@ try:
     driver.get(base + "/console/jobs")
     expect(lambda: "event-reminder" in text() and "Run event-reminder now" in text(), "the jobs page lists the jobs with run buttons")
     shot("09-jobs")
+    driver.find_element(By.LINK_TEXT, "Ask the broker for the consumer groups' lag").click()
+    expect(lambda: "message(s) behind" in driver.find_element(By.ID, "lag").text, "the worker group's lag is shown")
+    expect(lambda: "Asked of the broker at" in text(), "with the time the broker was asked")
+    shot("09-jobs-lag")
 
     # A phone's width: the same pages still read.
     driver.set_window_size(390, 844)

@@ -23,6 +23,7 @@ public struct ConsoleRoutes: Sendable {
     let settings: EngineSettings
     let sessions: ConsoleSessions?
     let limiter = SignInLimiter()
+    let lag: ConsumerLagLookup
     let logger: Logger
 
     /// - Parameter settings: the catalog, topics and groups shown, the token
@@ -38,6 +39,7 @@ public struct ConsoleRoutes: Sendable {
         self.events = events
         self.settings = settings
         self.sessions = settings.dlqAPIToken.map { ConsoleSessions(token: $0) }
+        self.lag = ConsumerLagLookup { await Self.consumerLag(settings: settings, logger: logger) }
         self.logger = logger
     }
 

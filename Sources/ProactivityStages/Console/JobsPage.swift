@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Observability
 import ProactivityCore
 import ProactivityStore
@@ -8,7 +9,8 @@ import ProactivityStore
 /// shards, whether it is enabled, its last runs, its next slots and failures in the last
 /// 24 h, and a "run now" button (`POST /console/jobs/run`: ``ManualRunner``, audited
 /// with channel `http` and the peer as host). The consumer groups' lag asks the broker,
-/// which takes a while: `?lag=true` shows it.
+/// which takes a while: `?lag=true` shows it (asked at most every 10 s:
+/// ``ConsumerLagLookup``).
 extension ConsoleRoutes {
     static let runsShown = 5
     static let slotsShown = 3
@@ -20,7 +22,7 @@ extension ConsoleRoutes {
         let failures = Dictionary(
             try await events.summaries(since: now.addingTimeInterval(-86_400)).map { ($0.jobName, $0.failures) }, uniquingKeysWith: { a, _ in a })
         let runs = try await events.recentRuns(perJob: Self.runsShown)
-        let lag = showLag ? await consumerLag() : []
+        let lag = showLag ? await self.lag.answer() : nil
         let csrf = try csrf(request)
         return ConsoleLayout.page("Jobs", section: .jobs, csrf: csrf) {
             for job in catalog.jobs {
@@ -49,8 +51,12 @@ extension ConsoleRoutes {
                 }
             }
             el("h2") { "Consumer lag" }
-            if showLag {
-                el("ul", .id("lag")) { for line in lag { el("li") { line } } }
+            if let lag {
+                el("ul", .id("lag")) { for line in lag.lines { el("li") { line } } }
+                el("p", .class("muted")) {
+                    "Asked of the broker at \(lag.askedAt.formatted(Date.ISO8601FormatStyle().time(includingFractionalSeconds: false))) UTC "
+                        + "(at most every 10 seconds)."
+                }
             } else {
                 el("p") { el("a", .href("/console/jobs", [("lag", "true")])) { "Ask the broker for the consumer groups' lag" } }
             }
@@ -81,7 +87,7 @@ extension ConsoleRoutes {
     }
 
     /// The lag of the worker and mirror groups, one line each (or why it is unknown).
-    func consumerLag() async -> [String] {
+    static func consumerLag(settings: EngineSettings, logger: Logger) async -> [String] {
         var lines: [String] = []
         for (group, topic) in [(settings.workerGroupID, settings.ticksTopic), (settings.mirrorGroupID, settings.dlqTopic)] {
             do {
