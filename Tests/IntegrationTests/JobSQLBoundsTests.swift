@@ -108,3 +108,43 @@ extension JobSQLBoundsTests {
 }
 
 /// A tick names its job, slot and shard; everything else comes from the worker's own
+
+extension JobSQLBoundsTests {
+    /// A payload is JSON by its type (`json`, `jsonb`: taken as they are) or checked as
+    /// JSON (any other type): a text payload that is not JSON fails the job's SQL, and
+    /// nothing of that window is alerted.
+    @Test func aPayloadIsJSONByItsTypeOrCheckedAsJSON() async throws {
+        try await PipelineHarness.with { harness in
+            func job(_ name: String, payload: String) -> String {
+                #"{"name": "\#(name)", "every": "5m", "window": "1h", "sql": "SELECT '\#(name)-1' AS item_id, 'u' AS user_id, 'T' AS title, :window_start + interval '1 minute' AS due_at, \#(payload) AS payload WHERE :window_end > :window_start"}"#
+            }
+            let jobs = try harness.jobsFile(
+                #"{"jobs": ["# + [
+                    job("as-text", payload: #"'{\"a\": [1, \"x\"], \"b\": null}'::text"#),
+                    job("as-json", payload: "json_build_object('n', 2)"),
+                    job("as-jsonb", payload: "jsonb_build_object('m', 'é')"),
+                    job("not-json", payload: "'{not json'::text"),
+                ].joined(separator: ", ") + "]}")
+            let settings = try await harness.settings(jobsFile: jobs)
+            let ticks = ["as-text", "as-json", "as-jsonb", "not-json"].map {
+                TickMessage(job: settings.jobs.job(named: $0)!, slot: slot, producedAt: slot)
+            }
+            try await harness.withWorker(stages: [.worker, .mirror], jobsFile: jobs, environment: ["WORKER_RETRY_ATTEMPTS": "1"]) { _ in
+                try await harness.publish(ticks)
+                try await harness.waitForCompletion(of: Array(ticks.prefix(3)))
+                try await eventually(within: .seconds(60), "the tick whose payload is not JSON is dead-lettered") {
+                    try await harness.count("SELECT count(*)::int FROM worker_dlq") == 1
+                }
+            }
+            let payloads = Dictionary(uniqueKeysWithValues: try await harness.alerts().map { ($0.alert.jobName, $0.alert.payload) })
+            #expect(payloads.count == 3, "one alert for each job whose payload is JSON: \(payloads)")
+            #expect(payloads["as-text"] == .object(["a": .array([.number(1), .string("x")]), "b": .null]))
+            #expect(payloads["as-json"] == .object(["n": .number(2)]))
+            #expect(payloads["as-jsonb"] == .object(["m": .string("é")]))
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM worker_dlq WHERE job_name = 'not-json' AND error_class = 'job_sql' AND error_message LIKE '%type json%'") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent WHERE job_name = 'not-json'") == 0)
+        }
+    }
+}

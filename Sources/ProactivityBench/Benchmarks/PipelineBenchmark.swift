@@ -431,7 +431,7 @@ struct PipelineBenchmark: PhasedBenchmark {
         let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: Date(), producedAt: Date())
         let writer = AlertWriter(job: BuiltInJobs.eventReminder, tick: tick, createdAt: Date())
         let item = DueItem(
-            itemId: "123456", userId: "user-1234", title: "Event 123456", dueAt: Date(), payloadJSON: #"{"kind": "event", "event_id": 123456}"#)
+            itemId: "123456", userId: "user-1234", title: "Event 123456", dueAt: Date(), payloadJSON: #"{"kind":"event","event_id":123456}"#)
         let alert = writer.write(item)
         let headers = [
             ("alert-id", alert.id.count), ("job-name", writer.jobName.utf8.count),

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The SQL receives the window as `:window_start` and `:window_end` (bound parameters,
 /// timestamptz) and returns the standard columns `item_id`, `user_id`, `title`,
-/// `due_at` and optionally `payload` (jsonb). A run for slot S covers items due in
+/// `due_at` and optionally `payload` (`json`, `jsonb`, or text holding JSON). A run for slot S covers items due in
 /// `[S - catchUpGrace, S + window)`; items already alerted are skipped, so the grace
 /// only brings in items missed while the engine was down (they are marked late).
 public struct JobDefinition: Sendable, Hashable {

@@ -33,8 +33,8 @@ public struct DueItem: Sendable, Hashable {
     public var userId: String
     public var title: String
     public var dueAt: Date
-    /// The job's `payload` column as the JSON text PostgreSQL wrote (`jsonb::text`),
-    /// passed into the alert as it is.
+    /// The job's `payload` column as the JSON text PostgreSQL wrote (a `json` or `jsonb`
+    /// value's text, or a text column checked as JSON), passed into the alert as it is.
     public var payloadJSON: String?
 
     public init(itemId: String, userId: String, title: String, dueAt: Date, payloadJSON: String? = nil) {

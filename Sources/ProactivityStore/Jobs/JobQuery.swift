@@ -11,8 +11,31 @@ import ProactivityCore
 /// for its first rows: with an index on the due column they come in index order as
 /// PostgreSQL finds them, not after a sort of the whole window.
 struct JobQuery {
-    /// The columns every job returns; `payload` (jsonb) is optional.
+    /// The columns every job returns; `payload` (JSON) is optional.
     static let requiredColumns = ["item_id", "user_id", "title", "due_at"]
+
+    /// A job's `payload` column, by its type: how it is read as JSON text.
+    enum Payload: Sendable, Equatable {
+        /// The query has no payload column.
+        case none
+        /// `json` or `jsonb`: JSON by its type (checked when the value was made), read as
+        /// its text.
+        case json
+        /// Any other type (text): checked by PostgreSQL's JSON parser as it is read, so
+        /// a value that is not JSON fails the job's SQL. `::json` checks without building
+        /// a `jsonb` value (psql, a million rows of the built-in reminders' payload: 0.27
+        /// µs per row against 0.95 for `jsonb_build_object`).
+        case other
+
+        /// What the cursor selects for it.
+        var expression: String {
+            switch self {
+            case .none: "NULL::text"
+            case .json: "due.payload::text"
+            case .other: "due.payload::json::text"
+            }
+        }
+    }
 
     let job: JobDefinition
 
@@ -82,12 +105,10 @@ struct JobQuery {
     /// rows is a count over the job's SQL again, which an index on the due column makes
     /// a range count: cheaper than keeping every row to count the sifted ones.
     func cursor(
-        named name: String, window: (start: Date, end: Date), shard: Int, shardCount: Int, hasPayload: Bool,
+        named name: String, window: (start: Date, end: Date), shard: Int, shardCount: Int, payload: Payload,
         ledgerEnd: Date?, coveredKeysLimit: Int
     ) -> PostgresQuery {
-        // `::jsonb` validates a text or json payload column (a query whose payload is
-        // not JSON fails as the job's SQL) and costs nothing on jsonb.
-        let payload = hasPayload ? "due.payload::jsonb::text" : "NULL::text"
+        let payload = payload.expression
         let shardFilter = "($3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int)"
         var binds = PostgresBindings()
         binds.append(window.start)

@@ -13,7 +13,7 @@ public struct ReminderStore: Sendable {
     /// At most this many of a window's ledger keys are read into PostgreSQL's hash for an
     /// overlapping tick (see ``forEachDuePage(job:tick:pageSize:_:)``).
     let coveredKeysLimit: Int
-    /// Whether each job query (by its text) has a payload column.
+    /// Each job query's payload column (by the query's text).
     private let shapes = QueryShapes()
 
     /// The default ``coveredKeysLimit``: a million keys, about 130 MB of the PostgreSQL
@@ -62,7 +62,7 @@ public struct ReminderStore: Sendable {
     ///
     /// Where the ledger already holds rows of this window (an earlier tick's window
     /// overlapped it), the rows it has up to its latest due time are counted in
-    /// PostgreSQL and not sent (``JobQuery/cursor(named:window:shard:shardCount:hasPayload:ledgerEnd:coveredKeysLimit:)``),
+    /// PostgreSQL and not sent (``JobQuery/cursor(named:window:shard:shardCount:payload:ledgerEnd:coveredKeysLimit:)``),
     /// so the overlapping windows of a sliding schedule read their alerted part for
     /// nothing in the worker. PostgreSQL holds that part's ledger keys in a hash while
     /// the cursor runs, at most ``coveredKeysLimit`` of them; where the window's ledger
@@ -95,11 +95,11 @@ public struct ReminderStore: Sendable {
             try await connection.query(
                 "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
                 logger: logger)
-            let hasPayload = try await hasPayloadColumn(query, window: window, on: connection)
+            let payload = try await payloadColumn(query, window: window, on: connection)
             let ledgerEnd = try await Self.latestLedgerDue(of: job, in: window, on: connection, logger: logger)
             let cursor = JobQuery.cursorName(forJob: job.name)
             let declare = query.cursor(
-                named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, hasPayload: hasPayload,
+                named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, payload: payload,
                 ledgerEnd: ledgerEnd, coveredKeysLimit: coveredKeysLimit)
             if ledgerEnd == nil {
                 try await connection.query(declare, logger: logger)
@@ -206,7 +206,7 @@ public struct ReminderStore: Sendable {
                 try await client.withTransaction(logger: logger) { connection in
                     try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
                     let now = Date()
-                    _ = try await hasPayloadColumn(JobQuery(job: job), window: (now, now), on: connection)
+                    _ = try await payloadColumn(JobQuery(job: job), window: (now, now), on: connection)
                 }
             } catch {
                 if case .unavailable = DatabaseError.kind(of: error) { throw error }
@@ -216,18 +216,26 @@ public struct ReminderStore: Sendable {
         return problems
     }
 
-    /// Whether a job's query has a `payload` column, checking the standard ones; learned
-    /// once per query text (a `LIMIT 0` run) and remembered.
-    private func hasPayloadColumn(_ query: JobQuery, window: (start: Date, end: Date), on connection: PostgresConnection) async throws -> Bool {
+    /// A job's `payload` column (none, JSON by its type, or another type), checking the
+    /// standard columns; learned once per query text (a `LIMIT 0` run) and remembered.
+    private func payloadColumn(_ query: JobQuery, window: (start: Date, end: Date), on connection: PostgresConnection) async throws
+        -> JobQuery.Payload
+    {
         if let known = shapes.state.withLock({ $0[query.job.sql] }) { return known }
         let rows = try await connection.query(query.shape(window: window), logger: logger)
-        let columns = Set(rows.columns.map(\.name))
+        let columns = rows.columns
         for try await _ in rows {}
-        let missing = JobQuery.requiredColumns.filter { !columns.contains($0) }
+        let names = Set(columns.map(\.name))
+        let missing = JobQuery.requiredColumns.filter { !names.contains($0) }
         guard missing.isEmpty else { throw JobQueryError(jobName: query.job.name, missingColumns: missing) }
-        let hasPayload = columns.contains("payload")
-        shapes.state.withLock { $0[query.job.sql] = hasPayload }
-        return hasPayload
+        let payload: JobQuery.Payload =
+            switch columns.first(where: { $0.name == "payload" })?.dataType {
+            case nil: .none
+            case .json?, .jsonb?: .json
+            case _?: .other
+            }
+        shapes.state.withLock { $0[query.job.sql] = payload }
+        return payload
     }
 
     /// The alert ledger in the same database: what this store's windows are sifted by
@@ -261,7 +269,7 @@ public struct JobQueryTimeout: Error, CustomStringConvertible {
     }
 }
 
-/// Whether each job query (by its text) has a payload column.
+/// Each job query's payload column (by the query's text).
 private final class QueryShapes: Sendable {
-    let state = Mutex<[String: Bool]>([:])
+    let state = Mutex<[String: JobQuery.Payload]>([:])
 }
