@@ -2,8 +2,8 @@ import Foundation
 
 /// Where the machine's CPU went during one phase of a benchmark, read from Linux's
 /// `/proc`: the worker process, the benchmark's own process (the alert reader, or the
-/// C loop, which runs in it) and everything else on the machine (PostgreSQL and the
-/// broker when they run here; other load too). In CPU-seconds.
+/// C loop, which runs in it) and everything else on the machine, of which PostgreSQL's
+/// processes and the local broker's (Tansu) when they run here. In CPU-seconds.
 struct CPUUsage: Codable {
     var seconds: Double
     var cores: Int
@@ -12,6 +12,11 @@ struct CPUUsage: Codable {
     var benchmark: Double
     /// `machine - worker - benchmark`.
     var rest: Double
+    /// Of `rest`: the processes named `postgres` (the server and its backends, those
+    /// that ended during the phase included).
+    var postgres: Double
+    /// Of `rest`: the processes named `tansu` (the local stack's broker).
+    var broker: Double
     /// `machine / (seconds × cores)`.
     var busy: Double
 
@@ -21,13 +26,18 @@ struct CPUUsage: Codable {
         let machine: Double
         let worker: Double
         let benchmark: Double
+        let postgres: Double
+        let broker: Double
 
         /// Reads the counters now, or `nil` without a readable `/proc` (not Linux).
         /// - Parameter worker: the worker's process id; `nil` counts none.
         static func take(worker: Int32?) -> Snapshot? {
             guard let machine = machineBusySeconds(), let benchmark = processSeconds("self") else { return nil }
             let workerSeconds = worker.flatMap { processSeconds(String($0)) } ?? 0
-            return Snapshot(at: .now, machine: machine, worker: workerSeconds, benchmark: benchmark)
+            let named = secondsByName(["postgres", "tansu"])
+            return Snapshot(
+                at: .now, machine: machine, worker: workerSeconds, benchmark: benchmark, postgres: named["postgres"] ?? 0,
+                broker: named["tansu"] ?? 0)
         }
     }
 
@@ -39,6 +49,8 @@ struct CPUUsage: Codable {
         worker = end.worker - start.worker
         benchmark = end.benchmark - start.benchmark
         rest = max(0, machine - worker - benchmark)
+        postgres = max(0, end.postgres - start.postgres)
+        broker = max(0, end.broker - start.broker)
         busy = seconds > 0 ? machine / (seconds * Double(cores)) : 0
     }
 
@@ -67,11 +79,32 @@ struct CPUUsage: Codable {
     /// A process's user and system time since it started (`/proc/<pid>/stat`, fields
     /// 14 and 15, counted after the parenthesised command name, which may hold spaces).
     private static func processSeconds(_ pid: String) -> Double? {
+        stat(of: pid).map { ($0.user + $0.system) / ticksPerSecond }
+    }
+
+    /// The CPU time of every process named as one of `names`, by name: each one's own
+    /// time and that of its children that ended (PostgreSQL's server counts the
+    /// backends that exited; a live backend counts only in its own line).
+    private static func secondsByName(_ names: Set<String>) -> [String: Double] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [:] }
+        var seconds: [String: Double] = [:]
+        for pid in entries where pid.first?.isNumber == true {
+            guard let stat = stat(of: pid), names.contains(stat.name) else { continue }
+            seconds[stat.name, default: 0] += (stat.user + stat.system + stat.childrenUser + stat.childrenSystem) / ticksPerSecond
+        }
+        return seconds
+    }
+
+    /// `/proc/<pid>/stat`'s command name and its fields 14–17 (user, system, and the
+    /// ended children's user and system time, in clock ticks).
+    private static func stat(of pid: String) -> (name: String, user: Double, system: Double, childrenUser: Double, childrenSystem: Double)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
+            let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close
         else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / ticksPerSecond
+        guard fields.count > 14, let user = Double(fields[11]), let system = Double(fields[12]), let childrenUser = Double(fields[13]),
+            let childrenSystem = Double(fields[14])
+        else { return nil }
+        return (String(text[text.index(after: open)..<close]), user, system, childrenUser, childrenSystem)
     }
 }

@@ -120,6 +120,10 @@ struct PipelineBenchmarkReport: Codable {
     var ceilingAlertsPerSecond: Double?
     /// ``ceilingAlertsPerSecond`` divided by the C loop's alerts/s (mean).
     var ceilingRatioToBaseline: Double?
+    /// The most alerts/s if neither the worker nor PostgreSQL used any CPU: what the
+    /// broker (taking the alerts in and serving them to the reader), the reader and the
+    /// machine's other load take per alert, on all cores. Dedupe cannot go faster.
+    var brokerAndReaderCeilingAlertsPerSecond: Double?
     /// The worker's alerts/s divided by the C loop's (mean of before and after).
     var ratioToBaseline: Double
     /// The worker's alerts/s divided by the C loop's with the alerts' headers.
@@ -159,6 +163,8 @@ struct PipelineBenchmarkReport: Codable {
             let ceiling = Double(window.alerts) / ((windowCPU.machine - windowCPU.worker) / Double(windowCPU.cores))
             ceilingAlertsPerSecond = ceiling
             ceilingRatioToBaseline = baseline.meanMessagesPerSecond > 0 ? ceiling / baseline.meanMessagesPerSecond : nil
+            let others = windowCPU.machine - windowCPU.worker - windowCPU.postgres
+            brokerAndReaderCeilingAlertsPerSecond = others > 0 ? Double(window.alerts) / (others / Double(windowCPU.cores)) : nil
         }
         ratioToBaseline = baseline.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baseline.meanMessagesPerSecond : 0
         ratioToBaselineWithHeaders =
@@ -199,15 +205,18 @@ struct PipelineBenchmarkReport: Codable {
         lines.append(slidingLine)
         if let cpu = windowCPU {
             lines.append(
-                "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s (\(number(cpu.worker / Double(window.alerts) * 1e6, 1)) µs per alert), reader \(number(cpu.benchmark, 2)) s, rest of the machine (PostgreSQL, broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")
+                "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s (\(number(cpu.worker / Double(window.alerts) * 1e6, 1)) µs per alert), reader \(number(cpu.benchmark, 2)) s, rest of the machine \(number(cpu.rest, 2)) s (PostgreSQL \(number(cpu.postgres, 2)) s: \(number(cpu.postgres / Double(window.alerts) * 1e6, 1)) µs per alert; broker \(number(cpu.broker, 2)) s: \(number(cpu.broker / Double(window.alerts) * 1e6, 1)) µs per alert); \(number(cpu.busy * 100))% busy")
         }
         if let cpu = baselineCPU {
             lines.append(
-                "CPU during the C loop (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): its process \(number(cpu.benchmark, 2)) s, rest of the machine (broker) \(number(cpu.rest, 2)) s; \(number(cpu.busy * 100))% busy")
+                "CPU during the C loop (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): its process \(number(cpu.benchmark, 2)) s, rest of the machine \(number(cpu.rest, 2)) s (broker \(number(cpu.broker, 2)) s); \(number(cpu.busy * 100))% busy")
         }
         if let ceiling = ceilingAlertsPerSecond, let ratio = ceilingRatioToBaseline {
             lines.append(
                 "a worker using no CPU at all would reach at most \(number(ceiling)) alerts/s here (\(number(ratio, 2)) × C): the window's other work fills the cores")
+        }
+        if let ceiling = brokerAndReaderCeilingAlertsPerSecond {
+            lines.append("with neither the worker nor PostgreSQL using any CPU, the broker and the reader alone would allow \(number(ceiling)) alerts/s")
         }
         if let ledger {
             func runs(_ windows: [Window]) -> String { windows.map { number($0.alertsPerSecond) }.joined(separator: ", ") }
