@@ -31,7 +31,7 @@ struct DatabaseOutageTests {
                 "LEDGER_RETENTION": "3650d",
             ])
             let assembly = try StageAssembly(stages: [.worker], settings: settings, logger: TestEnvironment.logger)
-            try await assembly.running(shutdownLimit: .seconds(30)) {
+            try await assembly.running {
                 try await eventually("ready") { assembly.health.readiness.ready }
 
                 try database.expectSuccess("pg-stop")
