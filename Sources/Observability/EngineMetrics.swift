@@ -82,7 +82,7 @@ public final class EngineMetrics: Sendable {
     }
     private static var tableRows: MetricNameDescriptor {
         MetricNameDescriptor(
-            metricName: "proactivity_ledger_rows", unitName: "", helpText: "Rows of the worker's ledger tables (the planner's estimate)")
+            metricName: "proactivity_ledger_rows", unitName: "", helpText: "Rows of the worker's ledger tables: alerts of the alert ledger, the planner's estimate for the others")
     }
     private static var prunedRows: MetricNameDescriptor {
         MetricNameDescriptor(

@@ -1,5 +1,6 @@
 import Foundation
 import Observability
+import ProactivityCore
 import PostgresNIO
 @testable import ProactivityStages
 import ProactivityStore
@@ -14,21 +15,24 @@ struct LedgerRetentionTests {
             let now = Date()
             let old = now.addingTimeInterval(-86_400 * 40)
             let store = LedgerRetention(client: harness.client, logger: harness.logger)
-            // A day partition past the retention (dropped whole, 500 rows); rows of a day
-            // without a partition (in the default partition: deleted in batches when
+            // A day partition past the retention (dropped whole, 500 alerts); alerts of a
+            // day without a partition (in the default partition: deleted in batches when
             // written before the retention, 12,000; kept when written since, 100: a
-            // replayed old tick still finds them); recent rows (10).
+            // replayed old tick still finds them); recent alerts (10).
             let oldDay = now.addingTimeInterval(-86_400 * 35)
             #expect(try await store.alertLedger.addPartitions(from: oldDay, through: oldDay) == 1)
+            // In pages of up to 100 alerts, as a worker records them.
             try await harness.execute(
                 """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id, published_at)
-                SELECT 'event-reminder', 'item-' || n, CASE WHEN n <= 12100 THEN \(old) + n * interval '1 second'
-                    WHEN n <= 12600 THEN \(AlertLedger.utcDay(of: oldDay)) + n * interval '1 second' ELSE \(now) END, 't',
-                    CASE WHEN n <= 12000 THEN \(old) ELSE \(now) END
-                FROM generate_series(1, 12610) n
+                INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats, published_at)
+                SELECT 'event-reminder', 't', min(due), max(due), count(*)::int, array_agg('item-' || n ORDER BY n), array_agg(due ORDER BY n), published
+                FROM (SELECT n, CASE WHEN n <= 12100 THEN \(old) + n * interval '1 second'
+                                     WHEN n <= 12600 THEN \(AlertLedger.utcDay(of: oldDay)) + n * interval '1 second' ELSE \(now) END AS due,
+                             CASE WHEN n <= 12000 THEN \(old) ELSE \(now) END AS published
+                      FROM generate_series(1, 12610) n) AS alert
+                GROUP BY (due AT TIME ZONE 'UTC')::date, published, (n - 1) / 100
                 """)
-            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 12100)
+            #expect(try await harness.count("SELECT sum(items)::int FROM worker_alert_pages_default") == 12100)
             try await harness.execute(
                 """
                 INSERT INTO worker_ticks_completed (tick_id, job_name, slot, alerts, completed_at)
@@ -43,7 +47,7 @@ struct LedgerRetentionTests {
             let pruner = LedgerPruner(store: store, retention: 86_400 * 30, metrics: metrics, logger: harness.logger)
             await pruner.pruneOnce(now: now)
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == 110)
-            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 100)
+            #expect(try await harness.count("SELECT sum(items)::int FROM worker_alert_pages_default") == 100)
             #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM worker_job_events") == 1)
             #expect(metrics.render().contains(#"proactivity_ledger_pruned_rows_total{table="worker_alerts_sent"} 12500"#))
@@ -57,18 +61,15 @@ struct LedgerRetentionTests {
     @Test func aDayAddedLaterTakesItsRowsFromTheDefaultPartitionAndStillDedupes() async throws {
         try await PipelineHarness.with { harness in
             let later = Date().addingTimeInterval(86_400 * 10)
-            try await harness.execute(
-                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', 'a', \(later), 't')")
-            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 1)
+            try await harness.recordInLedger(tickId: "t", items: [("a", later)])
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alert_pages_default") == 1)
             let ledger = AlertLedger(client: harness.client, logger: harness.logger)
             #expect(try await ledger.addPartitions(from: later, through: later) == 1)
             #expect(try await ledger.addPartitions(from: later, through: later) == 0, "a day is added once")
-            #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent_default") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alert_pages_default") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM \(unescaped: partitionName(later))") == 1)
-            await #expect(throws: (any Error).self, "the same job, item and due time is refused in its new partition") {
-                try await harness.execute(
-                    "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', 'a', \(later), 't2')")
-            }
+            let again = [DueItem(itemId: "a", userId: "u", title: "t", dueAt: later), DueItem(itemId: "b", userId: "u", title: "t", dueAt: later)]
+            #expect(try await ledger.unsent(again, job: BuiltInJobs.eventReminder).map(\.itemId) == ["b"], "found in its new partition")
         }
     }
 
@@ -104,7 +105,7 @@ struct LedgerRetentionTests {
     }
 
     private func partitionName(_ date: Date) -> String {
-        "worker_alerts_sent_" + date.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
+        "worker_alert_pages_" + date.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
     }
 
     @Test func aRetentionShorterThanAWindowIsRefused() async {

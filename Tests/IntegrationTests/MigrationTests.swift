@@ -77,14 +77,22 @@ struct MigrationTests {
         }
     }
 
-    @Test func theAlertLedgerKeepsItsRowsWhenItBecomesPartitioned() async throws {
+    /// The alert ledger's rows survive its partitioning (0007), its key in due order
+    /// (0009) and its pages (0016): each migration is applied to a ledger that holds rows.
+    @Test func theAlertLedgerKeepsItsRowsThroughItsPartitioningAndItsPages() async throws {
         try await withEmptySchema { client, folder in
             let later = folder.appendingPathComponent("later")
             try FileManager.default.createDirectory(at: later, withIntermediateDirectories: true)
             for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name >= "0007" && name.hasSuffix(".sql") {
                 try FileManager.default.moveItem(at: folder.appendingPathComponent(name), to: later.appendingPathComponent(name))
             }
-            try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            func migrate(before limit: String) async throws {
+                for name in try FileManager.default.contentsOfDirectory(atPath: later.path) where name < limit {
+                    try FileManager.default.moveItem(at: later.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+                }
+                try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            }
+            try await migrate(before: "0007")
             // Rows of today, of ten days ago and of a year ago, before the partitioning.
             try await client.query(
                 """
@@ -92,15 +100,11 @@ struct MigrationTests {
                 SELECT 'job', 'item-' || n, now() - (n % 3) * interval '1 day' * CASE WHEN n % 3 = 2 THEN 180 ELSE 10 END, 't'
                 FROM generate_series(1, 300) n
                 """)
-            for name in try FileManager.default.contentsOfDirectory(atPath: later.path) {
-                try FileManager.default.moveItem(at: later.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-            }
-            try await Migrator(directory: folder, client: client, logger: TestEnvironment.logger).migrate()
+            try await migrate(before: "0016")
             #expect(try await count(client, "SELECT count(*)::int FROM worker_alerts_sent") == 300)
             #expect(try await count(client, "SELECT count(DISTINCT tableoid)::int FROM worker_alerts_sent WHERE due_at > now() - interval '30 days'") == 2,
                     "today's and ten days ago's rows are in their days' partitions")
             #expect(try await count(client, "SELECT count(*)::int FROM worker_alerts_sent_default") == 100, "the year-old rows wait in the default partition")
-            #expect(try await count(client, "SELECT count(*)::int FROM pg_partitioned_table WHERE partrelid = 'worker_alerts_sent'::regclass") == 1)
             await #expect(throws: (any Error).self, "the key still holds across the partitioned ledger") {
                 try await client.query("INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) SELECT job_name, item_id, due_at, 'again' FROM worker_alerts_sent LIMIT 1")
             }
@@ -115,6 +119,46 @@ struct MigrationTests {
             for try await value in try await client.query(PostgresQuery(unsafeSQL: keys)).decode(Bool.self) { dueOrder.append(value) }
             #expect(dueOrder.count >= 6, "the ledger, its default partition and at least four days")
             #expect(dueOrder.allSatisfy { $0 }, "every primary key is (job_name, due_at, item_id)")
+
+            // Pages (0016): one per job, tick and day here, in the days' partitions.
+            try await migrate(before: "9999")
+            #expect(try await count(client, "SELECT count(*)::int FROM worker_alerts_sent") == 300, "every alert, through the view")
+            #expect(try await count(client, "SELECT count(*)::int FROM worker_alert_pages") == 3)
+            #expect(try await count(client, "SELECT count(*)::int FROM worker_alert_pages WHERE items = 100 AND first_due = last_due") == 3)
+            #expect(try await count(client, "SELECT count(DISTINCT tableoid)::int FROM worker_alert_pages WHERE first_due > now() - interval '30 days'") == 2)
+            #expect(try await count(client, "SELECT sum(items)::int FROM worker_alert_pages_default") == 100)
+            #expect(try await count(client, "SELECT count(*)::int FROM pg_class WHERE relname LIKE 'worker_alerts_sent_%' AND relnamespace = current_schema()::regnamespace") == 0,
+                    "the row-per-alert ledger and its partitions are gone")
+            #expect(try await count(client, "SELECT count(*)::int FROM pg_proc WHERE proname LIKE 'worker_alerts_sent_%' AND pronamespace = current_schema()::regnamespace") == 0)
+            // The lookup finds the migrated alerts, and a partition added later has the
+            // pages' key and shape.
+            #expect(try await count(
+                client,
+                """
+                SELECT count(*)::int FROM worker_alert_pages_lookup('job', ARRAY['item-3', 'item-4', 'item-5', 'missing'],
+                    ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-3') || ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-4')
+                    || ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-5') || now())
+                """) == 3)
+            try await client.query("SELECT worker_alert_pages_add_partition((now() AT TIME ZONE 'UTC')::date + 10)")
+            #expect(try await count(
+                client,
+                """
+                SELECT count(*)::int FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+                WHERE c.relname = 'worker_alert_pages_' || to_char((now() AT TIME ZONE 'UTC')::date + 10, 'YYYYMMDD')
+                  AND c.relnamespace = current_schema()::regnamespace AND pg_get_indexdef(i.indexrelid) LIKE '%(job_name, last_due, first_due) INCLUDE (items)'
+                """) == 1)
+            await #expect(throws: (any Error).self, "a page never spans two UTC days") {
+                try await client.query(
+                    """
+                    INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats)
+                    SELECT 'job', 't', d, d + interval '1 day', 2, ARRAY['a', 'b'], ARRAY[d, d + interval '1 day']
+                    FROM (SELECT ((now() AT TIME ZONE 'UTC')::date + 10)::timestamp AT TIME ZONE 'UTC' AS d) AS day
+                    """)
+            }
+            await #expect(throws: (any Error).self, "the arrays hold as many items as the page says") {
+                try await client.query(
+                    "INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats) VALUES ('job', 't', now(), now(), 2, ARRAY['a'], ARRAY[now()])")
+            }
         }
     }
 

@@ -101,6 +101,37 @@ struct PipelineHarness {
         try await client.query(query)
     }
 
+    /// Records in the alert ledger, as a worker would after delivery, the alerts `rows`
+    /// selects (an SQL query of two columns: item id and due time), one page per UTC day.
+    func recordInLedger(job: String = "event-reminder", tickId: String, _ rows: String) async throws {
+        try await recordInLedger(job: job, tickId: tickId, rows: rows, binds: PostgresBindings())
+    }
+
+    /// Records these alerts in the alert ledger, one page per UTC day.
+    func recordInLedger(job: String = "event-reminder", tickId: String, items: [(itemId: String, dueAt: Date)]) async throws {
+        var binds = PostgresBindings()
+        binds.append(items.map(\.itemId))
+        binds.append(items.map(\.dueAt))
+        try await recordInLedger(job: job, tickId: tickId, rows: "SELECT * FROM unnest($1::text[], $2::timestamptz[])", binds: binds)
+    }
+
+    /// `rows` may use the first parameters of `binds`; job and tick follow them.
+    private func recordInLedger(job: String, tickId: String, rows: String, binds: PostgresBindings) async throws {
+        var binds = binds
+        binds.append(job)
+        binds.append(tickId)
+        let job = binds.count - 1, tick = binds.count
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats)
+                    SELECT $\(job), $\(tick), min(due_at), max(due_at), count(*)::int,
+                           array_agg(item_id ORDER BY due_at), array_agg(due_at ORDER BY due_at)
+                    FROM (\(rows)) AS alert(item_id, due_at)
+                    GROUP BY (due_at AT TIME ZONE 'UTC')::date
+                    """, binds: binds))
+    }
+
     func count(_ query: PostgresQuery) async throws -> Int {
         for try await value in try await client.query(query).decode(Int.self) { return value }
         return 0

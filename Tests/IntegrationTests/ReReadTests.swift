@@ -85,7 +85,8 @@ struct ReReadTests {
                 // As after a run that recorded only some pages, out of order, and never
                 // completed: the ledger keeps items 21–30, the tick is not completed. Its
                 // replay (the same tick again) must alert items 1–20 once more.
-                try await harness.execute("DELETE FROM worker_alerts_sent WHERE item_id::int <= 20")
+                try await harness.execute("DELETE FROM worker_alert_pages")
+                try await harness.recordInLedger(tickId: run.tickId, "SELECT e.id::text, e.starts_at FROM events e WHERE e.id > 20")
                 try await harness.execute("DELETE FROM worker_ticks_completed WHERE tick_id = \(run.tickId)")
                 try await harness.execute("DELETE FROM worker_job_events WHERE tick_id = \(run.tickId)")
                 try await harness.publish([run])
@@ -107,11 +108,8 @@ struct ReReadTests {
             try await seedEvents(count: 30, from: at(0), harness)
             // What a worker stopped mid-window can leave: pages recorded out of order (the
             // later page's rows, not the earlier's), the tick not completed.
-            try await harness.execute(
-                """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT 'event-reminder', e.id::text, e.starts_at, \(tick(at: slot).tickId) FROM events e WHERE e.id BETWEEN 16 AND 30
-                """)
+            try await harness.recordInLedger(
+                tickId: tick(at: slot).tickId, "SELECT e.id::text, e.starts_at FROM events e WHERE e.id BETWEEN 16 AND 30")
             try await harness.withWorker { _ in
                 let run = tick(at: slot)
                 try await harness.publish([run])
@@ -131,11 +129,7 @@ struct ReReadTests {
         try await PipelineHarness.with { harness in
             try await seedEvents(count: 40, from: at(10), harness)
             let run = tick(at: slot)
-            try await harness.execute(
-                """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT 'event-reminder', e.id::text, e.starts_at, \(run.tickId) FROM events e
-                """)
+            try await harness.recordInLedger(tickId: run.tickId, "SELECT e.id::text, e.starts_at FROM events e")
             let job = BuiltInJobs.eventReminder
 
             let limited = ReminderStore(client: harness.client, logger: harness.logger, coveredKeysLimit: 10)
@@ -145,7 +139,7 @@ struct ReReadTests {
             #expect(read.handedOver == 30 && read.total == 40, "\(read)")
             #expect(Set(handedOver.map(\.itemId)).count == 30 && handedOver.allSatisfy { (1...40).contains(Int($0.itemId) ?? 0) })
             #expect(handedOver.map(\.dueAt) == handedOver.map(\.dueAt).sorted())
-            #expect(try await limited.alertLedger.unsent(handedOver, job: job, tick: run).isEmpty)
+            #expect(try await limited.alertLedger.unsent(handedOver, job: job).isEmpty)
 
             let unlimited = ReminderStore(client: harness.client, logger: harness.logger)
             let all = try await unlimited.forEachDuePage(job: job, tick: run, pageSize: 7) { _ in }
@@ -162,22 +156,37 @@ struct ReReadTests {
             let job = BuiltInJobs.eventReminder
             let run = tick(at: slot)
             let page = (1...5).map { DueItem(itemId: "\($0)", userId: "u", title: "t", dueAt: at(Double($0))) }
-            #expect(try await store.alertLedger.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "3", "4", "5"])
+            #expect(try await store.alertLedger.unsent(page, job: job).map(\.itemId) == ["1", "2", "3", "4", "5"])
 
-            try await harness.execute(
-                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('task-reminder', '3', \(at(3)), 'other')")
-            #expect(try await store.alertLedger.unsent(page, job: job, tick: run).count == 5, "another job's row counted")
+            try await harness.recordInLedger(job: "task-reminder", tickId: "other", items: [("3", at(3))])
+            #expect(try await store.alertLedger.unsent(page, job: job).count == 5, "another job's row counted")
 
-            try await harness.execute(
-                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', '3', \(at(3)), 'concurrent')")
-            #expect(try await store.alertLedger.unsent(page, job: job, tick: run).map(\.itemId) == ["1", "2", "4", "5"])
+            try await harness.recordInLedger(job: "event-reminder", tickId: "concurrent", items: [("3", at(3))])
+            #expect(try await store.alertLedger.unsent(page, job: job).map(\.itemId) == ["1", "2", "4", "5"])
 
             // An item the job's SQL returned outside the window is looked up in the whole ledger.
             let outside = [DueItem(itemId: "9", userId: "u", title: "t", dueAt: at(600))]
-            #expect(try await store.alertLedger.unsent(outside, job: job, tick: run).count == 1)
-            try await harness.execute(
-                "INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id) VALUES ('event-reminder', '9', \(at(600)), 'concurrent')")
-            #expect(try await store.alertLedger.unsent(outside, job: job, tick: run).isEmpty)
+            #expect(try await store.alertLedger.unsent(outside, job: job).count == 1)
+            try await harness.recordInLedger(job: "event-reminder", tickId: "concurrent", items: [("9", at(600))])
+            #expect(try await store.alertLedger.unsent(outside, job: job).isEmpty)
+        }
+    }
+
+    /// A page recorded across midnight (UTC) becomes one ledger row per day, each in its
+    /// day's partition, and the lookup finds its alerts on both sides.
+    @Test func aPageRecordedAcrossMidnightIsFoundOnBothDays() async throws {
+        try await PipelineHarness.with { harness in
+            let ledger = AlertLedger(client: harness.client, logger: harness.logger)
+            let midnight = AlertLedger.utcDay(of: Date().addingTimeInterval(-86_400))
+            #expect(try await ledger.addPartitions(from: midnight.addingTimeInterval(-86_400), through: midnight) >= 0)
+            let dues = [-2.0, -1.0, 0.0, 1.0].map { midnight.addingTimeInterval($0) }
+            let alerts = dues.enumerated().map { AlertLedger.SentAlert(itemId: "\($0.offset)", dueAt: $0.element) }
+            try await ledger.record(alerts, tick: tick(at: midnight))
+            #expect(try await harness.count("SELECT count(*)::int FROM worker_alert_pages WHERE items = 2") == 2)
+            #expect(try await harness.count("SELECT count(DISTINCT tableoid)::int FROM worker_alert_pages") == 2, "one partition per day")
+            let page = alerts.map { DueItem(itemId: $0.itemId, userId: "u", title: "t", dueAt: $0.dueAt) }
+                + [DueItem(itemId: "4", userId: "u", title: "t", dueAt: midnight)]
+            #expect(try await ledger.unsent(page, job: BuiltInJobs.eventReminder).map(\.itemId) == ["4"])
         }
     }
 }

@@ -38,7 +38,7 @@ struct StreamingWindowTests {
                 END $$
                 """)
             try await harness.execute(
-                "CREATE TRIGGER fail_third_page BEFORE INSERT ON worker_alerts_sent FOR EACH STATEMENT EXECUTE FUNCTION fail_third_page()")
+                "CREATE TRIGGER fail_third_page BEFORE INSERT ON worker_alert_pages FOR EACH STATEMENT EXECUTE FUNCTION fail_third_page()")
             let ticks = [TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)]
             try await harness.publish(ticks)
 
@@ -86,12 +86,13 @@ struct StreamingWindowTests {
             let items = 3_000
             // Two days ago at 10:00 UTC: a day within the retention, so the worker's pruner keeps its partition.
             let slot = AlertLedger.utcDay(of: Date().addingTimeInterval(-2 * 86_400)).addingTimeInterval(10 * 3_600)
-            let partition = "worker_alerts_sent_" + slot.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
+            let partition = "worker_alert_pages_" + slot.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
             #expect(try await AlertLedger(client: harness.client, logger: harness.logger).addPartitions(from: slot, through: slot) == 1)
             try await harness.execute(
                 """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT 'other-job', 'item-' || n, \(slot) + n * interval '1 second', 'other' FROM generate_series(1, 60) n
+                INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats)
+                SELECT 'other-job', 'other', due, due, 1, ARRAY['item-' || n], ARRAY[due]
+                FROM generate_series(1, 60) n CROSS JOIN LATERAL (SELECT \(slot) + n * interval '1 second' AS due) AS alert
                 """)
             try await harness.execute("ANALYZE \(unescaped: partition)")
             try await harness.execute(

@@ -199,18 +199,22 @@ struct PipelineBenchmark: PhasedBenchmark {
                             try phase("one tick for \(due) items, empty ledger (\(index + 1)/\(Self.ledgerRuns))…")
                             empty.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
                         }
-                        try phase("writing \(ledgerRows) rows into the alert ledger…")
-                        // What a 30-day retention holds: rows due over the 30 days before the windows.
+                        try phase("writing \(ledgerRows) alerts into the alert ledger…")
+                        // What a 30-day retention holds: alerts due over the 30 days before the
+                        // windows, in pages of 2,000 as a worker records them.
                         let end = ledgerSlot(Self.ledgerRuns).addingTimeInterval(86_400)
                         try await client.query(
                             """
-                            INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                            SELECT 'event-reminder', 'ledger-' || n, \(end) - interval '30 days' + n * (interval '30 days' / \(ledgerRows)), 'bench'
-                            FROM generate_series(1, \(ledgerRows)) AS n
+                            INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats)
+                            SELECT 'event-reminder', 'bench', min(due), max(due), count(*)::int,
+                                   array_agg('ledger-' || n ORDER BY n), array_agg(due ORDER BY n)
+                            FROM (SELECT n, \(end) - interval '30 days' + n * (interval '30 days' / \(ledgerRows)) AS due
+                                  FROM generate_series(1, \(ledgerRows)) AS n) AS alert
+                            GROUP BY (due AT TIME ZONE 'UTC')::date, (n - 1) / 2000
                             """)
                         // A ledger that grew over 30 days has been vacuumed: without this, autovacuum
-                        // would work through the 10 million fresh rows while the windows run.
-                        try await client.query("VACUUM (ANALYZE) worker_alerts_sent")
+                        // would work through the fresh pages while the windows run.
+                        try await client.query("VACUUM (ANALYZE) worker_alert_pages")
                         // …and its writes reached the data files long ago: the checkpoints that the
                         // write of 10 million rows sets off would otherwise write during the windows.
                         do {

@@ -83,7 +83,7 @@ struct JobQuery {
     /// and shard, in due order: item id, user id, title, due time, payload as JSON text
     /// (NULL when the job has none), and `covered` (NULL on every row of a fresh window).
     /// Whether the ledger has a row is asked page by page, in a statement of its own
-    /// (``AlertLedger/unsent(_:job:tick:)``).
+    /// (``AlertLedger/unsent(_:job:)``).
     ///
     /// With `ledgerEnd`, the latest due time the ledger holds for the job in this window
     /// (the part of the window an earlier, overlapping tick covered), rows due up to it
@@ -128,10 +128,12 @@ struct JobQuery {
         binds.append(ledgerEnd)
         binds.append(job.name)
         binds.append(coveredKeysLimit)
-        // The ledger's keys of the covered part are read once into a hash (an
-        // uncorrelated IN inside an expression stays a hashed subplan), never probed row
-        // by row, and never merged with the rows: many items share a due time. `IS NOT
-        // TRUE`: a row whose item id is NULL reaches the worker, which refuses it.
+        binds.append(AlertLedger.utcDay(of: window.start))
+        // The ledger's keys of the covered part are unfolded from its pages once into a
+        // hash (an uncorrelated IN inside an expression stays a hashed subplan), never
+        // probed row by row, and never merged with the rows: many items share a due time.
+        // Only the days from the window's start on hold pages that reach into it. `IS
+        // NOT TRUE`: a row whose item id is NULL reaches the worker, which refuses it.
         return PostgresQuery(
             unsafeSQL: """
                 DECLARE \(name) NO SCROLL CURSOR FOR
@@ -141,8 +143,10 @@ struct JobQuery {
                  WHERE \(shardFilter)
                    AND (due.due_at::timestamptz <= $5::timestamptz
                         AND (due.item_id::text, due.due_at::timestamptz) IN (
-                            SELECT sent.item_id, sent.due_at FROM worker_alerts_sent sent
-                            WHERE sent.job_name = $6::text AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz
+                            SELECT sent.item_id, sent.due_at
+                            FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.item_ids, p.due_ats) AS sent(item_id, due_at)
+                            WHERE p.job_name = $6::text AND p.last_due >= $1::timestamptz AND p.first_due <= $5::timestamptz
+                              AND p.first_due >= $8::timestamptz AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz
                             LIMIT $7::bigint)
                        ) IS NOT TRUE
                  ORDER BY due.due_at)

@@ -3,13 +3,20 @@ import Logging
 import PostgresNIO
 import ProactivityCore
 
-/// The alert ledger (`worker_alerts_sent`): one row per alert the broker acknowledged,
-/// so that a tick run again, redelivered or overlapping another never alerts an item twice.
+/// The alert ledger (`worker_alert_pages`): the alerts the broker acknowledged, so that
+/// a tick run again, redelivered or overlapping another never alerts an item twice.
 ///
-/// It is partitioned by due time, one partition per UTC day (migration 0007): the
-/// partitions are added ahead of time (``addPartitions(from:through:)``) and dropped
-/// whole once their day is past the retention (``LedgerRetention``); rows of days without
-/// a partition wait in its default partition.
+/// It holds one row per recorded page (migration 0016): the page's item ids and due
+/// times as two arrays, its first and last due time in the key. A page is written as one
+/// tuple and one key entry instead of one of each per alert, which costs PostgreSQL a
+/// tenth of the time, WAL and disk (figures in `docs/pipeline.md`). The view
+/// `worker_alerts_sent` shows it as one row per alert.
+///
+/// It is partitioned by due time, one partition per UTC day: a page row never spans two
+/// days (``record(_:tick:)`` splits it). The partitions are added ahead of time
+/// (``addPartitions(from:through:)``) and dropped whole once their day is past the
+/// retention (``LedgerRetention``); pages of days without a partition wait in its
+/// default partition.
 public struct AlertLedger: Sendable {
     private let client: PostgresClient
     private let logger: Logger
@@ -29,78 +36,86 @@ public struct AlertLedger: Sendable {
     /// page, so that its plan is made for the ledger as it is then and never depends on
     /// how the job's SQL was planned.
     ///
-    /// The lookup is `worker_alerts_sent_lookup` (migrations 0008 and 0015): one step of
-    /// the key over the page's due range first (a page nothing of the job was recorded
-    /// for costs that alone), then one primary-key probe per item, never a scan of a day
-    /// partition that the window's own pages are being written into. Items due inside the window are looked up only in the window's day
-    /// partitions (a lookup over every partition costs PostgreSQL more to plan and to
-    /// run the more days the ledger keeps); items the job's SQL returned outside its
-    /// window, in the whole ledger, so a sloppy job query does not alert twice.
-    public func unsent(_ page: [DueItem], job: JobDefinition, tick: TickMessage) async throws -> [DueItem] {
+    /// The lookup is `worker_alert_pages_lookup` (migration 0016): one step of the key
+    /// over the page's due range first (a page nothing of the job was recorded for costs
+    /// that alone), then the recorded pages that meet that range, unfolded into a hash,
+    /// never a scan of a day partition that the window's own pages are being written
+    /// into. Items the job's SQL returned outside its window are looked up like the
+    /// others, so a sloppy job query does not alert twice.
+    public func unsent(_ page: [DueItem], job: JobDefinition) async throws -> [DueItem] {
         guard !page.isEmpty else { return [] }
-        var inside: [Int] = []
-        var outside: [Int] = []
-        for index in page.indices {
-            if page[index].dueAt >= tick.windowStart && page[index].dueAt < tick.windowEnd {
-                inside.append(index)
-            } else {
-                outside.append(index)
-            }
-        }
+        var binds = PostgresBindings()
+        binds.append(job.name)
+        binds.append(page.map(\.itemId))
+        binds.append(page.map(\.dueAt))
+        let lookup = PostgresQuery(unsafeSQL: "SELECT worker_alert_pages_lookup($1, $2, $3)", binds: binds)
         var sent = Set<Int>()
-        for (indices, window) in [(inside, (tick.windowStart, tick.windowEnd)), (outside, nil)] where !indices.isEmpty {
-            var binds = PostgresBindings()
-            binds.append(job.name)
-            binds.append(indices.map { page[$0].itemId })
-            binds.append(indices.map { page[$0].dueAt })
-            binds.append(window?.0)
-            binds.append(window?.1)
-            let lookup = PostgresQuery(unsafeSQL: "SELECT worker_alerts_sent_lookup($1, $2, $3, $4, $5)", binds: binds)
-            for try await ordinal in try await client.query(lookup, logger: logger).decode(Int.self) { sent.insert(indices[ordinal - 1]) }
-        }
+        for try await ordinal in try await client.query(lookup, logger: logger).decode(Int.self) { sent.insert(ordinal - 1) }
         guard !sent.isEmpty else { return page }
         return page.indices.filter { !sent.contains($0) }.map { page[$0] }
     }
 
-    /// Records alerts as sent (after the broker acknowledged them), one statement per
-    /// page: a later run of the tick skips them.
+    /// Records alerts as sent (after the broker acknowledged them), one row per UTC day
+    /// they are due on (a page's alerts are almost always due on one), in one
+    /// transaction: a later run of the tick skips them.
     ///
-    /// The page's commit does not wait for its WAL to reach disk (`synchronous_commit`
-    /// off): the tick's completion, committed synchronously after the last page, flushes
-    /// it. A server crash before that can lose page rows of an uncompleted tick, whose
-    /// next run then re-sends those alerts with the same ids: what at-least-once allows.
+    /// The commit does not wait for its WAL to reach disk (`synchronous_commit` off): the
+    /// tick's completion, committed synchronously after the last page, flushes it. A
+    /// server crash before that can lose pages of an uncompleted tick, whose next run then
+    /// re-sends those alerts with the same ids: what at-least-once allows.
     public func record(_ alerts: [SentAlert], tick: TickMessage) async throws {
         guard !alerts.isEmpty else { return }
-        do {
-            try await insert(alerts, tick: tick, onConflict: "")
-        } catch where DatabaseError.sqlState(of: error) == "23505" {
-            // Rows another run recorded meanwhile (a redelivered tick), or a job returning
-            // an item twice: the slower statement that skips them, only then.
-            try await insert(alerts, tick: tick, onConflict: "ON CONFLICT DO NOTHING")
+        let days = Self.byUTCDay(alerts)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
+            for day in days {
+                var binds = PostgresBindings()
+                binds.append(tick.jobName)
+                binds.append(tick.tickId)
+                binds.append(day.first)
+                binds.append(day.last)
+                binds.append(day.alerts.count)
+                binds.append(day.alerts.map(\.itemId))
+                binds.append(day.alerts.map(\.dueAt))
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats)
+                            VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz[])
+                            """, binds: binds), logger: logger)
+            }
         }
     }
 
-    private func insert(_ alerts: [SentAlert], tick: TickMessage, onConflict: String) async throws {
-        var binds = PostgresBindings()
-        binds.append(tick.jobName)
-        binds.append(tick.tickId)
-        binds.append(alerts.map(\.itemId))
-        binds.append(alerts.map(\.dueAt))
-        let insert = PostgresQuery(
-            unsafeSQL: """
-                INSERT INTO worker_alerts_sent (job_name, item_id, due_at, tick_id)
-                SELECT $1, a.item_id, a.due_at, $2 FROM unnest($3::text[], $4::timestamptz[]) AS a(item_id, due_at)
-                \(onConflict)
-                """, binds: binds)
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
-            try await connection.query(insert, logger: logger)
+    /// The alerts of one UTC day, with their earliest and latest due time: one ledger row.
+    struct DayOfAlerts: Equatable {
+        var first: Date
+        var last: Date
+        var alerts: [SentAlert]
+    }
+
+    /// `alerts` grouped by the UTC day they are due on, each group in the alerts' order,
+    /// the days in order of their first alert.
+    static func byUTCDay(_ alerts: [SentAlert]) -> [DayOfAlerts] {
+        var days: [Date: Int] = [:]
+        var groups: [DayOfAlerts] = []
+        for alert in alerts {
+            let day = utcDay(of: alert.dueAt)
+            if let index = days[day] {
+                groups[index].first = min(groups[index].first, alert.dueAt)
+                groups[index].last = max(groups[index].last, alert.dueAt)
+                groups[index].alerts.append(alert)
+            } else {
+                days[day] = groups.count
+                groups.append(DayOfAlerts(first: alert.dueAt, last: alert.dueAt, alerts: [alert]))
+            }
         }
+        return groups
     }
 
     /// An alert the broker acknowledged: what the ledger keeps of it (its id is
     /// `job:item@due`, ``AlertMessage/id(job:itemId:dueAt:)``).
-    public struct SentAlert: Sendable {
+    public struct SentAlert: Sendable, Equatable {
         public var itemId: String
         public var dueAt: Date
 
@@ -111,7 +126,7 @@ public struct AlertLedger: Sendable {
     }
 
     /// Adds the alert ledger's partitions of the UTC days from `start` through `end`
-    /// that do not exist yet, moving those days' rows out of the default partition.
+    /// that do not exist yet, moving those days' pages out of the default partition.
     /// - Returns: the partitions added.
     /// - Throws: database errors, including a lock not obtained in time (the partitions
     ///   added until then stay).
@@ -123,7 +138,7 @@ public struct AlertLedger: Sendable {
             let created = try await client.withTransaction(logger: logger) { connection in
                 try await setLockTimeout(on: connection)
                 for try await created in try await connection.query(
-                    "SELECT worker_alerts_sent_add_partition((\(day) AT TIME ZONE 'UTC')::date)", logger: logger
+                    "SELECT worker_alert_pages_add_partition((\(day) AT TIME ZONE 'UTC')::date)", logger: logger
                 ).decode(Bool.self) {
                     return created
                 }
@@ -139,36 +154,34 @@ public struct AlertLedger: Sendable {
     }
 
     /// Drops the alert ledger's day partitions whose day ends by `cutoff`, oldest first,
-    /// each in its own short transaction. - Returns: the rows they held.
+    /// each in its own short transaction (`worker_alert_pages_drop_partition`, which runs
+    /// with the ledger owner's rights). - Returns: the alerts they held.
     func dropPartitions(endingBy cutoff: Date) async throws -> Int {
         var partitions: [String] = []
         for try await name in try await client.query(
             """
             SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'worker_alerts_sent'::regclass AND c.relname ~ '^worker_alerts_sent_[0-9]{8}$'
+            WHERE i.inhparent = 'worker_alert_pages'::regclass AND c.relname ~ '^worker_alert_pages_[0-9]{8}$'
               AND (to_date(right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= \(cutoff)
             ORDER BY c.relname
             """, logger: logger
         ).decode(String.self) {
             partitions.append(name)
         }
-        var rows = 0
+        var alerts = 0
         for partition in partitions {
-            // The name comes from the catalog, quoted by regclass, and matched the pattern above.
-            rows += try await client.withTransaction(logger: logger) { connection in
+            alerts += try await client.withTransaction(logger: logger) { connection in
                 try await setLockTimeout(on: connection)
-                var count = 0
                 for try await held in try await connection.query(
-                    PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(partition)"), logger: logger
+                    "SELECT worker_alert_pages_drop_partition(\(partition)::regclass)::int", logger: logger
                 ).decode(Int.self) {
-                    count = held
+                    return held
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(partition)"), logger: logger)
-                return count
+                return 0
             }
             logger.info("ledger_partition_dropped", metadata: ["partition": .stringConvertible(partition)])
         }
-        return rows
+        return alerts
     }
 
     private func setLockTimeout(on connection: PostgresConnection) async throws {

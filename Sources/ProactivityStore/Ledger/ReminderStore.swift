@@ -58,7 +58,7 @@ public struct ReminderStore: Sendable {
     /// of up to `pageSize`, in due order, as PostgreSQL finds them: the first page leaves
     /// while the query still runs, and memory holds two pages (the one handed over and
     /// the next, fetched meanwhile). Which of them were alerted before is for
-    /// ``AlertLedger/unsent(_:job:tick:)`` to say, page by page.
+    /// ``AlertLedger/unsent(_:job:)`` to say, page by page.
     ///
     /// Where the ledger already holds rows of this window (an earlier tick's window
     /// overlapped it), the rows it has up to its latest due time are counted in
@@ -164,18 +164,26 @@ public struct ReminderStore: Sendable {
     }
 
     /// The latest due time the ledger holds for `job` within `window`, or nil when it
-    /// holds none there (a window no earlier tick overlapped): one backward step of the
-    /// ledger's key (job, due time, item) in the window's day partitions.
+    /// holds none there (a window no earlier tick overlapped). Two steps of the ledger's
+    /// key (job, last due, first due) in the window's day partitions: the latest page
+    /// that ends inside the window, and the pages that start inside it and end after it
+    /// (a page of a later window that overlapped this one's end), whose due times inside
+    /// the window are read from the page itself.
     private static func latestLedgerDue(
         of job: JobDefinition, in window: (start: Date, end: Date), on connection: PostgresConnection, logger: Logger
     ) async throws -> Date? {
         // The key, never a scan of a day partition whose statistics were taken while it was small.
         var latest: Date?
+        let firstDay = AlertLedger.utcDay(of: window.start)
         try await planned(
             with: ("enable_seqscan", "off"),
             """
-            SELECT max(due_at) FROM worker_alerts_sent
-            WHERE job_name = \(job.name) AND due_at >= \(window.start) AND due_at < \(window.end)
+            SELECT greatest(
+                (SELECT max(last_due) FROM worker_alert_pages
+                 WHERE job_name = \(job.name) AND last_due >= \(window.start) AND last_due < \(window.end) AND first_due >= \(firstDay)),
+                (SELECT max(due) FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.due_ats) AS due
+                 WHERE p.job_name = \(job.name) AND p.last_due >= \(window.end) AND p.first_due < \(window.end) AND p.first_due >= \(firstDay)
+                   AND due >= \(window.start) AND due < \(window.end)))
             """, on: connection, logger: logger
         ) { rows in
             for try await value in rows.decode(Date?.self) { latest = value }

@@ -14,22 +14,30 @@ public struct LineageStore: Sendable {
         self.logger = logger
     }
 
-    /// Ledger rows of an item (one per due time it was alerted for), latest due first, at most 100.
+    /// Ledger entries of an item (one per due time it was alerted for, its first record
+    /// where two runs recorded it), latest due first, at most 100.
     /// - Parameter due: a due time to the millisecond, as alert ids carry it (the ledger
-    ///   keeps PostgreSQL's microseconds).
+    ///   keeps PostgreSQL's microseconds). With it, only the pages whose due range holds
+    ///   that millisecond are read; without it, every page of the job.
     public func ledgerEntries(job: String, item: String, due: Date?) async throws -> [Lineage.LedgerEntry] {
         let rows =
             if let due {
                 try await client.query(
                     """
-                    SELECT job_name, item_id, due_at, tick_id, published_at FROM worker_alerts_sent
-                    WHERE job_name = \(job) AND item_id = \(item) AND due_at >= \(due) AND due_at < \(due.addingTimeInterval(0.001))
+                    SELECT DISTINCT ON (sent.due_at) p.job_name, sent.item_id, sent.due_at, p.tick_id, p.published_at
+                    FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.item_ids, p.due_ats) AS sent(item_id, due_at)
+                    WHERE p.job_name = \(job) AND p.last_due >= \(due) AND p.first_due < \(due.addingTimeInterval(0.001))
+                      AND p.first_due >= \(AlertLedger.utcDay(of: due))
+                      AND sent.item_id = \(item) AND sent.due_at >= \(due) AND sent.due_at < \(due.addingTimeInterval(0.001))
+                    ORDER BY sent.due_at DESC, p.published_at
                     """, logger: logger)
             } else {
                 try await client.query(
                     """
-                    SELECT job_name, item_id, due_at, tick_id, published_at FROM worker_alerts_sent
-                    WHERE job_name = \(job) AND item_id = \(item) ORDER BY due_at DESC LIMIT 100
+                    SELECT DISTINCT ON (sent.due_at) p.job_name, sent.item_id, sent.due_at, p.tick_id, p.published_at
+                    FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.item_ids, p.due_ats) AS sent(item_id, due_at)
+                    WHERE p.job_name = \(job) AND p.item_ids @> ARRAY[\(item)]::text[] AND sent.item_id = \(item)
+                    ORDER BY sent.due_at DESC, p.published_at LIMIT 100
                     """, logger: logger)
             }
         var entries: [Lineage.LedgerEntry] = []
