@@ -168,7 +168,8 @@ public struct ReminderStore: Sendable {
     /// key (job, last due, first due) in the window's day partitions: the latest page
     /// that ends inside the window, and the pages that start inside it and end after it
     /// (a page of a later window that overlapped this one's end), whose due times inside
-    /// the window are read from the page itself.
+    /// the window are read from the page itself. Both bound the first due time on both
+    /// sides, so that only the window's day partitions are planned and searched.
     private static func latestLedgerDue(
         of job: JobDefinition, in window: (start: Date, end: Date), on connection: PostgresConnection, logger: Logger
     ) async throws -> Date? {
@@ -180,7 +181,8 @@ public struct ReminderStore: Sendable {
             """
             SELECT greatest(
                 (SELECT max(last_due) FROM worker_alert_pages
-                 WHERE job_name = \(job.name) AND last_due >= \(window.start) AND last_due < \(window.end) AND first_due >= \(firstDay)),
+                 WHERE job_name = \(job.name) AND last_due >= \(window.start) AND last_due < \(window.end)
+                   AND first_due >= \(firstDay) AND first_due < \(window.end)),
                 (SELECT max(due) FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.due_ats) AS due
                  WHERE p.job_name = \(job.name) AND p.last_due >= \(window.end) AND p.first_due < \(window.end) AND p.first_due >= \(firstDay)
                    AND due >= \(window.start) AND due < \(window.end)))
