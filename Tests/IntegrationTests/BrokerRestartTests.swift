@@ -23,7 +23,12 @@ struct BrokerRestartTests {
         defer { stack.remove() }
         let kafka = KafkaConfiguration(bootstrapServers: stack.kafkaAddress, clientID: "broker-restart-test")
         try await PipelineHarness.with { harness in
-            try await createTopics([harness.ticksTopic, harness.alertsTopic, harness.dlqTopic], on: kafka)
+            do {
+                try await createTopics([harness.ticksTopic, harness.alertsTopic, harness.dlqTopic], on: kafka)
+            } catch {
+                Issue.record("creating topics on the test's own broker at \(stack.kafkaAddress) failed; its log:\n\(stack.brokerLog())")
+                throw error
+            }
             try await body(stack, kafka, harness)
         }
     }

@@ -154,7 +154,6 @@ struct ReReadTests {
         try await PipelineHarness.with { harness in
             let store = ReminderStore(client: harness.client, logger: harness.logger)
             let job = BuiltInJobs.eventReminder
-            let run = tick(at: slot)
             let page = (1...5).map { DueItem(itemId: "\($0)", userId: "u", title: "t", dueAt: at(Double($0))) }
             #expect(try await store.alertLedger.unsent(page, job: job).map(\.itemId) == ["1", "2", "3", "4", "5"])
 

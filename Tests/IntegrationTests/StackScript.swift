@@ -20,27 +20,39 @@ struct StackScript {
         port = Self.freePort(in: 23_000...23_999)
     }
 
-    /// A port of `range` that no one listens on now (tried at random, up to 50 times),
-    /// so two tests, or a test and a server left running, do not meet on one port. The
-    /// ranges lie below Linux's ephemeral ports (32768–60999): a client connection's
-    /// local port cannot take one between this check and the server's start (seen: the
-    /// test's own PostgreSQL refused at start because port 56768 had become a client's).
+    /// A port of `range` that no one listens on now and that no other test of this run
+    /// was given (tried at random, up to 50 times), so two tests, or a test and a server
+    /// left running, do not meet on one port. Two tests set up at the same moment both
+    /// find a port free before either starts its server; given the same one, the second
+    /// test's `broker-start` would take the first's broker (its pid file) for its own,
+    /// until the first stops it. The ranges lie below Linux's
+    /// ephemeral ports (32768–60999): a client connection's local port cannot take one
+    /// between this check and the server's start (seen: the test's own PostgreSQL
+    /// refused at start because port 56768 had become a client's).
     static func freePort(in range: ClosedRange<Int>) -> Int {
         for _ in 0..<50 {
             let candidate = Int.random(in: range)
-            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard socket >= 0 else { return candidate }
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(candidate).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if bound == 0 { return candidate }
+            guard isFree(candidate), givenOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+            return candidate
         }
         return Int.random(in: range)
+    }
+
+    /// The ports handed to tests in this process.
+    private static let givenOut = Mutex<Set<Int>>([])
+
+    /// Whether a server could listen on `port` of 127.0.0.1 now.
+    private static func isFree(_ port: Int) -> Bool {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return true }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     var url: String { "postgres://proactivity:proactivity@127.0.0.1:\(port)/proactivity" }
@@ -74,6 +86,12 @@ struct StackScript {
     func expectSuccess(_ command: String) throws {
         let outcome = try run(command)
         #expect(outcome.status == 0, "scripts/stack \(command) failed: \(outcome.output)")
+    }
+
+    /// The end of this instance's broker log (`scripts/stack broker-*`), for a failure's message.
+    func brokerLog() -> String {
+        let file = PipelineHarness.repositoryRoot.appendingPathComponent(".local/log/tansu-\(kafkaPort).log")
+        return String((try? String(contentsOf: file, encoding: .utf8))?.suffix(3000) ?? "(no log at \(file.path))")
     }
 
     /// Stops this instance's servers and deletes the database's data folder, socket

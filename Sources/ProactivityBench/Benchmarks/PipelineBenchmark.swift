@@ -70,7 +70,7 @@ struct PipelineBenchmark: PhasedBenchmark {
         await Task {
             do {
                 try await withPostgresClient(database, logger: logger) { client in
-                    try await client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE")
+                    _ = try await client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE")
                 }
             } catch {
                 logger.warning("bench_schema_not_dropped", metadata: ["schema": "\(schema)", "error": "\(DatabaseError.describe(error))"])
@@ -173,9 +173,11 @@ struct PipelineBenchmark: PhasedBenchmark {
                     try await publish([TickMessage(job: BuiltInJobs.taskReminder, slot: warmUpSlot, producedAt: Date())], to: ticksTopic, partition: 1, with: ticks)
                     _ = try await reader.wait(for: Self.concurrentTasks, within: .seconds(60))
                     try phase("one tick for \(due) items…")
+                    let walStart = try await walPosition(client)
                     let windowStart = CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier)
                     let bigWindow = try await runWindow(slot: slot, ticksTopic: ticksTopic, reader: reader, producer: ticks)
                     let windowCPU = CPUUsage.between(windowStart, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
+                    let storage = try await windowStorage(client: client, walStart: walStart)
                     let peak = worker.memory.peak
                     try phase("another tick for \(due) items, and up to \(Self.concurrentTicks) ticks of another job one after another while it runs…")
                     let concurrentLatencies = try await concurrentTickLatencies(ticksTopic: ticksTopic, reader: reader, producer: ticks)
@@ -244,7 +246,7 @@ struct PipelineBenchmark: PhasedBenchmark {
                     return PipelineBenchmarkReport(
                         dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
                         baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
-                        window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, workerIdleMegabytes: idle,
+                        window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, windowStorage: storage, workerIdleMegabytes: idle,
                         workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies), sliding: sliding,
                         readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
                         scaling: scaling, librdkafka: KafkaLibrary.version)
@@ -280,6 +282,32 @@ struct PipelineBenchmark: PhasedBenchmark {
         }
         let cpu = CPUUsage.between(start, CPUUsage.Snapshot.take(worker: worker.child.process.processIdentifier))
         return .init(ticks: seconds, rows: rows, workerCPUSeconds: cpu?.worker)
+    }
+
+    private func walPosition(_ client: PostgresClient) async throws -> String {
+        for try await position in try await client.query("SELECT pg_current_wal_lsn()::text").decode(String.self) { return position }
+        throw BenchmarkFailure("PostgreSQL returned no WAL position")
+    }
+
+    /// What the big window left in PostgreSQL once its tick completed: the WAL the
+    /// cluster wrote since `walStart` (before the tick; the benchmark runs alone, so
+    /// that is the window's ledger writes, its completion and audit row, and whatever
+    /// autovacuum did meanwhile), and the size of the window's day partition of the
+    /// alert ledger, which then holds the window's alerts alone.
+    private func windowStorage(client: PostgresClient, walStart: String) async throws -> PipelineBenchmarkReport.WindowStorage {
+        let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: Date())
+        try await eventually("tick \(tick.tickId) did not complete") { try await completed(tick.tickId, client) }
+        let day = AlertLedger.utcDay(of: slot)
+        let partition = "worker_alert_pages_" + day.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted))
+        for try await (wal, partitionBytes, alerts) in try await client.query(
+            """
+            SELECT (pg_current_wal_lsn() - \(walStart)::pg_lsn)::float8, pg_total_relation_size(to_regclass(\(partition)))::float8,
+                   (SELECT coalesce(sum(items), 0) FROM worker_alert_pages WHERE first_due >= \(day) AND first_due < \(day.addingTimeInterval(86_400)))::float8
+            """
+        ).decode((Double, Double?, Double).self) {
+            return .init(walBytesPerAlert: wal / Double(due), ledgerBytesPerAlert: alerts > 0 ? partitionBytes.map { $0 / alerts } : nil)
+        }
+        throw BenchmarkFailure("PostgreSQL returned no WAL or ledger sizes")
     }
 
     private func completed(_ tickId: String, _ client: PostgresClient) async throws -> Bool {

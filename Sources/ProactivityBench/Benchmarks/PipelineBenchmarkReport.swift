@@ -98,6 +98,14 @@ struct PipelineBenchmarkReport: Codable {
         var alertsPerSecond: Double
     }
 
+    /// What the big window left in PostgreSQL (see `PipelineBenchmark`).
+    struct WindowStorage: Codable {
+        /// WAL written by the cluster from the tick to its completion, per alert.
+        var walBytesPerAlert: Double
+        /// The window's day partition of the alert ledger (heap, arrays, key), per alert.
+        var ledgerBytesPerAlert: Double?
+    }
+
     var dueItems: Int
     var tableRows: Int
     var users: Int
@@ -114,6 +122,7 @@ struct PipelineBenchmarkReport: Codable {
     /// Where the CPU went during the big window: the worker, the reader (the
     /// benchmark's process), the rest of the machine (PostgreSQL, the broker).
     var windowCPU: CPUUsage?
+    var windowStorage: WindowStorage
     /// The most alerts/s the big window could reach on this machine if the worker itself
     /// used no CPU: its items over the time the rest of the window's work (PostgreSQL,
     /// the broker, the reader) takes on all cores, at the CPU it used per alert here.
@@ -144,7 +153,7 @@ struct PipelineBenchmarkReport: Codable {
 
     init(
         dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, baselineWithHeaders: Baseline,
-        window: Window, baselineCPU: CPUUsage?, windowCPU: CPUUsage?,
+        window: Window, baselineCPU: CPUUsage?, windowCPU: CPUUsage?, windowStorage: WindowStorage,
         workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTicks: Latency, sliding: Sliding,
         readerFetchWaitMilliseconds: Int, ledger: LedgerComparison?,
         scaling: [Scaling], librdkafka: String
@@ -159,6 +168,7 @@ struct PipelineBenchmarkReport: Codable {
         self.window = window
         self.baselineCPU = baselineCPU
         self.windowCPU = windowCPU
+        self.windowStorage = windowStorage
         if let windowCPU, windowCPU.machine > windowCPU.worker {
             let ceiling = Double(window.alerts) / ((windowCPU.machine - windowCPU.worker) / Double(windowCPU.cores))
             ceilingAlertsPerSecond = ceiling
@@ -207,6 +217,9 @@ struct PipelineBenchmarkReport: Codable {
             lines.append(
                 "CPU during the big window (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): worker \(number(cpu.worker, 2)) s (\(number(cpu.worker / Double(window.alerts) * 1e6, 1)) µs per alert), reader \(number(cpu.benchmark, 2)) s, rest of the machine \(number(cpu.rest, 2)) s (PostgreSQL \(number(cpu.postgres, 2)) s: \(number(cpu.postgres / Double(window.alerts) * 1e6, 1)) µs per alert; broker \(number(cpu.broker, 2)) s: \(number(cpu.broker / Double(window.alerts) * 1e6, 1)) µs per alert); \(number(cpu.busy * 100))% busy")
         }
+        var storageLine = "PostgreSQL's WAL during the big window: \(number(windowStorage.walBytesPerAlert, 1)) B per alert"
+        if let ledger = windowStorage.ledgerBytesPerAlert { storageLine += "; its day's alert ledger partition: \(number(ledger, 1)) B per alert" }
+        lines.append(storageLine)
         if let cpu = baselineCPU {
             lines.append(
                 "CPU during the C loop (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): its process \(number(cpu.benchmark, 2)) s, rest of the machine \(number(cpu.rest, 2)) s (broker \(number(cpu.broker, 2)) s); \(number(cpu.busy * 100))% busy")
