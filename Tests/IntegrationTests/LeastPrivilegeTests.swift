@@ -55,7 +55,7 @@ struct LeastPrivilegeTests {
             SELECT 'event-reminder', 'older', due, due, 1, ARRAY['b'], ARRAY[due], \(now) - interval '40 days'
             FROM (SELECT \(now) - interval '400 days' AS due) AS page
             """)
-        try await withPostgresClient(try DatabaseSettings(url: url), logger: harness.logger) { client in
+        try await withPostgresClient(try DatabaseSettings(url: url), logger: harness.logger) { client async throws in
             let metrics = EngineMetrics()
             // Five days ahead: the migration made the partitions of the next three as the owner.
             await LedgerPruner(
@@ -63,6 +63,13 @@ struct LeastPrivilegeTests {
                 logger: harness.logger
             ).pruneOnce(now: now)
             #expect(metrics.render().contains(#"proactivity_ledger_pruned_rows_total{table="worker_alerts_sent"} 2"#), "\(metrics.render())")
+            // The function runs with the owner's rights: it drops day partitions of the ledger and nothing else.
+            for table in ["worker_dlq", "worker_alert_pages_default", "worker_alert_pages"] {
+                await #expect(throws: (any Error).self, "\(table) dropped through the ledger's function") {
+                    for try await _ in try await client.query("SELECT worker_alert_pages_drop_partition(\(table)::regclass)") {}
+                }
+                #expect(try await harness.count("SELECT count(*)::int WHERE to_regclass(\(table)) IS NOT NULL") == 1)
+            }
         }
         let days = (-1...5).map { partition(now.addingTimeInterval(86_400 * Double($0))) }
         #expect(try await harness.count("SELECT count(*)::int FROM unnest(\(days)) AS day WHERE to_regclass(day) IS NOT NULL") == 7, "added")
