@@ -103,7 +103,7 @@ struct PipelineBenchCommand: AsyncParsableCommand {
     @Option(help: "Worker processes for the sharded comparison (1: skip it).")
     var workers = 1
 
-    @Option(help: "Rows to write into the alert ledger before a second big window (0: skip it).")
+    @Option(help: "Alerts to write into the alert ledger (in pages of 2,000) before a second big window (0: skip it).")
     var ledgerRows = 0
 
     @Flag(help: "Print the figures as JSON.")

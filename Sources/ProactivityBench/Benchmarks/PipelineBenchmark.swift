@@ -226,7 +226,7 @@ struct PipelineBenchmark: PhasedBenchmark {
                         }
                         var full: [PipelineBenchmarkReport.Window] = []
                         for index in Self.ledgerRuns..<(2 * Self.ledgerRuns) {
-                            try phase("one tick for \(due) items with \(ledgerRows) ledger rows (\(index - Self.ledgerRuns + 1)/\(Self.ledgerRuns))…")
+                            try phase("one tick for \(due) items with \(ledgerRows) alerts in the ledger (\(index - Self.ledgerRuns + 1)/\(Self.ledgerRuns))…")
                             full.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
                         }
                         ledger = .init(rows: ledgerRows, empty: empty, full: full)

@@ -234,7 +234,7 @@ struct PipelineBenchmarkReport: Codable {
         if let ledger {
             func runs(_ windows: [Window]) -> String { windows.map { number($0.alertsPerSecond) }.joined(separator: ", ") }
             lines.append(
-                "with \(ledger.rows) ledger rows: median \(number(ledger.fullMedian)) alerts/s (\(runs(ledger.full))), \(number(ledger.ratio * 100))% of the empty ledger's median \(number(ledger.emptyMedian)) (\(runs(ledger.empty)))")
+                "with \(ledger.rows) alerts in the ledger: median \(number(ledger.fullMedian)) alerts/s (\(runs(ledger.full))), \(number(ledger.ratio * 100))% of the empty ledger's median \(number(ledger.emptyMedian)) (\(runs(ledger.empty)))")
         }
         for run in scaling {
             lines.append("sharded window through \(run.workers) worker(s): \(number(run.alertsPerSecond)) alerts/s (\(number(run.seconds, 2)) s)")

@@ -4,7 +4,7 @@ import Foundation
 /// `proactivity explain` shows it (read from the ledger, completed ticks, the audit
 /// trail, manual runs, backfills and the DLQ mirror).
 public enum Lineage {
-    /// A ledger row: the alert for (job, item, due time) was published by `tickId`.
+    /// A ledger entry: the alert for (job, item, due time) was published by `tickId`.
     public struct LedgerEntry: Sendable, Hashable, Codable {
         public var jobName: String
         public var itemId: String
