@@ -4,8 +4,7 @@ import PostgresNIO
 
 /// Applies the SQL files of a migrations folder in name order, each once, each in its
 /// own transaction, recording a checksum. A file changed after it was applied is
-/// refused; concurrent runs on the same schema wait for each other (a PostgreSQL advisory
-/// lock keyed by the schema: runs on other schemas of the database go on meanwhile).
+/// refused; concurrent runs wait for each other (a PostgreSQL advisory lock).
 ///
 /// Files are named `NNNN_description.sql`. Each runs as one PL/pgSQL block (so a file
 /// may hold many statements, but no top-level `SELECT` without `INTO`: use `PERFORM`),
@@ -36,11 +35,8 @@ public struct Migrator: Sendable {
     public let migrations: [Migration]
     private let client: PostgresClient
     private let logger: Logger
-    /// The advisory lock that serialises `migrate` runs on the connection's schema (its
-    /// first on the search path): a hash of its name. Runs on other schemas of the same
-    /// database do not wait (the tests migrate a schema each, dozens at once).
-    private static let lockKeyQuery: PostgresQuery =
-        "SELECT hashtextextended('proactivity migrate ' || coalesce(current_schema(), ''), 0)"
+    /// Serialises `migrate` runs on the same database (any fixed 64-bit number).
+    private static let lockKey: Int64 = 0x5052_4F41_4354_0001
 
     /// Reads the migrations folder.
     /// - Throws: ``MigrationError`` for a missing folder or a badly named file.
@@ -92,10 +88,8 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate() async throws -> [String] {
         try await client.withConnection { connection in
-            var key: Int64 = 0
-            for try await value in try await connection.query(Self.lockKeyQuery, logger: logger).decode(Int64.self) { key = value }
             // The lock comes first: two runs creating the table at once collide.
-            try await connection.query("SELECT pg_advisory_lock(\(key))", logger: logger)
+            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 try await connection.query(
                     """
@@ -103,10 +97,10 @@ public struct Migrator: Sendable {
                         version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
                     """, logger: logger)
                 let applied = try await apply(on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 throw error
             }
         }
