@@ -102,7 +102,8 @@ struct DeadLetterTriageTests {
 
             // Rows an older mirror wrote without a fingerprint: `migrate` fills them in.
             try await harness.execute("UPDATE worker_dlq SET error_fingerprint = NULL WHERE id % 2 = 0")
-            let migrate = try await ProactivityProcess.run(["migrate"], environment: environment)
+            // Generous: `migrate` waits for every other test's migration of its own schema (one lock per database).
+            let migrate = try await ProactivityProcess.run(["migrate"], environment: environment, within: .seconds(150))
             #expect(migrate.status == 0 && migrate.stdout.contains("error fingerprints filled in for 18 worker_dlq row(s)"), "\(migrate.output)")
             let backfilled = try await store.groups(DeadLetterFilter(), by: .fingerprint).groups
             #expect(backfilled.map(\.key) == groups.map(\.key) && backfilled.map(\.rows) == groups.map(\.rows))
