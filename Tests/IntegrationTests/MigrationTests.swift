@@ -137,7 +137,7 @@ struct MigrationTests {
                 """
                 SELECT count(*)::int FROM worker_alert_pages_lookup('job', ARRAY['item-3', 'item-4', 'item-5', 'missing'],
                     ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-3') || ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-4')
-                    || ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-5') || now())
+                    || ARRAY(SELECT due_at FROM worker_alerts_sent WHERE item_id = 'item-5') || now(), now(), now() + interval '1 hour')
                 """) == 3)
             try await client.query("SELECT worker_alert_pages_add_partition((now() AT TIME ZONE 'UTC')::date + 10)")
             #expect(try await count(

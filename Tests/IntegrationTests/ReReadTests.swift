@@ -139,7 +139,7 @@ struct ReReadTests {
             #expect(read.handedOver == 30 && read.total == 40, "\(read)")
             #expect(Set(handedOver.map(\.itemId)).count == 30 && handedOver.allSatisfy { (1...40).contains(Int($0.itemId) ?? 0) })
             #expect(handedOver.map(\.dueAt) == handedOver.map(\.dueAt).sorted())
-            #expect(try await limited.alertLedger.unsent(handedOver, job: job).isEmpty)
+            #expect(try await limited.alertLedger.unsent(handedOver, job: job, window: (run.windowStart, run.windowEnd)).isEmpty)
 
             let unlimited = ReminderStore(client: harness.client, logger: harness.logger)
             let all = try await unlimited.forEachDuePage(job: job, tick: run, pageSize: 7) { _ in }
@@ -154,20 +154,21 @@ struct ReReadTests {
         try await PipelineHarness.with { harness in
             let store = ReminderStore(client: harness.client, logger: harness.logger)
             let job = BuiltInJobs.eventReminder
+            let window = (start: at(0), end: at(60))
             let page = (1...5).map { DueItem(itemId: "\($0)", userId: "u", title: "t", dueAt: at(Double($0))) }
-            #expect(try await store.alertLedger.unsent(page, job: job).map(\.itemId) == ["1", "2", "3", "4", "5"])
+            #expect(try await store.alertLedger.unsent(page, job: job, window: window).map(\.itemId) == ["1", "2", "3", "4", "5"])
 
             try await harness.recordInLedger(job: "task-reminder", tickId: "other", items: [("3", at(3))])
-            #expect(try await store.alertLedger.unsent(page, job: job).count == 5, "another job's row counted")
+            #expect(try await store.alertLedger.unsent(page, job: job, window: window).count == 5, "another job's row counted")
 
             try await harness.recordInLedger(job: "event-reminder", tickId: "concurrent", items: [("3", at(3))])
-            #expect(try await store.alertLedger.unsent(page, job: job).map(\.itemId) == ["1", "2", "4", "5"])
+            #expect(try await store.alertLedger.unsent(page, job: job, window: window).map(\.itemId) == ["1", "2", "4", "5"])
 
             // An item the job's SQL returned outside the window is looked up in the whole ledger.
             let outside = [DueItem(itemId: "9", userId: "u", title: "t", dueAt: at(600))]
-            #expect(try await store.alertLedger.unsent(outside, job: job).count == 1)
+            #expect(try await store.alertLedger.unsent(outside, job: job, window: window).count == 1)
             try await harness.recordInLedger(job: "event-reminder", tickId: "concurrent", items: [("9", at(600))])
-            #expect(try await store.alertLedger.unsent(outside, job: job).isEmpty)
+            #expect(try await store.alertLedger.unsent(outside, job: job, window: window).isEmpty)
         }
     }
 
@@ -185,7 +186,44 @@ struct ReReadTests {
             #expect(try await harness.count("SELECT count(DISTINCT tableoid)::int FROM worker_alert_pages") == 2, "one partition per day")
             let page = alerts.map { DueItem(itemId: $0.itemId, userId: "u", title: "t", dueAt: $0.dueAt) }
                 + [DueItem(itemId: "4", userId: "u", title: "t", dueAt: midnight)]
-            #expect(try await ledger.unsent(page, job: BuiltInJobs.eventReminder).map(\.itemId) == ["4"])
+            #expect(try await ledger.unsent(page, job: BuiltInJobs.eventReminder, window: (midnight, midnight.addingTimeInterval(3600))).map(\.itemId) == ["4"])
+        }
+    }
+
+    /// Items the job's SQL returned outside its window (overdue ones) are found alerted or
+    /// not, item and due time together, both when the page's due range holds few recorded
+    /// alerts (unfolded) and when it holds over 50 per item of the page (each item outside
+    /// the window looked up on its own): a page's overdue items no longer make its lookup
+    /// unfold the job's recorded pages of the days between.
+    @Test func itemsOutsideTheWindowAreFoundWhetherTheirRangeHoldsFewOrManyAlerts() async throws {
+        try await PipelineHarness.with { harness in
+            let ledger = AlertLedger(client: harness.client, logger: harness.logger)
+            let job = BuiltInJobs.eventReminder
+            let window = (start: at(0), end: at(60))
+            // 4,000 alerts over the days before the window, one a minute (old-n due n
+            // minutes before it), and two inside it.
+            func old(_ n: Int) -> Date { at(Double(-n)) }
+            try await harness.recordInLedger(tickId: "earlier", items: (1...4_000).map { ("old-\($0)", old($0)) })
+            try await harness.recordInLedger(tickId: "earlier", items: [("dup", old(20)), ("dup", old(21)), ("in-1", at(5)), ("in-2", at(6))])
+
+            func item(_ id: String, _ dueAt: Date) -> DueItem { DueItem(itemId: id, userId: "u", title: "t", dueAt: dueAt) }
+            let page = [
+                item("old-7", old(7)),  // alerted
+                item("old-8", old(9)),  // an alerted item, at another item's due time: not alerted
+                item("dup", old(21)),  // the second due time of an item recorded twice in one page
+                item("dup", old(22)),  // not alerted at that time
+                item("never", old(1_800)),  // never alerted, 30 hours before
+                item("in-1", at(5)),  // alerted, inside the window
+                item("in-3", at(7)),  // not alerted, inside
+            ]
+            let unsent = ["old-8", "dup", "never", "in-3"]
+            // From the day of "never" on, the page's range holds 2,044 recorded alerts: more
+            // than 50 per item for these 7, fewer for the 47 of `many`.
+            let fresh = (1...40).map { item("fresh-\($0)", at(10 + Double($0))) }
+            let many = page + fresh
+            #expect(try await ledger.unsent(page, job: job, window: window).map(\.itemId) == unsent, "items looked up one by one")
+            #expect(try await ledger.unsent(many, job: job, window: window).map(\.itemId) == unsent + fresh.map(\.itemId), "unfolded")
+            #expect(try await ledger.unsent(page, job: job, window: window).map(\.dueAt) == [old(9), old(22), old(1_800), at(7)])
         }
     }
 }

@@ -10,7 +10,7 @@ import ProactivityStore
 ///
 /// 1. **read**: the job's query streams its rows in due order, a page at a time;
 /// 2. **sift**: the items the ledger has are dropped (a lookup per page, its plan made
-///    for the ledger as it is then: ``AlertLedger/unsent(_:job:)``), and the
+///    for the ledger as it is then: ``AlertLedger/unsent(_:job:window:)``), and the
 ///    rest are written as alert JSON;
 /// 3. **publish**: a page's alerts are handed to the producer (not waiting for delivery);
 /// 4. **record**: once the broker acknowledged a page, its alerts go into the ledger.
@@ -154,7 +154,7 @@ struct WindowPublisher {
         tick: TickMessage, writer: AlertWriter
     ) async throws {
         for try await page in rows.buffer(policy: .bounded(2)) {
-            let unsent = try await database.run { try await store.alertLedger.unsent(page, job: job) }
+            let unsent = try await database.run { try await store.alertLedger.unsent(page, job: job, window: (tick.windowStart, tick.windowEnd)) }
             guard !unsent.isEmpty else { continue }
             await pages.send(encode(unsent, writer: writer))
             try Task.checkCancellation()

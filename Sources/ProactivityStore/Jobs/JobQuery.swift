@@ -83,7 +83,7 @@ struct JobQuery {
     /// and shard, in due order: item id, user id, title, due time, payload as JSON text
     /// (NULL when the job has none), and `covered` (NULL on every row of a fresh window).
     /// Whether the ledger has a row is asked page by page, in a statement of its own
-    /// (``AlertLedger/unsent(_:job:)``).
+    /// (``AlertLedger/unsent(_:job:window:)``).
     ///
     /// With `ledgerEnd`, the latest due time the ledger holds for the job in this window
     /// (the part of the window an earlier, overlapping tick covered), rows due up to it

@@ -36,19 +36,24 @@ public struct AlertLedger: Sendable {
     /// page, so that its plan is made for the ledger as it is then and never depends on
     /// how the job's SQL was planned.
     ///
-    /// The lookup is `worker_alert_pages_lookup` (migration 0016): one step of the key
+    /// The lookup is `worker_alert_pages_lookup` (migration 0017): one step of the key
     /// over the page's due range first (a page nothing of the job was recorded for costs
     /// that alone), then the recorded pages that meet that range, unfolded into a hash,
     /// never a scan of a day partition that the window's own pages are being written
-    /// into. Items the job's SQL returned outside its window are looked up like the
-    /// others, so a sloppy job query does not alert twice.
-    public func unsent(_ page: [DueItem], job: JobDefinition) async throws -> [DueItem] {
+    /// into. Where that range holds over 50 recorded alerts per item of the page (items
+    /// the job's SQL returned outside `window`, overdue ones, spread the range over days),
+    /// those outside `window` are looked up one by one instead, and only the range of
+    /// those inside it is unfolded. Either way a sloppy job query does not alert twice.
+    /// - Parameter window: the tick's window, `end` excluded.
+    public func unsent(_ page: [DueItem], job: JobDefinition, window: (start: Date, end: Date)) async throws -> [DueItem] {
         guard !page.isEmpty else { return [] }
         var binds = PostgresBindings()
         binds.append(job.name)
         binds.append(page.map(\.itemId))
         binds.append(page.map(\.dueAt))
-        let lookup = PostgresQuery(unsafeSQL: "SELECT worker_alert_pages_lookup($1, $2, $3)", binds: binds)
+        binds.append(window.start)
+        binds.append(window.end)
+        let lookup = PostgresQuery(unsafeSQL: "SELECT worker_alert_pages_lookup($1, $2, $3, $4, $5)", binds: binds)
         var sent = Set<Int>()
         for try await ordinal in try await client.query(lookup, logger: logger).decode(Int.self) { sent.insert(ordinal - 1) }
         guard !sent.isEmpty else { return page }

@@ -58,7 +58,7 @@ public struct ReminderStore: Sendable {
     /// of up to `pageSize`, in due order, as PostgreSQL finds them: the first page leaves
     /// while the query still runs, and memory holds two pages (the one handed over and
     /// the next, fetched meanwhile). Which of them were alerted before is for
-    /// ``AlertLedger/unsent(_:job:)`` to say, page by page.
+    /// ``AlertLedger/unsent(_:job:window:)`` to say, page by page.
     ///
     /// Where the ledger already holds rows of this window (an earlier tick's window
     /// overlapped it), the rows it has up to its latest due time are counted in
