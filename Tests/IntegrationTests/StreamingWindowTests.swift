@@ -53,7 +53,10 @@ struct StreamingWindowTests {
             first.signal(SIGKILL)
             _ = try await first.waitForExit(within: .seconds(10))
             let recordedAtKill = try await harness.count("SELECT count(*)::int FROM worker_alerts_sent")
-            #expect(recordedAtKill < items && recordedAtKill % 500 == 0, "whole pages recorded, not all")
+            let firstPage = ReminderStore.firstPageSize
+            #expect(
+                recordedAtKill < items && recordedAtKill >= firstPage && (recordedAtKill - firstPage) % 500 == 0,
+                "whole pages recorded (the first of \(firstPage) rows, then 500 each), not all: \(recordedAtKill)")
             #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0, "killed mid-tick")
             let beforeReplacement = try await harness.alertRecords().count
 
@@ -72,6 +75,33 @@ struct StreamingWindowTests {
             for (id, copies) in Dictionary(grouping: alerts, by: \.alert.alertId) where copies.count > 1 {
                 #expect(Set(copies.map { "\($0.alert.itemId)@\($0.alert.dueAt)" }).count == 1, "duplicates of \(id) share their item")
             }
+        }
+    }
+
+    /// A window's first page is short (``ReminderStore/firstPageSize`` rows), so that its
+    /// alerts leave while the full pages are read; every row is handed over once, in due
+    /// order.
+    @Test func aWindowsFirstPageIsShortAndTheOthersFull() async throws {
+        try await PipelineHarness.with { harness in
+            let items = 2 * ReminderStore.firstPageSize + 50
+            try await harness.execute(
+                """
+                INSERT INTO events (user_id, title, starts_at)
+                SELECT 'user-' || n, 'Event ' || n, \(slot) + n * interval '1 second' FROM generate_series(1, \(items)) n
+                """)
+            let store = ReminderStore(client: harness.client, logger: harness.logger)
+            let tick = TickMessage(job: BuiltInJobs.eventReminder, slot: slot, producedAt: slot)
+            var pages: [[DueItem]] = []
+            let read = try await store.forEachDuePage(job: BuiltInJobs.eventReminder, tick: tick, pageSize: items - 100) { pages.append($0) }
+            #expect(pages.map(\.count) == [ReminderStore.firstPageSize, items - ReminderStore.firstPageSize])
+            #expect(read.handedOver == items)
+            let dues = pages.joined().map(\.dueAt)
+            #expect(dues == dues.sorted() && Set(pages.joined().map(\.itemId)).count == items)
+
+            // A page size below the first page's is kept from the start.
+            pages = []
+            try await store.forEachDuePage(job: BuiltInJobs.eventReminder, tick: tick, pageSize: 100) { pages.append($0) }
+            #expect(pages.count == (items + 99) / 100 && pages.dropLast().allSatisfy { $0.count == 100 })
         }
     }
 

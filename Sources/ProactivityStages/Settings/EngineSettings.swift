@@ -21,7 +21,7 @@ import ProactivityStore
 /// | `dlq.replayTopics` | `DLQ_REPLAY_TOPICS` | the ticks topic: the only topics replay may publish to (comma-separated) |
 /// | `worker.retryAttempts` | `WORKER_RETRY_ATTEMPTS` | `5` (transient failures, then the DLQ) |
 /// | `worker.fetchWaitMs` | `WORKER_FETCH_WAIT_MS` | `10`: how long the ticks consumer's fetch may wait for data |
-/// | `worker.pageSize` | `WORKER_PAGE_SIZE` | `2000`: rows per page of a tick's window (read, published, recorded together) |
+/// | `worker.pageSize` | `WORKER_PAGE_SIZE` | `2000`: rows per page of a tick's window (read, published, recorded together; the first page at most 200) |
 /// | `worker.instanceId` | `WORKER_INSTANCE_ID` | none: static group membership (`group.instance.id`) off; `hostname` uses the host name |
 /// | `ledger.retention` | `LEDGER_RETENTION` | `30d`: how long the alert and tick ledgers and audit rows are kept |
 /// | `dlq.autoReplay.enabled` | `DLQ_AUTO_REPLAY_ENABLED` | `false` |
