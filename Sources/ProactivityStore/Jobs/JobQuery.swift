@@ -88,12 +88,12 @@ struct JobQuery {
     /// With `ledgerEnd`, the latest due time the ledger holds for the job in this window
     /// (the part of the window an earlier, overlapping tick covered), rows due up to it
     /// that the ledger already has (as of the cursor's snapshot) are not sent. The rows
-    /// of that covered part the ledger lacks (late inserts) come with `covered` 1; how
-    /// many rows the covered part holds is ``coveredCount(window:shard:shardCount:ledgerEnd:)``,
-    /// asked in the same snapshot, so the tick's `due` figure stays the number of rows the
-    /// job's SQL returned. Rows due after `ledgerEnd` come as without it, and the page
-    /// lookup still decides for every row sent (a concurrent run may have recorded it
-    /// since).
+    /// of that covered part the ledger lacks (late inserts) come with `covered` 1, and
+    /// one last row, every other column NULL, carries in `covered` the number of rows
+    /// the covered part holds: the worker knows how many the ledger had without reading
+    /// them, and the tick's `due` figure stays the number of rows the job's SQL returned.
+    /// Rows due after `ledgerEnd` come as without it, and the page lookup still decides
+    /// for every row sent (a concurrent run may have recorded it since).
     ///
     /// PostgreSQL holds the covered part's ledger keys in a hash while the cursor runs
     /// (about 130 bytes a row), at most `coveredKeysLimit` of them: the first its scan
@@ -101,18 +101,15 @@ struct JobQuery {
     /// ledger's key and visit the table for every fresh row: a quarter slower over a
     /// million rows). Covered rows beyond them come with `covered` 1 like late inserts,
     /// and the page lookup finds them alerted. It must be planned as one (see
-    /// ``ReminderStore/forEachDuePage(job:tick:pageSize:_:)``).
-    ///
-    /// The cursor is one plain query: under a `UNION ALL` (the count used to come as its
-    /// last row) PostgreSQL plans the ordered rows for all of them, not for the first
-    /// (`cursor_tuple_fraction` is not passed down), and sorted a window whose rows lie
-    /// scattered in the table before its first row: 200-280 ms instead of a few.
+    /// ``ReminderStore/forEachDuePage(job:tick:pageSize:_:)``). The number of covered
+    /// rows is a count over the job's SQL again, which an index on the due column makes
+    /// a range count: cheaper than keeping every row to count the sifted ones.
     func cursor(
         named name: String, window: (start: Date, end: Date), shard: Int, shardCount: Int, payload: Payload,
         ledgerEnd: Date?, coveredKeysLimit: Int
     ) -> PostgresQuery {
         let payload = payload.expression
-        let shardFilter = Self.shardFilter
+        let shardFilter = "($3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int)"
         var binds = PostgresBindings()
         binds.append(window.start)
         binds.append(window.end)
@@ -140,42 +137,25 @@ struct JobQuery {
         return PostgresQuery(
             unsafeSQL: """
                 DECLARE \(name) NO SCROLL CURSOR FOR
-                SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload),
-                       CASE WHEN due.due_at::timestamptz <= $5::timestamptz THEN 1::bigint END
+                (SELECT due.item_id::text, due.user_id::text, due.title::text, due.due_at::timestamptz, \(payload),
+                        CASE WHEN due.due_at::timestamptz <= $5::timestamptz THEN 1::bigint END
+                 FROM (\(inner)) AS due
+                 WHERE \(shardFilter)
+                   AND (due.due_at::timestamptz <= $5::timestamptz
+                        AND (due.item_id::text, due.due_at::timestamptz) IN (
+                            SELECT sent.item_id, sent.due_at
+                            FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.item_ids, p.due_ats) AS sent(item_id, due_at)
+                            WHERE p.job_name = $6::text AND p.last_due >= $1::timestamptz AND p.first_due <= $5::timestamptz
+                              AND p.first_due >= $8::timestamptz AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz
+                            LIMIT $7::bigint)
+                       ) IS NOT TRUE
+                 ORDER BY due.due_at)
+                UNION ALL
+                SELECT NULL, NULL, NULL, NULL, NULL, count(*)
                 FROM (\(inner)) AS due
-                WHERE \(shardFilter)
-                  AND (due.due_at::timestamptz <= $5::timestamptz
-                       AND (due.item_id::text, due.due_at::timestamptz) IN (
-                           SELECT sent.item_id, sent.due_at
-                           FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.item_ids, p.due_ats) AS sent(item_id, due_at)
-                           WHERE p.job_name = $6::text AND p.last_due >= $1::timestamptz AND p.first_due <= $5::timestamptz
-                             AND p.first_due >= $8::timestamptz AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz
-                           LIMIT $7::bigint)
-                      ) IS NOT TRUE
-                ORDER BY due.due_at
+                WHERE \(shardFilter) AND due.due_at::timestamptz <= $5::timestamptz
                 """, binds: binds)
     }
-
-    /// The number of rows of a window and shard due up to `ledgerEnd` (the part an
-    /// earlier tick covered, see ``cursor(named:window:shard:shardCount:payload:ledgerEnd:coveredKeysLimit:)``):
-    /// a count over the job's SQL again, which an index on the due column makes a range
-    /// count, cheaper than keeping every row to count the sifted ones.
-    func coveredCount(window: (start: Date, end: Date), shard: Int, shardCount: Int, ledgerEnd: Date) -> PostgresQuery {
-        var binds = PostgresBindings()
-        binds.append(window.start)
-        binds.append(window.end)
-        binds.append(shardCount)
-        binds.append(shard)
-        binds.append(ledgerEnd)
-        return PostgresQuery(
-            unsafeSQL: """
-                SELECT count(*) FROM (\(inner)) AS due
-                WHERE \(Self.shardFilter) AND due.due_at::timestamptz <= $5::timestamptz
-                """, binds: binds)
-    }
-
-    /// Whether a row belongs to shard `$4` of `$3` (by a hash of its user id).
-    private static let shardFilter = "($3::int = 1 OR mod(('x' || substr(md5(due.user_id::text), 1, 7))::bit(28)::int, $3::int) = $4::int)"
 }
 
 /// A job's query does not return the standard columns.

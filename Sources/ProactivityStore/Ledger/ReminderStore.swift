@@ -96,8 +96,7 @@ public struct ReminderStore: Sendable {
         // The job's SQL is outside code: it runs read-only (a volatile function cannot
         // change data) and within its statement timeout.
         return try await client.withTransaction(logger: logger) { connection in
-            // One snapshot for the cursor and the covered part's count after it.
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
             try await connection.query(
                 "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
                 logger: logger)
@@ -123,8 +122,8 @@ public struct ReminderStore: Sendable {
             var page: [DueItem] = []
             page.reserveCapacity(pageSize)
             var read = WindowRows()
-            // Rows of the covered part that were sent (the ledger lacked them).
-            var coveredHandedOver = 0
+            // Rows of the covered part: all of them (the last row says) and those sent.
+            var covered = (total: 0, handedOver: 0)
             var asked = min(pageSize, Self.firstPageSize)
             var rows = try await fetch(asked)
             while true {
@@ -140,7 +139,13 @@ public struct ReminderStore: Sendable {
                         let payload = cells.next(), let coveredCell = cells.next()
                     else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
                     // NULL on every row of a fresh window: asked without decoding.
-                    if coveredCell.bytes != nil { coveredHandedOver += 1 }
+                    if coveredCell.bytes != nil {
+                        if itemId.bytes == nil && dueAt.bytes == nil {
+                            covered.total = try coveredCell.decode(Int.self)
+                            continue
+                        }
+                        covered.handedOver += 1
+                    }
                     page.append(
                         DueItem(
                             itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
@@ -152,12 +157,7 @@ public struct ReminderStore: Sendable {
                 if !page.isEmpty { try await body(page) }
                 if last {
                     _ = try await following
-                    if let ledgerEnd {
-                        let count = query.coveredCount(window: window, shard: tick.shard, shardCount: tick.shardCount, ledgerEnd: ledgerEnd)
-                        for try await total in try await connection.query(count, logger: logger).decode(Int.self) {
-                            read.alreadyInLedger = total - coveredHandedOver
-                        }
-                    }
+                    read.alreadyInLedger = covered.total - covered.handedOver
                     return read
                 }
                 guard ContinuousClock.now < deadline else {
