@@ -20,19 +20,21 @@ struct StackScript {
         port = Self.freePort(in: 23_000...23_999)
     }
 
-    /// A port of `range` that no one listens on now and that no other test of this run
-    /// was given (tried at random, up to 50 times), so two tests, or a test and a server
-    /// left running, do not meet on one port. Two tests set up at the same moment both
-    /// find a port free before either starts its server; given the same one, the second
-    /// test's `broker-start` would take the first's broker (its pid file) for its own,
-    /// until the first stops it. The ranges lie below Linux's
-    /// ephemeral ports (32768–60999): a client connection's local port cannot take one
-    /// between this check and the server's start (seen: the test's own PostgreSQL
-    /// refused at start because port 56768 had become a client's).
+    /// A port of `range` that no other test of this run was given and that no one
+    /// listens on now (tried at random, up to 50 times), so two tests, or a test and a
+    /// server left running, do not meet on one port. Two tests set up at the same moment
+    /// both find a port free before either starts its server; given the same one, the
+    /// second test's `broker-start` would take the first's broker (its pid file) for its
+    /// own, until the first stops it. A port given out is never probed again: the probe
+    /// binds it for a moment, and a broker starting on it then fails with "Address in
+    /// use" (seen in CI: Tansu exits at once, its port never answers). The ranges lie
+    /// below Linux's ephemeral ports (32768–60999): a client connection's local port
+    /// cannot take one between this check and the server's start (seen: the test's own
+    /// PostgreSQL refused at start because port 56768 had become a client's).
     static func freePort(in range: ClosedRange<Int>) -> Int {
         for _ in 0..<50 {
             let candidate = Int.random(in: range)
-            guard isFree(candidate), givenOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+            guard givenOut.withLock({ $0.insert(candidate).inserted }), isFree(candidate) else { continue }
             return candidate
         }
         return Int.random(in: range)
