@@ -202,17 +202,30 @@ struct PipelineBenchmark: PhasedBenchmark {
                             empty.append(try await runWindow(slot: ledgerSlot(index), ticksTopic: ticksTopic, reader: reader, producer: ticks))
                         }
                         try phase("writing \(ledgerRows) alerts into the alert ledger…")
-                        // What a 30-day retention holds: alerts due over the 30 days before the
-                        // windows, in pages of 2,000 as a worker records them.
+                        // What a 30-day retention holds: alerts due over the 30 days up to the day
+                        // after the windows, in pages of 2,000 as a worker records them, none inside
+                        // the windows to come (new windows: alerts of other items there would make
+                        // them overlapping windows, which read their covered part first) and no
+                        // page across one of them.
                         let end = ledgerSlot(Self.ledgerRuns).addingTimeInterval(86_400)
+                        let windows = (Self.ledgerRuns..<(2 * Self.ledgerRuns)).map {
+                            TickMessage(job: BuiltInJobs.eventReminder, slot: ledgerSlot($0), producedAt: ledgerSlot($0))
+                        }
+                        let starts = windows.map(\.windowStart), ends = windows.map(\.windowEnd)
+                        let windowSeconds = windows.map { $0.windowEnd.timeIntervalSince($0.windowStart) }.reduce(0, +)
+                        let spread = Int((Double(ledgerRows) * 30 * 86_400 / (30 * 86_400 - windowSeconds)).rounded())
                         try await client.query(
                             """
                             INSERT INTO worker_alert_pages (job_name, tick_id, first_due, last_due, items, item_ids, due_ats)
                             SELECT 'event-reminder', 'bench', min(due), max(due), count(*)::int,
                                    array_agg('ledger-' || n ORDER BY n), array_agg(due ORDER BY n)
-                            FROM (SELECT n, \(end) - interval '30 days' + n * (interval '30 days' / \(ledgerRows)) AS due
-                                  FROM generate_series(1, \(ledgerRows)) AS n) AS alert
-                            GROUP BY (due AT TIME ZONE 'UTC')::date, (n - 1) / 2000
+                            FROM (SELECT n, due, (SELECT count(*) FROM unnest(\(starts)::timestamptz[]) AS w WHERE due >= w) AS segment
+                                  FROM (SELECT n, \(end) - interval '30 days' + n * (interval '30 days' / \(spread)) AS due
+                                        FROM generate_series(1, \(spread)) AS n) AS spread
+                                  WHERE NOT EXISTS (
+                                      SELECT FROM unnest(\(starts)::timestamptz[], \(ends)::timestamptz[]) AS w(start, stop)
+                                      WHERE due >= w.start AND due < w.stop)) AS alert
+                            GROUP BY (due AT TIME ZONE 'UTC')::date, segment, (n - 1) / 2000
                             """)
                         // A ledger that grew over 30 days has been vacuumed: without this, autovacuum
                         // would work through the fresh pages while the windows run.
