@@ -5,7 +5,7 @@ import Testing
 
 /// A held consumer (the worker's circuit is open) hands nothing out and fetches nothing
 /// while it stays in its group; released, it goes on where it was.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct ConsumerHoldTests {
     /// "Nothing while held" is shown without a fixed wait: a second consumer (another
     /// group, not held) has fetched every record produced after the hold, and the held

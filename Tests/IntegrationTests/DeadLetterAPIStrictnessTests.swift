@@ -13,7 +13,7 @@ import TestSupport
 import Testing
 
 /// The DLQ HTTP API reads its parameters strictly, pages honestly and replays all it says.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct DeadLetterAPIStrictnessTests {
     @Test func parametersAreStrictListsPageAndAllMeansAll() async throws {
         try await PipelineHarness.with { harness in

@@ -4,7 +4,7 @@ import Testing
 /// Failures come back typed and in bounded time. The bounds are liveness bounds (15× the
 /// configured timeout, for a loaded machine): they catch a call that hangs, not one that
 /// is slow; the measured times are printed.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct FailureTests {
     /// Connection failures are the point here: keep their log lines out of the output.
     let quiet = {

@@ -11,7 +11,7 @@ import ServiceLifecycle
 import Testing
 
 /// definition, and a tick that is not one of its job's goes to the DLQ as `invalid_tick`.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct ForgedTickTests {
     let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 

@@ -11,7 +11,7 @@ import ServiceLifecycle
 import Testing
 
 /// Whatever a DLQ record carries, the mirror gives it a row and moves on.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct HostileDeadLetterTests {
     @Test func recordsPostgreSQLWouldRefuseGetRowsAndTheMirrorMovesOn() async throws {
         try await PipelineHarness.with { harness in

@@ -4,7 +4,7 @@ import Testing
 
 /// Inputs an attacker or a careless operator gives the command line and settings: the
 /// answer is an error naming the input, never a crash.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct HostileInputTests {
     /// Durations so long they overflowed the date arithmetic (the binary died with
     /// signal 4, exit 132).

@@ -12,7 +12,7 @@ import ServiceLifecycle
 import Testing
 
 /// A job's SQL is outside code: it cannot change data, and it cannot run forever.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct JobSQLBoundsTests {
     let slot = MessageCoding.parseTimestamp("2020-01-06T10:00:00Z")!
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `proactivity jobs list` and `jobs next`: upcoming runs for operators, and a way to
 /// check the daylight-saving rules from outside.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct JobsCommandTests {
     @Test func nextPrintsTheDaylightSavingExamplesExactly() async throws {
         let springForward = try await ProactivityProcess.run(

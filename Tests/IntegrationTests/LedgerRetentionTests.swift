@@ -8,7 +8,7 @@ import Testing
 
 /// The ledgers stay bounded: rows past the retention go (the alert ledger's old days as
 /// whole partitions, other rows in batches); recent ones stay.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct LedgerRetentionTests {
     @Test func rowsPastTheRetentionArePrunedAndTheRestKept() async throws {
         try await PipelineHarness.with { harness in

@@ -4,7 +4,7 @@ import ProactivityLauncher
 import ProactivityStore
 import Testing
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct MigrationTests {
     /// Runs `body` with a pool on a new, empty schema and a copy of the migrations folder.
     func withEmptySchema(_ body: (PostgresClient, URL) async throws -> Void) async throws {

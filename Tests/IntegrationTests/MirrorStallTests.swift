@@ -11,7 +11,7 @@ import ServiceLifecycle
 import Testing
 
 /// A mirror that cannot move says so: readiness names the record, a gauge counts up.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct MirrorStallTests {
     @Test func aRecordTheDatabaseKeepsRefusingMakesTheMirrorNotReadyUntilItMoves() async throws {
         try await PipelineHarness.with { harness in

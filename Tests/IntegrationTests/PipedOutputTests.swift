@@ -5,7 +5,7 @@ import ProactivityLauncher
 import Testing
 
 /// The main command's output reaches a pipe or a file line by line, while it runs.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct PipedOutputTests {
     @Test func alertsTailWritesEachAlertAsItArrivesWhenStdoutIsNotATerminal() async throws {
         try await PipelineHarness.with { harness in

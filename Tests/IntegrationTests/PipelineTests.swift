@@ -184,7 +184,7 @@ struct PipelineTests {
     }
 }
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct DailyBriefTests {
     @Test func theBriefSendsOneAlertPerUserWithTheDaysEventsAndTasks() async throws {
         try await PipelineHarness.with { harness in

@@ -11,7 +11,7 @@ import ServiceLifecycle
 import Testing
 
 /// replayed; and two replays at once publish a row once.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct ReplayTrustTests {
     /// Mirrors a DLQ record as the mirror would, with `origin` and extra headers.
     func mirror(

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct TickProducerTests {
     @Test func firstTickAtStartUpThenEachSlotThenCoalescedAfterDowntime() async throws {
         let topic = TestEnvironment.unique("ticks")

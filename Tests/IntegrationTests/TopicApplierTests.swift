@@ -5,7 +5,7 @@ import ProactivityLauncher
 import ProactivityStages
 import Testing
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct TopicApplierTests {
     /// The definitions of `topics/` under names of this test's own.
     static func definitions() throws -> [TopicDefinition] {
