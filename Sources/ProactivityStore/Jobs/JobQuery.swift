@@ -140,8 +140,12 @@ struct JobQuery {
         // The ledger's keys of the covered part are unfolded from its pages once into a
         // hash (an uncorrelated IN inside an expression stays a hashed subplan), never
         // probed row by row, and never merged with the rows: many items share a due time.
-        // Only the days from the window's start on hold pages that reach into it. `IS
-        // NOT TRUE`: a row whose item id is NULL reaches the worker, which refuses it.
+        // Only the days from the window's start on hold pages that reach into it. The two
+        // arrays are unfolded in the select list, in step (the ledger's check keeps them of
+        // one length), not by a lateral `unnest(item_ids, due_ats)`, whose function scan
+        // first copies each page's rows into a tuplestore: 100,000 keys in 18-35 ms instead
+        // of 41-51 (psql). `IS NOT TRUE`: a row whose item id is NULL reaches the worker,
+        // which refuses it.
         return PostgresQuery(
             unsafeSQL: """
                 DECLARE \(name) NO SCROLL CURSOR FOR
@@ -152,9 +156,11 @@ struct JobQuery {
                    AND (due.due_at::timestamptz <= $5::timestamptz
                         AND (due.item_id::text, due.due_at::timestamptz) IN (
                             SELECT sent.item_id, sent.due_at
-                            FROM worker_alert_pages p CROSS JOIN LATERAL unnest(p.item_ids, p.due_ats) AS sent(item_id, due_at)
-                            WHERE p.job_name = $6::text AND p.last_due >= $1::timestamptz AND p.first_due <= $5::timestamptz
-                              AND p.first_due >= $8::timestamptz AND sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz
+                            FROM (SELECT unnest(p.item_ids) AS item_id, unnest(p.due_ats) AS due_at
+                                  FROM worker_alert_pages p
+                                  WHERE p.job_name = $6::text AND p.last_due >= $1::timestamptz AND p.first_due <= $5::timestamptz
+                                    AND p.first_due >= $8::timestamptz) AS sent
+                            WHERE sent.due_at >= $1::timestamptz AND sent.due_at <= $5::timestamptz
                             LIMIT $7::bigint)
                        ) IS NOT TRUE
                  ORDER BY due.due_at)
