@@ -17,6 +17,12 @@ public struct ReadinessCondition: Hashable, Sendable, CustomStringConvertible {
     public static let workerAssignment = Self("worker.assignment")
     /// The DLQ mirror's consumer has partitions. Owner: the readiness probe.
     public static let mirrorAssignment = Self("dlq-mirror.assignment")
+    /// The database holds this build's migrations, so the worker consumes ticks. Owner:
+    /// the worker's migration wait.
+    public static let workerMigrations = Self("worker.migrations")
+    /// The database holds this build's migrations, so the mirror consumes the DLQ. Owner:
+    /// the mirror's migration wait.
+    public static let mirrorMigrations = Self("dlq-mirror.migrations")
     /// The worker's circuit for PostgreSQL is closed. Owner: the worker's circuit breaker.
     public static let workerDatabase = Self("worker.database")
     /// The worker's circuit for the broker is closed. Owner: the worker's circuit breaker.

@@ -21,7 +21,7 @@ struct LeastPrivilegeTests {
                 try await harness.execute(PostgresQuery(unsafeSQL: statement))
             }
             do {
-                try await exercise(harness, asRole: try Self.url(harness.databaseURL, user: role, password: password))
+                try await exercise(harness, role: role, url: try Self.url(harness.databaseURL, user: role, password: password))
             } catch {
                 try await Self.drop(role, harness)
                 throw error
@@ -30,7 +30,7 @@ struct LeastPrivilegeTests {
         }
     }
 
-    private func exercise(_ harness: PipelineHarness, asRole url: String) async throws {
+    private func exercise(_ harness: PipelineHarness, role: String, url: String) async throws {
         try await harness.execute(
             """
             INSERT INTO events (user_id, title, starts_at)
@@ -60,6 +60,7 @@ struct LeastPrivilegeTests {
             // Five days ahead: the migration made the partitions of the next three as the owner.
             await LedgerPruner(
                 store: LedgerRetention(client: client, logger: harness.logger), retention: 86_400 * 30, daysAhead: 5, metrics: metrics,
+                migrations: MigrationWait(database: client, condition: nil, health: HealthState(stage: "worker"), logger: harness.logger),
                 logger: harness.logger
             ).pruneOnce(now: now)
             #expect(metrics.render().contains(#"proactivity_ledger_pruned_rows_total{table="worker_alerts_sent"} 2"#), "\(metrics.render())")
@@ -75,6 +76,16 @@ struct LeastPrivilegeTests {
         #expect(try await harness.count("SELECT count(*)::int FROM unnest(\(days)) AS day WHERE to_regclass(day) IS NOT NULL") == 7, "added")
         #expect(try await harness.count("SELECT count(*)::int WHERE to_regclass(\(partition(oldDay))) IS NOT NULL") == 0, "dropped")
         #expect(try await harness.count("SELECT count(*)::int FROM worker_alert_pages_default WHERE tick_id = 'older'") == 0, "deleted")
+
+        // An older deployment's role, without SELECT on schema_migrations: the stages warn
+        // and start without the migration check instead of waiting for ever.
+        try await harness.execute(PostgresQuery(unsafeSQL: "REVOKE SELECT ON schema_migrations FROM \(role)"))
+        try await withPostgresClient(try DatabaseSettings(url: url), logger: harness.logger) { client async throws in
+            await #expect(throws: (any Error).self, "the role reads schema_migrations") { try await MigrationState.of(client, logger: harness.logger) }
+            let health = HealthState(stage: "worker")
+            #expect(await MigrationWait(database: client, condition: .workerMigrations, health: health, logger: harness.logger).run())
+            #expect(health.readiness.checks["worker.migrations"] == "ok")
+        }
     }
 
     private func partition(_ date: Date) -> String {

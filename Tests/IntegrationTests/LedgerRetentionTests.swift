@@ -44,7 +44,8 @@ struct LedgerRetentionTests {
                 VALUES ('event-reminder', 'success', \(old), \(old), \(old), 0, '{}', \(old)), ('event-reminder', 'success', \(now), \(now), \(now), 0, '{}', \(now))
                 """)
             let metrics = EngineMetrics()
-            let pruner = LedgerPruner(store: store, retention: 86_400 * 30, metrics: metrics, logger: harness.logger)
+            let pruner = LedgerPruner(
+                store: store, retention: 86_400 * 30, metrics: metrics, migrations: harness.migrationWait, logger: harness.logger)
             await pruner.pruneOnce(now: now)
             #expect(try await harness.count("SELECT count(*)::int FROM worker_alerts_sent") == 110)
             #expect(try await harness.count("SELECT sum(items)::int FROM worker_alert_pages_default") == 100)
@@ -96,7 +97,9 @@ struct LedgerRetentionTests {
                 let gaveUpAfter = ContinuousClock.now - started
                 #expect(gaveUpAfter < .seconds(30))
                 print("ledger partition behind a held lock: gave up after \(gaveUpAfter.seconds) s (lock_timeout 0.5 s)")
-                await LedgerPruner(store: store, retention: 86_400 * 30, metrics: EngineMetrics(), logger: harness.logger).pruneOnce(now: now)
+                await LedgerPruner(
+                    store: store, retention: 86_400 * 30, metrics: EngineMetrics(), migrations: harness.migrationWait, logger: harness.logger
+                ).pruneOnce(now: now)
                 #expect(try await harness.count("SELECT count(*)::int FROM worker_ticks_completed") == 0, "the other tables were pruned")
                 try await connection.query("ROLLBACK", logger: harness.logger)
             }

@@ -33,7 +33,9 @@ struct MirrorStallTests {
             let stage = DeadLetterMirrorStage(
                 topic: harness.dlqTopic, consumer: consumer,
                 store: DeadLetterStore(client: harness.client, logger: harness.logger), metrics: metrics, health: health,
-                stallAfter: .seconds(1), logger: harness.logger)
+                stallAfter: .seconds(1),
+                migrations: MigrationWait(database: harness.client, condition: .mirrorMigrations, health: health, logger: harness.logger),
+                logger: harness.logger)
             // The consumer comes first: it leaves the group once the stage has stopped.
             let group = ServiceGroup(services: [consumer, stage], logger: harness.logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in

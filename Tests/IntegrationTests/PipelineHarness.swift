@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Observability
 import PostgresNIO
 import ProactivityCore
 import ProactivityStages
@@ -22,8 +23,9 @@ struct PipelineHarness {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Creates the schema and topics and runs `body` with a running pool on the schema.
-    static func with(_ body: (PipelineHarness) async throws -> Void) async throws {
+    /// Creates the schema (migrated unless `migrated` is false) and topics and runs `body`
+    /// with a running pool on the schema.
+    static func with(migrated: Bool = true, _ body: (PipelineHarness) async throws -> Void) async throws {
         let schema = TestEnvironment.unique("test").replacingOccurrences(of: "-", with: "_")
         let baseURL = try TestEnvironment.variable("POSTGRES_URL")
         let url = baseURL + (baseURL.contains("?") ? "&" : "?") + "schema=\(schema)"
@@ -37,11 +39,21 @@ struct PipelineHarness {
                 let harness = PipelineHarness(
                     schema: schema, ticksTopic: ticksTopic, alertsTopic: alertsTopic, dlqTopic: dlqTopic,
                     group: TestEnvironment.unique("workers"), databaseURL: url, client: client)
-                try await Migrator(directory: repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: harness.logger).migrate()
+                if migrated { try await harness.migrate() }
                 try await body(harness)
             }
             try await admin.query("DROP SCHEMA \(unescaped: schema) CASCADE")
         }
+    }
+
+    /// Applies the repository's migrations to this harness's schema.
+    func migrate() async throws {
+        try await Migrator(directory: Self.repositoryRoot.appendingPathComponent("Migrations"), client: client, logger: logger).migrate()
+    }
+
+    /// A silent wait for this harness's migrations, for services built by hand.
+    var migrationWait: MigrationWait {
+        MigrationWait(database: client, condition: nil, health: HealthState(stage: "worker"), logger: logger)
     }
 
     /// Engine settings pointing at this harness's schema, topics and group (`extra`

@@ -31,13 +31,16 @@ public struct DeadLetterMirrorStage: Service {
     /// Why the database does not answer a quick check, or `nil` when it does: a mirror
     /// waiting for the database retries as soon as it answers again.
     let databaseProbe: @Sendable () async -> String?
+    /// Holds the stage until the database carries this build's migrations.
+    let migrations: MigrationWait
     let logger: Logger
 
     public init(
         topic: String, consumer: KafkaConsumer, store: DeadLetterStore, metrics: EngineMetrics, health: HealthState,
         shutdown: ShutdownReport = ShutdownReport(), stallAfter: Duration = .seconds(300),
-        databaseProbe: @escaping @Sendable () async -> String? = { nil }, logger: Logger
+        databaseProbe: @escaping @Sendable () async -> String? = { nil }, migrations: MigrationWait, logger: Logger
     ) {
+        self.migrations = migrations
         self.databaseProbe = databaseProbe
         self.stallAfter = stallAfter
         self.topic = topic
@@ -50,6 +53,11 @@ public struct DeadLetterMirrorStage: Service {
     }
 
     public func run() async throws {
+        // Not a record is mirrored into a worker_dlq of an older schema.
+        guard await migrations.run() else {
+            logger.info("dlq_mirror_stopped")
+            return
+        }
         try consumer.subscribe(topics: [topic])
         logger.info("dlq_mirror_started", metadata: ["topic": "\(topic)"])
         for try await message in consumer.messages.cancelOnGracefulShutdown() {

@@ -96,13 +96,14 @@ public struct StageAssembly: Sendable {
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
                     backfills: BackfillStore(client: database, logger: logger), ledgerRetention: settings.ledgerRetention,
                     retryAttempts: settings.workerRetryAttempts, pageSize: settings.workerPageSize, shutdown: shutdown,
-                    databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, clock: clock,
-                    metrics: metrics, health: health, logger: logger))
+                    databaseProbe: { await database.unreachableReason(within: .seconds(3)) },
+                    migrations: MigrationWait(database: database, condition: .workerMigrations, health: health, logger: logger),
+                    clock: clock, metrics: metrics, health: health, logger: logger))
             metrics.declareLedger(tables: LedgerRetention.Table.allCases.map(\.rawValue))
             services.append(
                 LedgerPruner(
                     store: LedgerRetention(client: database, logger: logger), retention: settings.ledgerRetention, metrics: metrics,
-                    logger: logger))
+                    migrations: MigrationWait(database: database, condition: nil, health: health, logger: logger), logger: logger))
         }
         var operatorRoutes: [any OperatorRoutes] = []
         if stages.contains(.mirror) {
@@ -115,7 +116,9 @@ public struct StageAssembly: Sendable {
             services.append(
                 DeadLetterMirrorStage(
                     topic: settings.dlqTopic, consumer: mirrorConsumer, store: store, metrics: metrics, health: health,
-                    shutdown: shutdown, databaseProbe: { await database.unreachableReason(within: .seconds(3)) }, logger: logger))
+                    shutdown: shutdown, databaseProbe: { await database.unreachableReason(within: .seconds(3)) },
+                    migrations: MigrationWait(database: database, condition: .mirrorMigrations, health: health, logger: logger),
+                    logger: logger))
             metrics.declareProducer("replay")
             var replayConfiguration = Self.producerConfiguration(kafka)
             replayConfiguration.onRenewal = { _ in metrics.producerRenewed("replay") }

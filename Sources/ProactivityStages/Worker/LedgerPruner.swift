@@ -21,9 +21,13 @@ struct LedgerPruner: Service {
     /// its default partition until their day's is added).
     var daysAhead = 3
     let metrics: EngineMetrics
+    /// Holds the pruner until the database carries this build's migrations (the
+    /// worker's own wait says so).
+    let migrations: MigrationWait
     let logger: Logger
 
     func run() async {
+        guard await migrations.run() else { return }
         await pruneOnce(now: Date())
         for await _ in AsyncTimerSequence(interval: interval, clock: .continuous).cancelOnGracefulShutdown() {
             await pruneOnce(now: Date())

@@ -49,13 +49,16 @@ public struct ReminderWorkerStage: Service {
     let ledgerRetention: TimeInterval
     /// Operators' requests to run such ticks anyway (`proactivity jobs backfill`).
     let backfills: BackfillStore
+    /// Holds the stage until the database carries this build's migrations.
+    let migrations: MigrationWait
 
     public init(
         catalog: JobCatalog, ticksTopic: String, alertsTopic: String, consumer: KafkaConsumer, producer: KafkaProducer,
         store: ReminderStore, events: JobEventStore, deadLetters: DeadLetterPublisher, backfills: BackfillStore,
         ledgerRetention: TimeInterval, retryAttempts: Int = 5, pageSize: Int = 2_000, shutdown: ShutdownReport = ShutdownReport(), databaseProbe: @escaping @Sendable () async -> String?,
-        clock: any EngineClock, metrics: EngineMetrics, health: HealthState, logger: Logger
+        migrations: MigrationWait, clock: any EngineClock, metrics: EngineMetrics, health: HealthState, logger: Logger
     ) {
+        self.migrations = migrations
         self.catalog = catalog
         self.ticksTopic = ticksTopic
         self.alertsTopic = alertsTopic
@@ -90,6 +93,11 @@ public struct ReminderWorkerStage: Service {
     }
 
     public func run() async throws {
+        // Not a tick is consumed on a database without this build's migrations.
+        guard await migrations.run() else {
+            logger.info("worker_stopped")
+            return
+        }
         await checkJobs()
         try consumer.subscribe(topics: [ticksTopic])
         logger.info("worker_started", metadata: ["topic": "\(ticksTopic)", "jobs": .array(catalog.enabled.map { .string($0.name) })])

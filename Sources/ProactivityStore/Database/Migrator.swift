@@ -32,6 +32,12 @@ public struct Migrator: Sendable {
         public let description: String
     }
 
+    /// This build's last migration, the newest file of its `Migrations` folder. The
+    /// stages hold off on a database that lacks it (``MigrationState``) rather than fail
+    /// its ticks one by one against tables and functions of an older schema.
+    /// `MigrationStateTests` keeps it equal to the folder's last file.
+    public static let latestVersion = "0017_alert_ledger_lookup_outside_window"
+
     public let migrations: [Migration]
     private let client: PostgresClient
     private let logger: Logger
