@@ -77,6 +77,27 @@ struct MigrationTests {
         }
     }
 
+    /// A `schema=` that names no existing schema is said in those words, not as
+    /// PostgreSQL's "no schema has been selected to create in", and nothing is created.
+    @Test func aSchemaThatDoesNotExistIsNamed() async throws {
+        let schema = TestEnvironment.unique("absent").replacingOccurrences(of: "-", with: "_")
+        let baseURL = try TestEnvironment.variable("POSTGRES_URL")
+        let url = baseURL + (baseURL.contains("?") ? "&" : "?") + "schema=\(schema)"
+        let cli = try await ProactivityProcess.run(
+            ["migrate"],
+            environment: [
+                "POSTGRES_URL": url,
+                "PROACTIVITY_MIGRATIONS_DIR": PipelineHarness.repositoryRoot.appendingPathComponent("Migrations").path,
+            ])
+        #expect(cli.status == 1, "\(cli.output)")
+        #expect(cli.output.contains("no schema of the search path (\(schema)) exists") && cli.output.contains("CREATE SCHEMA"), "\(cli.output)")
+        try await withPostgresClient(try DatabaseSettings(url: baseURL), logger: TestEnvironment.logger) { client in
+            for try await exists in try await client.query("SELECT to_regnamespace(\(schema)) IS NOT NULL").decode(Bool.self) {
+                #expect(!exists)
+            }
+        }
+    }
+
     /// The alert ledger's rows survive its partitioning (0007), its key in due order
     /// (0009) and its pages (0016): each migration is applied to a ledger that holds rows.
     @Test func theAlertLedgerKeepsItsRowsThroughItsPartitioningAndItsPages() async throws {

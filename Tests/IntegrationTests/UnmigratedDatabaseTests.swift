@@ -1,5 +1,6 @@
 import Foundation
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import Testing
 
@@ -25,6 +26,9 @@ struct UnmigratedDatabaseTests {
                         && checks["dlq-mirror.migrations"]?.contains("no migrations applied") == true
                 }
                 #expect(!assembly.health.readiness.ready)
+                // `status` names it too, as a problem (exit status 1).
+                let (status, output, _) = try await ProactivityProcess.run(["status"], environment: try harness.environment())
+                #expect(status == 1 && output.contains("no migrations applied") && output.contains("run `proactivity migrate`"), "\(output)")
 
                 try await harness.migrate()
                 try await harness.execute(

@@ -41,6 +41,11 @@ public struct StatusReport: Sendable, Codable {
         settings: EngineSettings, database: PostgresClient, since: Date, timeout: Duration = .seconds(10), logger: Logger
     ) async -> StatusReport {
         var report = StatusReport(generatedAt: Date(), since: since, jobs: [], neverRun: [], lag: [], deadLetters: [], problems: [])
+        // A database without this build's migrations explains what follows (and keeps the
+        // stages waiting). One that cannot be read says so below.
+        if let state = try? await MigrationState.of(database, logger: logger), case .behind = state {
+            report.problems.append(state.description)
+        }
         do {
             report.jobs = try await JobEventStore(client: database, logger: logger).summaries(since: since)
             report.deadLetters = try await DeadLetterStore(client: database, logger: logger).backlogGroups()

@@ -95,6 +95,7 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> [String] {
         try await client.withConnection { connection in
             // The lock comes first: two runs creating the table at once collide.
+            try await Self.requireSchema(on: connection, logger: logger)
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 try await connection.query(
@@ -139,6 +140,19 @@ public struct Migrator: Sendable {
             appliedNow.append(migration.version)
         }
         return appliedNow
+    }
+
+    /// Refuses a search path that names no existing schema (a `schema=` in `POSTGRES_URL`
+    /// that was never created), which PostgreSQL would report as "no schema has been
+    /// selected to create in".
+    private static func requireSchema(on connection: PostgresConnection, logger: Logger) async throws {
+        for try await (schema, searchPath) in try await connection.query(
+            "SELECT current_schema(), current_setting('search_path')", logger: logger
+        ).decode((String?, String).self) where schema == nil {
+            throw MigrationError(
+                description:
+                    "no schema of the search path (\(searchPath)) exists: create it first (CREATE SCHEMA … AUTHORIZATION the migrating role), or correct schema= in POSTGRES_URL")
+        }
     }
 
     /// Whether `schema_migrations` exists in the connection's schema (search path).
