@@ -1,4 +1,7 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import ProactivityCore
 import ProactivityLauncher
 import ProactivityStages
@@ -26,6 +29,16 @@ struct UnmigratedDatabaseTests {
                         && checks["dlq-mirror.migrations"]?.contains("no migrations applied") == true
                 }
                 #expect(!assembly.health.readiness.ready)
+                // The DLQ API answers what the database said, not an empty 500.
+                try await ObservabilityApp.make(assembly).test(.router) { client in
+                    try await client.execute(
+                        uri: "/dlq", method: .get, headers: [.authorization: "Bearer \(PipelineHarness.apiToken)"]
+                    ) { response in
+                        #expect(response.status == .serviceUnavailable)
+                        let body = String(buffer: response.body)
+                        #expect(body.contains("the database failed this request") && body.contains("worker_dlq"), "\(body)")
+                    }
+                }
                 // `status` names it too, as a problem (exit status 1).
                 let (status, output, _) = try await ProactivityProcess.run(["status"], environment: try harness.environment())
                 #expect(status == 1 && output.contains("no migrations applied") && output.contains("run `proactivity migrate`"), "\(output)")

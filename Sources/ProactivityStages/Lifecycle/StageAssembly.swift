@@ -159,6 +159,8 @@ public struct StageAssembly: Sendable {
     /// The HTTP endpoints (`/healthz`, `/readyz`, `/metrics`) of this process.
     public var router: Router<EngineRequestContext> {
         let router = ObservabilityRouter.make(health: health, metrics: metrics)
+        // Around the operator routes only (added after the health endpoints).
+        router.add(middleware: OperatorErrorMiddleware(logger: logger))
         for routes in operatorRoutes { routes.register(on: router) }
         return router
     }

@@ -35,6 +35,15 @@ public enum DatabaseError {
         return .sqlState(state, inJobQuery: inJobQuery)
     }
 
+    /// Whether `error` came from the database: a statement it refused, or a connection
+    /// that could not be made or was lost (also inside a transaction).
+    public static func isDatabaseFailure(_ error: Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError {
+            return isDatabaseFailure(transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? error)
+        }
+        return error is PSQLError
+    }
+
     /// The SQLSTATE of a statement the server refused, also inside a transaction.
     public static func sqlState(of error: Error) -> String? {
         if let transaction = error as? PostgresTransactionError {
