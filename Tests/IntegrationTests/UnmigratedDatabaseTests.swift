@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import ProactivityCore
 import ProactivityLauncher
-import ProactivityStages
+@testable import ProactivityStages
 import Testing
 
 /// Stages started on a database without this build's migrations (an upgrade deployed
@@ -37,6 +37,15 @@ struct UnmigratedDatabaseTests {
                         #expect(response.status == .serviceUnavailable)
                         let body = String(buffer: response.body)
                         #expect(body.contains("the database failed this request") && body.contains("worker_dlq"), "\(body)")
+                    }
+                    // The console says it on a page of its own.
+                    let cookie = ConsoleSessions(token: PipelineHarness.apiToken).issue().cookie
+                    try await client.execute(
+                        uri: "/console/dlq", method: .get, headers: [.cookie: "\(ConsoleSessions.cookieName)=\(cookie)"]
+                    ) { response in
+                        #expect(response.status == .serviceUnavailable)
+                        let page = String(buffer: response.body)
+                        #expect(page.contains("<html") && page.contains("the database failed this request") && page.contains("worker_dlq"), "\(page)")
                     }
                 }
                 // `status` names it too, as a problem (exit status 1).

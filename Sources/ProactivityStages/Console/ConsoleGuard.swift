@@ -9,7 +9,8 @@ typealias HeaderName = HTTPFields.Element.Name
 /// In front of every `/console` route: answers 503 with a page saying how to turn the
 /// console on while `DLQ_API_TOKEN` is unset; sends a signed-out browser to the sign-in
 /// page (a POST without a session gets 403); refuses a POST whose `csrf` field is not
-/// its session's token (403); adds the security headers (a strict Content-Security-Policy
+/// its session's token (403); shows a database failure as a 503 page with the database's
+/// reason (``OperatorErrorMiddleware/databaseFailure(_:path:logger:)``); adds the security headers (a strict Content-Security-Policy
 /// without inline script or style, no framing, no sniffing, no caching) to every answer,
 /// errors included, which are shown as pages.
 struct ConsoleGuard: RouterMiddleware {
@@ -37,8 +38,12 @@ struct ConsoleGuard: RouterMiddleware {
         } catch let error as HTTPError {
             response = ConsoleLayout.errorPage(status: error.status, message: error.body ?? error.status.reasonPhrase)
         } catch {
-            logger.error("console_error", metadata: ["path": "\(request.uri.path.prefix(200))", "error": "\(String(reflecting: error).prefix(500))"])
-            response = ConsoleLayout.errorPage(status: .internalServerError, message: "the console could not answer; see the engine's log (console_error)")
+            if let message = OperatorErrorMiddleware.databaseFailure(error, path: request.uri.path, logger: logger) {
+                response = ConsoleLayout.errorPage(status: .serviceUnavailable, message: message)
+            } else {
+                logger.error("console_error", metadata: ["path": "\(request.uri.path.prefix(200))", "error": "\(String(reflecting: error).prefix(500))"])
+                response = ConsoleLayout.errorPage(status: .internalServerError, message: "the console could not answer; see the engine's log (console_error)")
+            }
         }
         for field in Self.securityHeaders where response.headers[field.name] == nil { response.headers.append(field) }
         return response
