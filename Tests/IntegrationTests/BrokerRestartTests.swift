@@ -78,8 +78,18 @@ struct BrokerRestartTests {
                 let readyAgain = ContinuousClock.now - topicsApplied
 
                 // The mirror consumes the recreated DLQ topic: a poison tick reaches worker_dlq.
+                // One on every partition of the ticks topic: the broker created it again with
+                // its own default partition count (4 where the test made 3), and a lone record
+                // on a partition the worker's group had not taken yet waited past this test's
+                // bound in a CI run (2026-12-07).
+                let admin = try KafkaAdmin(configuration: kafka, logger: harness.logger)
+                let partitions = try await admin.listTopics(timeout: .seconds(10)).first { $0.name == harness.ticksTopic }?.partitionCount ?? 1
+                await admin.close()
                 let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: harness.logger)
-                _ = try await producer.send(KafkaProducerMessage(topic: harness.ticksTopic, value: Array("not a tick".utf8)))
+                for partition in 0..<Int32(partitions) {
+                    _ = try await producer.send(
+                        KafkaProducerMessage(topic: harness.ticksTopic, partition: partition, value: Array("not a tick".utf8)))
+                }
                 try await producer.close()
                 try await eventually(within: .seconds(60), "the poison tick is mirrored into worker_dlq") {
                     try await harness.count("SELECT count(*)::int FROM worker_dlq") >= 1
