@@ -97,12 +97,14 @@ struct StackScript {
     }
 
     /// Stops this instance's servers and deletes the database's data folder, socket
-    /// folder and the logs named after this instance or its broker's port.
+    /// folder, the logs named after this instance or its broker's port, and the console
+    /// token a demo on that port wrote.
     func remove() {
         _ = try? run("broker-stop")
         _ = try? run("pg-stop")
         try? FileManager.default.removeItem(at: dataFolder)
         try? FileManager.default.removeItem(at: socketFolder)
+        try? FileManager.default.removeItem(at: PipelineHarness.repositoryRoot.appendingPathComponent(".local/run/console-token-\(kafkaPort)"))
         let logs = PipelineHarness.repositoryRoot.appendingPathComponent(".local/log")
         for name in ["postgres-\(instance).log", "tansu-\(kafkaPort).log", "demo-\(kafkaPort).log", "engine-\(kafkaPort).log"] {
             try? FileManager.default.removeItem(at: logs.appendingPathComponent(name))
