@@ -28,6 +28,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let condition = NSCondition()
     private var tracker = OffsetTracker()
     private var assignedPartitions: Set<KafkaTopicPartition> = []
+    /// See ``isGroupMember``.
+    private var member = false
     private var paused: Set<KafkaTopicPartition> = []
     private var fetched: [KafkaConsumerMessage] = []
     private var fetchedHead = 0
@@ -68,7 +70,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Joins the group for these topics (replacing an earlier subscription).
     public func subscribe(topics: [String]) throws(KafkaError) {
         try subscribeOnly(topics)
-        locked { subscribedTopics = topics }
+        locked {
+            subscribedTopics = topics
+            member = false
+        }
     }
 
     /// The topics of the current subscription.
@@ -83,6 +88,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !topics.isEmpty else { return }
         try client.unsubscribe()
         try subscribeOnly(topics)
+        locked { member = false }
     }
 
     private func subscribeOnly(_ topics: [String]) throws(KafkaError) {
@@ -99,6 +105,14 @@ public final class KafkaConsumer: @unchecked Sendable {
         defer { condition.unlock() }
         return assignedPartitions
     }
+
+    /// Whether the group has given this consumer its assignment, and has not taken it
+    /// back as lost since. The assignment may hold no partition: a group with more
+    /// members than its topics have partitions leaves some members idle, ready to take
+    /// partitions over. `false` from ``subscribe(topics:)`` (or ``resubscribe()``) until
+    /// the first assignment, and after a lost assignment or a failed rebalance until the
+    /// next one.
+    public var isGroupMember: Bool { locked { member } }
 
     /// Marks a message processed, so its offset can be committed once every earlier
     /// message of its partition is processed too. Messages that failed and were handled
@@ -226,7 +240,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// ``finish(gracefully:)``; only tests (in this package) call this directly.
     package func close(timeout: Duration = .seconds(30)) async throws {
         let alreadyClosed = locked {
-            defer { closed = true }
+            defer {
+                closed = true
+                member = false
+            }
             return closed
         }
         guard !alreadyClosed else { return }
@@ -254,6 +271,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         locked {
             tracker.reset(partitions)
             assignedPartitions.formUnion(partitions)
+            member = true
             return held
         }
     }
@@ -291,6 +309,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         assignedPartitions.subtract(revoked)
         paused.subtract(revoked)
         tracker.reset(revoked)
+        if lost { member = false }
         condition.unlock()
     }
 

@@ -13,9 +13,11 @@ public struct ReadinessCondition: Hashable, Sendable, CustomStringConvertible {
     public static let probeDatabase = Self("probe.database")
     /// Every topic the process uses exists (the reason names a missing one). Owner: the readiness probe.
     public static let probeTopics = Self("probe.topics")
-    /// The worker's consumer has partitions. Owner: the readiness probe.
+    /// The worker's consumer has joined its group (its assignment may be empty: an idle
+    /// member). Owner: the readiness probe.
     public static let workerAssignment = Self("worker.assignment")
-    /// The DLQ mirror's consumer has partitions. Owner: the readiness probe.
+    /// The DLQ mirror's consumer has joined its group (its assignment may be empty: an
+    /// idle member). Owner: the readiness probe.
     public static let mirrorAssignment = Self("dlq-mirror.assignment")
     /// The database holds this build's migrations, so the worker consumes ticks. Owner:
     /// the worker's migration wait.

@@ -62,6 +62,32 @@ struct ConsumerGroupTests {
         #expect(ledger.distinct == 2000)
     }
 
+    /// One partition, two members: the one left without it is a member all the same
+    /// (what readiness asks), and takes the partition over when its owner leaves.
+    @Test func aMemberLeftWithoutPartitionsIsAMemberAndTakesOverWhenTheOwnerLeaves() async throws {
+        let topic = TestEnvironment.unique("idle")
+        let group = TestEnvironment.unique("idle")
+        try await TestEnvironment.createTopic(topic, partitions: 1)
+        let first = try TestEnvironment.consumer(group: group, topics: [topic])
+        let second = try TestEnvironment.consumer(group: group, topics: [topic])
+        #expect(!first.isGroupMember, "not a member before its first assignment")
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for consumer in [first, second] {
+                tasks.addTask { for try await message in consumer.messages { consumer.markProcessed(message) } }
+            }
+            try await eventually("both consumers are members, one of them with the partition") {
+                first.isGroupMember && second.isGroupMember && first.assignment.count + second.assignment.count == 1
+            }
+            let (owner, idle) = first.assignment.isEmpty ? (second, first) : (first, second)
+            try await owner.close()
+            #expect(!owner.isGroupMember, "a closed consumer left its group")
+            try await eventually("the idle member takes the partition over") { idle.assignment.count == 1 }
+            #expect(idle.isGroupMember)
+            try await idle.close()
+            try await tasks.waitForAll()
+        }
+    }
+
     @Test func committedOffsetsSurviveTheConsumer() async throws {
         let topic = TestEnvironment.unique("commit")
         let group = TestEnvironment.unique("commit")

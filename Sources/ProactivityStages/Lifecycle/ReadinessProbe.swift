@@ -7,8 +7,9 @@ import ProactivityStore
 import ServiceLifecycle
 
 /// Checks every 5 s (every second while the process is not ready) that the broker and
-/// the database answer, that the process's topics exist, and that each consumer has
-/// partitions, and reports it to readiness and metrics.
+/// the database answer, that the process's topics exist, and that each consumer is a
+/// member of its group (with partitions, or idle in a group with more members than
+/// partitions), and reports it to readiness and metrics.
 ///
 /// A topic that disappears (a broker that lost its state, a deleted topic) makes
 /// `probe.topics` fail, naming it, until it exists again (`proactivity topics apply`);
@@ -67,14 +68,13 @@ public struct ReadinessProbe: Service {
         var hadPartitions: Set<String> = []
     }
 
-    /// Why a consumer that has not had partitions yet is not ready: the wait an operator
-    /// may not expect is named (a dynamic member that died keeps its partitions for its
-    /// session, 30 s by default).
+    /// Why a consumer that is not a member of its group yet is not ready: the wait an
+    /// operator may not expect is named (a dynamic member that died keeps its partitions
+    /// for its session, 30 s by default). A member whose assignment holds no partition
+    /// (its group has more members than partitions) is ready: it is idle, and takes
+    /// partitions over when a member leaves.
     static let joining =
-        "the consumer has no partitions yet: it is joining its group (after a member died without leaving, the group waits out that member's session first)"
-    /// Why a consumer without partitions is not ready.
-    static let unassigned =
-        "the consumer has no partitions: its group is rebalancing, or has more members than partitions"
+        "the consumer has not joined its group yet (after a member died without leaving, the group waits out that member's session first)"
 
     /// How long a consumer that lost all its partitions may stay without any while its
     /// topics exist before it joins its group again (once per loss: a member left without
@@ -99,7 +99,7 @@ public struct ReadinessProbe: Service {
         metrics.dependency("database", up: databaseFailure == nil)
         for (stage, consumer) in consumers {
             let unassigned = consumer.assignment.isEmpty
-            health.report(Self.assignment(of: stage), failing: unassigned ? Self.unassigned : nil)
+            health.report(Self.assignment(of: stage), failing: unassigned && !consumer.isGroupMember ? Self.joining : nil)
             if !unassigned { memory.hadPartitions.insert(stage) }
             guard unassigned, memory.hadPartitions.contains(stage), let existing, !consumer.subscription.isEmpty, existing.isSuperset(of: consumer.subscription) else {
                 memory.unassignedSince[stage] = nil
