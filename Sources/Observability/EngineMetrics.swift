@@ -53,6 +53,16 @@ public final class EngineMetrics: Sendable {
         MetricNameDescriptor(
             metricName: "proactivity_consumer_lag", unitName: "", helpText: "Messages behind the high watermark, per partition")
     }
+    private static var topicPartitions: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_topic_partitions", unitName: "",
+            helpText: "Partitions of each topic the process uses, as the broker lists them (0: the topic is missing)")
+    }
+    private static var consumerPartitions: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_consumer_partitions", unitName: "",
+            helpText: "Partitions of a topic assigned to this process's consumer of a stage (0: joining, or an idle member)")
+    }
     private static var dependencyUp: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "proactivity_dependency_up", unitName: "", helpText: "1 when a dependency (kafka, database) answers")
@@ -326,6 +336,18 @@ public final class EngineMetrics: Sendable {
 
     private func lagGauge(_ topic: String, _ partition: Int32) -> Gauge {
         registry.makeGauge(descriptor: Self.consumerLag, labels: [("topic", topic), ("partition", String(partition))])
+    }
+
+    /// How many partitions the broker lists for a topic the process uses (0: missing).
+    /// Summed against ``consumerPartitions(stage:topic:_:)`` over every process, it shows
+    /// partitions no member of a group holds (alert `ProactivityPartitionsUnconsumed`).
+    public func topicPartitions(_ topic: String, _ count: Int) {
+        registry.makeGauge(descriptor: Self.topicPartitions, labels: [("topic", topic)]).set(to: Double(count))
+    }
+
+    /// How many partitions of `topic` the consumer of `stage` (`worker`, `dlq-mirror`) holds.
+    public func consumerPartitions(stage: String, topic: String, _ count: Int) {
+        registry.makeGauge(descriptor: Self.consumerPartitions, labels: [("stage", stage), ("topic", topic)]).set(to: Double(count))
     }
 
     /// Whether a dependency answers.

@@ -10,8 +10,9 @@ import Testing
 @Suite(.timeLimit(.minutes(5)))
 struct IdleMemberTests {
     /// Two DLQ mirrors on the harness's DLQ topic, which has one partition: once both are
-    /// members, one of them holds none, and both are ready. When the first stops, the
-    /// second mirrors a dead letter: it holds the partition now.
+    /// members, one of them holds none, both are ready, and their metrics say who holds
+    /// what. When the first stops, the second mirrors a dead letter: it holds the
+    /// partition now.
     @Test func aMirrorWithoutPartitionsIsReadyAndTakesOverWhenTheOwnerStops() async throws {
         try await PipelineHarness.with { harness in
             let first = try StageAssembly(stages: [.mirror], settings: try await harness.settings(jobsFile: nil), logger: harness.logger)
@@ -24,6 +25,14 @@ struct IdleMemberTests {
                         second.health.readiness.ready
                     }
                     #expect(first.health.readiness.ready, "one of the two holds no partition; both are ready")
+                    // Each reports what it holds; summed, the topic's one partition.
+                    let holding = #"proactivity_consumer_partitions{stage="dlq-mirror",topic="\#(harness.dlqTopic)"} "#
+                    let partitions = #"proactivity_topic_partitions{topic="\#(harness.dlqTopic)"} 1.0"#
+                    try await eventually(within: .seconds(30), "the mirrors report holding 1 and 0 of the topic's 1 partition") {
+                        let reports = [first, second].map { $0.metrics.render() }
+                        let held = reports.compactMap { $0.split(separator: "\n").first { $0.hasPrefix(holding) }?.dropFirst(holding.count) }
+                        return held.compactMap { Double($0) }.sorted() == [0, 1] && reports.allSatisfy { $0.contains(partitions) }
+                    }
 
                     stop.finish()
                     try await tasks.waitForAll()

@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// Checks every 5 s (every second while the process is not ready) that the broker and
 /// the database answer, that the process's topics exist, and that each consumer is a
 /// member of its group (with partitions, or idle in a group with more members than
-/// partitions), and reports it to readiness and metrics.
+/// partitions), and reports it to readiness and metrics (also each topic's partition
+/// count and how many of them each consumer holds: summed over every process, what no
+/// member holds).
 ///
 /// A topic that disappears (a broker that lost its state, a deleted topic) makes
 /// `probe.topics` fail, naming it, until it exists again (`proactivity topics apply`);
@@ -98,7 +100,11 @@ public struct ReadinessProbe: Service {
         health.report(.probeDatabase, failing: databaseFailure)
         metrics.dependency("database", up: databaseFailure == nil)
         for (stage, consumer) in consumers {
-            let unassigned = consumer.assignment.isEmpty
+            let assignment = consumer.assignment
+            for topic in consumer.subscription {
+                metrics.consumerPartitions(stage: stage, topic: topic, assignment.count { $0.topic == topic })
+            }
+            let unassigned = assignment.isEmpty
             health.report(Self.assignment(of: stage), failing: unassigned && !consumer.isGroupMember ? Self.joining : nil)
             if !unassigned { memory.hadPartitions.insert(stage) }
             guard unassigned, memory.hadPartitions.contains(stage), let existing, !consumer.subscription.isEmpty, existing.isSuperset(of: consumer.subscription) else {
@@ -125,6 +131,7 @@ public struct ReadinessProbe: Service {
         let counts = Dictionary(existing.map { ($0.name, $0.partitionCount) }, uniquingKeysWith: { first, _ in first })
         let missing = topics.filter { counts[$0] == nil }
         for topic in topics {
+            metrics.topicPartitions(topic, counts[topic] ?? 0)
             guard let count = counts[topic] else { continue }
             if let before = partitionCounts[topic], before != count {
                 logger.error(
