@@ -23,4 +23,8 @@ public enum KafkaLibrary {
     public static func waitUntilClientsReleased(within limit: Duration) async -> Bool {
         await Teardowns.shared.waitUntilDone(within: limit)
     }
+
+    /// The clients (librdkafka's names, `client.id#role-N`) ended but not yet released:
+    /// whom ``waitUntilClientsReleased(within:)`` still waits for.
+    public static var clientsBeingReleased: [String] { Teardowns.shared.names }
 }

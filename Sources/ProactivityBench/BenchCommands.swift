@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import ProactivityCore
 
 /// `proactivity-bench kafka`.
 struct KafkaBenchCommand: AsyncParsableCommand {
@@ -125,6 +126,73 @@ struct PipelineBenchCommand: AsyncParsableCommand {
         let benchmark = PipelineBenchmark(
             settings: settings, total: rows, due: due, users: users, smallTicks: smallTicks, smallDue: smallDue, workers: workers,
             ledgerRows: ledgerRows, logger: logger, progress: progress)
+        let report = try await untilInterrupted(progress: progress) { try await benchmark.run() }
+        print(json ? try jsonOutput(report) : report.table())
+    }
+}
+
+/// `proactivity-bench soak`.
+struct SoakBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soak",
+        abstract: "The whole engine for a long while: memory and CPU over time, every item alerted exactly once.",
+        discussion: """
+            In a schema and topics of its own (dropped and deleted afterwards, also when stopped with Ctrl-C): \
+            starts `proactivity all` (tick producer, worker, DLQ mirror) as a process of its own with one job \
+            ticking --every over a --window that overlaps the ticks before (each item is read again by about \
+            window / every ticks and must be alerted once), inserts --items-per-second items a second due \
+            within the next half window, and prints a sample every --sample-interval: the engine's resident \
+            memory, its CPU, the ticks completed, the items inserted and the alerts a separate consumer read. \
+            At the end it waits up to 2 minutes for the last alerts and prints the memory from the first \
+            minute to the end, the alerts read against the items (duplicates, missing) and the error and \
+            warning lines of the engine's log. Needs POSTGRES_URL and KAFKA_BOOTSTRAP_SERVERS.
+            """)
+
+    @OptionGroup var engine: EngineOptions
+
+    @Option(help: "How long to insert items, e.g. 15m, 2h.")
+    var duration = "15m"
+
+    @Option(help: "Items inserted each second.")
+    var itemsPerSecond = 20
+
+    @Option(help: "The soak job's schedule (at least 1s, at most half the window).")
+    var every = "1s"
+
+    @Option(help: "The soak job's window (at least 20s).")
+    var window = "2m"
+
+    @Option(help: "How often to sample the engine (at least 1s).")
+    var sampleInterval = "30s"
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard let duration = DurationText.seconds(duration), duration <= 7 * 86_400 else {
+            throw ValidationError("--duration must be a duration such as 15m or 2h, at most 7d")
+        }
+        guard (1...10_000).contains(itemsPerSecond) else { throw ValidationError("--items-per-second must be 1…10000") }
+        guard let window = DurationText.seconds(window), window >= 20, window <= 86_400 else {
+            throw ValidationError("--window must be a duration from 20s to 1d")
+        }
+        guard let every = DurationText.seconds(every), every * 2 <= window else {
+            throw ValidationError("--every must be a duration of at most half the window (\(self.window))")
+        }
+        guard let interval = DurationText.seconds(sampleInterval), interval <= duration else {
+            throw ValidationError("--sample-interval must be a duration no longer than --duration")
+        }
+    }
+
+    func run() async throws {
+        let (settings, logger) = try await engine.load(label: "proactivity.bench")
+        let json = json
+        let progress: @Sendable (String) -> Void = { if !json { print($0) } }
+        // validate() accepted them.
+        let seconds = { (text: String) in DurationText.seconds(text) ?? 1 }
+        let benchmark = SoakBenchmark(
+            settings: settings, duration: .seconds(seconds(duration)), itemsPerSecond: itemsPerSecond, everySeconds: seconds(every),
+            windowSeconds: seconds(window), sampleInterval: .seconds(seconds(sampleInterval)), logger: logger, progress: progress)
         let report = try await untilInterrupted(progress: progress) { try await benchmark.run() }
         print(json ? try jsonOutput(report) : report.table())
     }

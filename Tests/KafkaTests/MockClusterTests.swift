@@ -73,20 +73,22 @@ struct MockClusterTests {
     }
 
     /// Teardowns run in the background and can be waited for, up to a limit: a destroy
-    /// that hangs does not hang the waiter.
+    /// that hangs does not hang the waiter, and the clients still being torn down are named.
     @Test func detachedTeardownsCanBeWaitedForUpToALimit() async throws {
         let teardowns = Teardowns()
         #expect(await teardowns.waitUntilDone(within: .zero), "none started: nothing to wait for")
         let release = DispatchSemaphore(value: 0)
         let finished = Counter()
-        teardowns.start {
+        teardowns.start("test#consumer-1") {
             release.wait()
             finished.value.withLock { $0 += 1 }
         }
         #expect(!(await teardowns.waitUntilDone(within: .milliseconds(200))), "a teardown still running is reported")
+        #expect(teardowns.names == ["test#consumer-1"])
         #expect(finished.value.withLock { $0 } == 0)
         release.signal()
         #expect(await teardowns.waitUntilDone(within: .seconds(30)), "the teardown ended")
+        #expect(teardowns.names.isEmpty)
         #expect(finished.value.withLock { $0 } == 1, "…after its work")
     }
 

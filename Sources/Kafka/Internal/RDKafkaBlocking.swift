@@ -15,9 +15,10 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
     }
 }
 
-/// Destroys a client (or runs other unbounded teardown) on a thread of its own, without waiting.
-func destroyDetached(_ body: @escaping @Sendable () -> Void) {
-    Teardowns.shared.start(body)
+/// Destroys the client `name` (or runs other unbounded teardown) on a thread of its own,
+/// without waiting.
+func destroyDetached(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    Teardowns.shared.start(name, body)
 }
 
 /// The teardowns running on threads of their own, so that a caller can wait for them
@@ -26,14 +27,22 @@ func destroyDetached(_ body: @escaping @Sendable () -> Void) {
 final class Teardowns: Sendable {
     static let shared = Teardowns()
 
-    private let running = Mutex(0)
+    /// The clients being torn down, by a number of their teardown.
+    private let running = Mutex((next: 0, names: [Int: String]()))
 
-    /// Runs `body` on a thread of its own, counted until it returns.
-    func start(_ body: @escaping @Sendable () -> Void) {
-        running.withLock { $0 += 1 }
+    /// The names of the clients being torn down now.
+    var names: [String] { running.withLock { $0.names.values.sorted() } }
+
+    /// Runs `body`, the teardown of client `name`, on a thread of its own, counted until it returns.
+    func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let number = running.withLock { running in
+            running.next += 1
+            running.names[running.next] = name
+            return running.next
+        }
         let thread = Thread { [self] in
             body()
-            running.withLock { $0 -= 1 }
+            _ = running.withLock { $0.names.removeValue(forKey: number) }
         }
         thread.name = "librdkafka-destroy"
         thread.start()
@@ -43,17 +52,18 @@ final class Teardowns: Sendable {
     /// - Returns: whether none ran any more within `limit`.
     func waitUntilDone(within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
-        while running.withLock({ $0 }) > 0 {
+        while !running.withLock({ $0.names.isEmpty }) {
             guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
         }
         return true
     }
 }
 
-/// Runs unbounded teardown on a thread of its own and resumes the caller when it returns.
-func destroyAndWait<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+/// Runs the unbounded teardown of client `name` on a thread of its own and resumes the
+/// caller when it returns.
+func destroyAndWait<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        destroyDetached { continuation.resume(returning: body()) }
+        destroyDetached(name) { continuation.resume(returning: body()) }
     }
 }
 

@@ -54,8 +54,9 @@ final class RDKafkaClient: @unchecked Sendable {
         self.consumerQueue = role == .consumer ? rd_kafka_queue_get_consumer(handle) : nil
         rd_kafka_set_log_queue(handle, nil)
         self.statisticsHandler = statisticsHandler
+        name = String(cString: rd_kafka_name(handle))
         var logger = logger
-        logger[metadataKey: "kafka.client"] = .string(String(cString: rd_kafka_name(handle)))
+        logger[metadataKey: "kafka.client"] = .string(name)
         self.logger = logger
         logger.debug("kafka_client_created", metadata: ["librdkafka": .string(KafkaLibrary.version)])
     }
@@ -166,6 +167,9 @@ final class RDKafkaClient: @unchecked Sendable {
         // of running a close whose rebalance events nobody would serve.
         rd_kafka_destroy_flags(handle, consumerClosed.load(ordering: .acquiring) ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
     }
+
+    /// librdkafka's name of the client (`client.id#role-N`), as its log lines carry it.
+    let name: String
 
     /// Set by the consumer once it has left its group.
     let consumerClosed = Atomic<Bool>(false)

@@ -14,12 +14,20 @@ final class AlertReader: Sendable {
         var firstOfJob: [String: ContinuousClock.Instant] = [:]
         /// How many alerts of each job arrived.
         var receivedOfJob: [String: Int] = [:]
+        /// The distinct alert ids (`alert-id` header) that arrived, when kept.
+        var ids: Set<String> = []
     }
 
     private let consumer: KafkaConsumer
     private let phase = Mutex(Phase())
+    /// Whether to keep every alert id (to count duplicates): not in throughput phases,
+    /// whose reader CPU is part of the figures.
+    private let keepsIds: Bool
 
-    init(consumer: KafkaConsumer) { self.consumer = consumer }
+    init(consumer: KafkaConsumer, keepingIds: Bool = false) {
+        self.consumer = consumer
+        keepsIds = keepingIds
+    }
 
     /// Reads until cancelled.
     func run() async throws {
@@ -27,7 +35,9 @@ final class AlertReader: Sendable {
             let now = ContinuousClock.now
             consumer.markProcessed(message)
             let job = message.headers.string(named: "job-name") ?? ""
+            let id = keepsIds ? message.headers.string(named: "alert-id") : nil
             phase.withLock { phase in
+                if let id { phase.ids.insert(id) }
                 phase.received += 1
                 if phase.first == nil { phase.first = now }
                 if phase.firstOfJob[job] == nil { phase.firstOfJob[job] = now }
@@ -42,6 +52,10 @@ final class AlertReader: Sendable {
 
     /// How many alerts of `job` arrived since the last reset.
     func received(ofJob job: String) -> Int { phase.withLock { $0.receivedOfJob[job] ?? 0 } }
+
+    /// How many alerts arrived since the last reset, and how many distinct ids they carry
+    /// (with `keepingIds`; else 0).
+    var counts: (received: Int, distinct: Int) { phase.withLock { ($0.received, $0.ids.count) } }
 
     /// Forgets when the first alert of `job` arrived (its next one counts as first).
     func forgetFirstArrival(ofJob job: String) { _ = phase.withLock { $0.firstOfJob.removeValue(forKey: job) } }

@@ -37,7 +37,7 @@ private func deleteBenchTopics(
 private func deleteTopics(_ names: [String], configuration: KafkaConfiguration, logger: Logger, progress: @Sendable (String) -> Void) async {
     do {
         guard await KafkaLibrary.waitUntilClientsReleased(within: .seconds(30)) else {
-            throw BenchmarkFailure("a Kafka client of this run was not released within 30 s")
+            throw BenchmarkFailure("a Kafka client of this run was not released within 30 s: \(KafkaLibrary.clientsBeingReleased.joined(separator: ", "))")
         }
         try await withKafkaClient(try KafkaAdmin(configuration: configuration, logger: logger)) { admin in
             try await admin.deleteTopics(names)

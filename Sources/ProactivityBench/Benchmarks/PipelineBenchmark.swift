@@ -64,20 +64,6 @@ struct PipelineBenchmark: PhasedBenchmark {
         self.progress = progress
     }
 
-    /// Drops the benchmark's schema after a failed or stopped run, with a client of its own
-    /// in a task of its own: a cancelled run's clients are closing.
-    private static func dropSchema(_ schema: String, database: DatabaseSettings, logger: Logger) async {
-        await Task {
-            do {
-                try await withPostgresClient(database, logger: logger) { client in
-                    _ = try await client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE")
-                }
-            } catch {
-                logger.warning("bench_schema_not_dropped", metadata: ["schema": "\(schema)", "error": "\(DatabaseError.describe(error))"])
-            }
-        }.value
-    }
-
     func run() async throws -> PipelineBenchmarkReport {
         let schema = "bench_\(id)"
         let ticksTopic = "bench-\(id)-ticks"
@@ -91,23 +77,11 @@ struct PipelineBenchmark: PhasedBenchmark {
             // The worker is not ready while one of its topics is missing.
             KafkaTopicSpecification(name: dlqTopic, partitions: 1),
         ]
-        var database = settings.database
-        database.schema = schema
         return try await withBenchTopics(topics, configuration: settings.kafka, logger: logger, progress: progress) {
-            try await withPostgresClient(settings.database, logger: logger) { setup in
-                try await setup.query("CREATE SCHEMA \(unescaped: schema)")
-                do {
-                    let report = try await withPostgresClient(database, logger: logger) { client in
-                        try await measure(
-                            client: client, schemaURL: database.url, ticksTopic: ticksTopic, alertsTopic: alertsTopic,
-                            dlqTopic: dlqTopic, baselineTopic: baselineTopic)
-                    }
-                    try await setup.query("DROP SCHEMA \(unescaped: schema) CASCADE")
-                    return report
-                } catch {
-                    await Self.dropSchema(schema, database: settings.database, logger: logger)
-                    throw error
-                }
+            try await withBenchSchema(schema, settings: settings, logger: logger) { client, database in
+                try await measure(
+                    client: client, schemaURL: database.url, ticksTopic: ticksTopic, alertsTopic: alertsTopic, dlqTopic: dlqTopic,
+                    baselineTopic: baselineTopic)
             }
         }
     }
@@ -115,14 +89,10 @@ struct PipelineBenchmark: PhasedBenchmark {
     private func measure(
         client: PostgresClient, schemaURL: String, ticksTopic: String, alertsTopic: String, dlqTopic: String, baselineTopic: String
     ) async throws -> PipelineBenchmarkReport {
-        // The set-up's info lines (a migration each, a ledger partition per day: about 150)
-        // would bury the progress lines; its warnings still show.
+        // The ledger's info lines (a partition per day: about 150) would bury the progress
+        // lines; its warnings still show.
         var setupLogger = logger
         setupLogger.logLevel = max(logger.logLevel, .notice)
-        try await Migrator(
-            directory: try ResourceLocator.directory("Migrations", configured: settings.migrationsDirectory, environmentVariable: "PROACTIVITY_MIGRATIONS_DIR"),
-            client: client, logger: setupLogger
-        ).migrate()
         try phase("seeding \(total) events (\(due) due in one window, \(users) users)…")
         try await seed(client)
         // The benchmark's windows lie in the past; a running ledger has its current days'

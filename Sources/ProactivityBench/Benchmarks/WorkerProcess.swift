@@ -1,22 +1,23 @@
 import Foundation
 import ProactivityLauncher
 
-/// A `proactivity worker` run as a process of its own for a benchmark, so the reader's
-/// CPU and memory do not count against it: started with given settings, ready when its
-/// `/readyz` answers 200, measured through `/proc`, stopped with SIGTERM.
+/// A `proactivity worker` (or another stage command, such as `all`) run as a process of
+/// its own for a benchmark, so the reader's CPU and memory do not count against it:
+/// started with given settings, ready when its `/readyz` answers 200, measured through
+/// `/proc`, stopped with SIGTERM.
 final class WorkerProcess {
     let child: ProactivityProcess
     let port: Int
 
-    /// Starts `proactivity worker` with the environment plus `settings`.
-    init(settings: [String: String]) throws {
+    /// Starts `proactivity COMMAND` with the environment plus `settings`.
+    init(command: String = "worker", settings: [String: String]) throws {
         port = try Self.freePort()
         var environment = ProcessInfo.processInfo.environment
         environment.merge(settings) { $1 }
         environment["HTTP_HOST"] = "127.0.0.1"
         environment["HTTP_PORT"] = String(port)
         environment["LOG_LEVEL"] = "warning"
-        child = try ProactivityProcess(["worker"], environment: environment)
+        child = try ProactivityProcess([command], environment: environment)
     }
 
     /// Waits until `/readyz` answers 200 (partitions assigned, broker and database up).
