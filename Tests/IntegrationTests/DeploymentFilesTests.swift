@@ -87,6 +87,27 @@ struct DeploymentFilesTests {
         #expect(throws: (any Error).self) { try Proactivity.parseAsRoot(["wrker"]) }
     }
 
+    /// Each engine service's environment, its required secrets filled in, is a valid
+    /// configuration: a setting the file adds (the worker's fetch wait for Apache Kafka)
+    /// is read, not refused at start.
+    @Test func everyEngineServiceEnvironmentIsAValidConfiguration() async throws {
+        for (name, service) in try engineServices {
+            let declared = try #require(service["environment"] as? [String: Any], "\(name) has an environment")
+            var environment: [String: String] = [:]
+            for (key, value) in declared {
+                let text = "\(value)"
+                environment[key] = text.hasPrefix("${") ? "a-required-secret-\(key.lowercased())" : text
+            }
+            do {
+                let settings = try await EngineSettings.load(environment: environment)
+                #expect(settings.workerFetchWaitMilliseconds == 500, "\(name): Apache Kafka answers a waiting fetch at once")
+                #expect(settings.kafka.bootstrapServers == "kafka:9092")
+            } catch {
+                Issue.record("\(name): \(error)")
+            }
+        }
+    }
+
     @Test func everyStageHasTheSeedsHealthCheck() throws {
         let services = try self.services
         for name in ["tick", "worker", "dlq-mirror"] {
