@@ -59,7 +59,7 @@ public final class KafkaAdmin: Sendable {
 
     deinit {
         let client = self.client
-        destroyDetached(client.name) { client.destroy() }
+        destroyDetached(client) { client.destroy() }
     }
 
     /// Creates the topics that do not exist; existing ones are left untouched.
@@ -105,6 +105,6 @@ public final class KafkaAdmin: Sendable {
     /// call this directly.
     package func close() async {
         let client = self.client
-        await destroyAndWait(client.name) { client.destroy() }
+        await destroyAndWait(client) { client.destroy() }
     }
 }

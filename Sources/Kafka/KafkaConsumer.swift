@@ -64,7 +64,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     deinit {
         let client = self.client
         pollThread.stop()
-        destroyDetached(client.name) { client.destroy() }
+        destroyDetached(client) { client.destroy() }
     }
 
     /// Joins the group for these topics (replacing an earlier subscription).
@@ -254,7 +254,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             // loaded Tansu). The consumer has left its group by now: release the client
             // on a thread of its own, so closing never hangs its caller.
             let client = self.client
-            destroyDetached(client.name) { client.destroy() }
+            destroyDetached(client) { client.destroy() }
         }
         try await onPollThread { [self] () throws(KafkaError) in
             storeOffsets()

@@ -53,7 +53,7 @@ public final class KafkaProducer: Sendable {
 
     deinit {
         let instance = state.withLock { $0.instance }
-        destroyDetached(instance.client.name) { instance.client.destroy() }
+        destroyDetached(instance.client) { instance.client.destroy() }
     }
 
     /// The librdkafka client in use now.
@@ -149,13 +149,13 @@ public final class KafkaProducer: Sendable {
             return state.renewals
         }
         guard let renewals else {
-            destroyDetached(fresh.client.name) { fresh.client.destroy() }
+            destroyDetached(fresh.client) { fresh.client.destroy() }
             return
         }
         logger.warning("kafka_producer_renewed", metadata: ["reason": "\(reason)", "renewals": .stringConvertible(renewals)])
         configuration.onRenewal?(reason)
         old.retire()
-        destroyDetached(old.client.name) { old.drainAndDestroy() }
+        destroyDetached(old.client) { old.drainAndDestroy() }
     }
 
     /// Sends one message and waits for its delivery report.
@@ -294,7 +294,7 @@ public final class KafkaProducer: Sendable {
         // Takes no more messages, waits for the handle's last users, cancels what is
         // left (those sends fail) and destroys the client.
         instance.retire()
-        await destroyAndWait(instance.client.name) { instance.drainAndDestroy() }
+        await destroyAndWait(instance.client) { instance.drainAndDestroy() }
         if undelivered > 0 {
             throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
         }

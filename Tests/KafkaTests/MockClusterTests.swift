@@ -92,6 +92,24 @@ struct MockClusterTests {
         #expect(finished.value.withLock { $0 } == 1, "…after its work")
     }
 
+    /// A teardown stuck in librdkafka's destroy (which librdkafka 2.16 sometimes never
+    /// finishes for a closed consumer) counts as stopped once it has been there for the
+    /// settling time; one not yet in the destroy, or only just, does not.
+    @Test func aTeardownLongInLibrdkafkasDestroyCountsAsStopped() async throws {
+        let teardowns = Teardowns()
+        let release = DispatchSemaphore(value: 0)
+        let destroyingSince = Mutex<ContinuousClock.Instant?>(nil)
+        teardowns.start("test#consumer-2", destroyingSince: { destroyingSince.withLock { $0 } }) { release.wait() }
+        defer { release.signal() }
+        #expect(!(await teardowns.waitUntilDone(within: .milliseconds(100), orDestroyingFor: .seconds(5))), "not in the destroy yet")
+        destroyingSince.withLock { $0 = .now }
+        #expect(!(await teardowns.waitUntilDone(within: .milliseconds(100), orDestroyingFor: .seconds(5))), "in the destroy for less than 5 s")
+        destroyingSince.withLock { $0 = .now - .seconds(6) }
+        #expect(await teardowns.waitUntilDone(within: .milliseconds(100), orDestroyingFor: .seconds(5)), "in the destroy for 6 s: stopped")
+        #expect(teardowns.names == ["test#consumer-2"], "still named: its destroy has not returned")
+        #expect(!(await teardowns.waitUntilDone(within: .milliseconds(100))), "not released")
+    }
+
     final class Recorder: Sendable {
         let lines = Mutex<[String]>([])
     }

@@ -15,55 +15,72 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
     }
 }
 
-/// Destroys the client `name` (or runs other unbounded teardown) on a thread of its own,
-/// without waiting.
-func destroyDetached(_ name: String, _ body: @escaping @Sendable () -> Void) {
-    Teardowns.shared.start(name, body)
+/// Destroys `client` (or runs other unbounded teardown ending in its destroy) on a thread
+/// of its own, without waiting.
+func destroyDetached(_ client: RDKafkaClient, _ body: @escaping @Sendable () -> Void) {
+    Teardowns.shared.start(client.name, destroyingSince: { client.librdkafkaDestroyStartedAt }, body)
 }
 
 /// The teardowns running on threads of their own, so that a caller can wait for them
-/// (``KafkaLibrary/waitUntilClientsReleased(within:)``): a client being destroyed still
-/// fetches and handles metadata.
+/// (``KafkaLibrary/waitUntilClientsStopped(within:)``): a client being torn down still
+/// fetches and handles metadata until librdkafka's destroy has it.
 final class Teardowns: Sendable {
     static let shared = Teardowns()
 
+    private struct Running {
+        let name: String
+        /// When the teardown handed the client to librdkafka's destroy, if it has.
+        let destroyingSince: @Sendable () -> ContinuousClock.Instant?
+    }
+
     /// The clients being torn down, by a number of their teardown.
-    private let running = Mutex((next: 0, names: [Int: String]()))
+    private let running = Mutex((next: 0, teardowns: [Int: Running]()))
 
     /// The names of the clients being torn down now.
-    var names: [String] { running.withLock { $0.names.values.sorted() } }
+    var names: [String] { running.withLock { $0.teardowns.values.map(\.name).sorted() } }
 
-    /// Runs `body`, the teardown of client `name`, on a thread of its own, counted until it returns.
-    func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    /// Runs `body`, the teardown of client `name`, on a thread of its own, counted until it
+    /// returns; `destroyingSince` says when it handed the client to librdkafka's destroy.
+    func start(
+        _ name: String, destroyingSince: @escaping @Sendable () -> ContinuousClock.Instant? = { nil }, _ body: @escaping @Sendable () -> Void
+    ) {
         let number = running.withLock { running in
             running.next += 1
-            running.names[running.next] = name
+            running.teardowns[running.next] = Running(name: name, destroyingSince: destroyingSince)
             return running.next
         }
         let thread = Thread { [self] in
             body()
-            _ = running.withLock { $0.names.removeValue(forKey: number) }
+            _ = running.withLock { $0.teardowns.removeValue(forKey: number) }
         }
         thread.name = "librdkafka-destroy"
         thread.start()
     }
 
-    /// Waits until no teardown runs, checking every 10 ms, at most `limit`.
-    /// - Returns: whether none ran any more within `limit`.
-    func waitUntilDone(within limit: Duration) async -> Bool {
+    /// Waits until no teardown runs or, with `settle`, until each one still running has been
+    /// in librdkafka's destroy for at least `settle`; checks every 10 ms, at most `limit`.
+    /// - Returns: whether that came within `limit`.
+    func waitUntilDone(within limit: Duration, orDestroyingFor settle: Duration? = nil) async -> Bool {
         let deadline = ContinuousClock.now + limit
-        while !running.withLock({ $0.names.isEmpty }) {
+        while !isDone(orDestroyingFor: settle) {
             guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
         }
         return true
     }
+
+    private func isDone(orDestroyingFor settle: Duration?) -> Bool {
+        let teardowns = running.withLock { Array($0.teardowns.values) }
+        guard let settle else { return teardowns.isEmpty }
+        let now = ContinuousClock.now
+        return teardowns.allSatisfy { teardown in teardown.destroyingSince().map { now - $0 >= settle } ?? false }
+    }
 }
 
-/// Runs the unbounded teardown of client `name` on a thread of its own and resumes the
-/// caller when it returns.
-func destroyAndWait<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> T) async -> T {
+/// Runs the unbounded teardown of `client` on a thread of its own and resumes the caller
+/// when it returns.
+func destroyAndWait<T: Sendable>(_ client: RDKafkaClient, _ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        destroyDetached(name) { continuation.resume(returning: body()) }
+        destroyDetached(client) { continuation.resume(returning: body()) }
     }
 }
 

@@ -163,6 +163,7 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         rd_kafka_queue_destroy(mainQueue)
         if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+        destroyStarted.withLock { $0 = .now }
         // A consumer that was not closed leaves its group by session timeout instead
         // of running a close whose rebalance events nobody would serve.
         rd_kafka_destroy_flags(handle, consumerClosed.load(ordering: .acquiring) ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
@@ -175,6 +176,14 @@ final class RDKafkaClient: @unchecked Sendable {
     let consumerClosed = Atomic<Bool>(false)
 
     var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
+
+    /// When ``destroy()`` handed the handle to librdkafka's destroy. Within milliseconds
+    /// librdkafka's main thread takes it apart: it removes the client's topics and
+    /// disconnects its brokers, so the client no longer fetches nor handles metadata, even
+    /// where the destroy itself never returns (librdkafka 2.16 sometimes keeps references to
+    /// a closed consumer's partitions, and its broker thread waits for them for good).
+    var librdkafkaDestroyStartedAt: ContinuousClock.Instant? { destroyStarted.withLock { $0 } }
+    private let destroyStarted = Mutex<ContinuousClock.Instant?>(nil)
 
     deinit {
         if !destroyed.load(ordering: .acquiring) {
