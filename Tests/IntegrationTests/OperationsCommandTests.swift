@@ -3,8 +3,9 @@ import Kafka
 import PostgresNIO
 import ProactivityCore
 import ProactivityLauncher
-import ProactivityStages
 import Testing
+
+@testable import ProactivityStages
 
 /// `proactivity status` and `config check`, and secrets kept out of every log line, run
 /// as the real binary.
@@ -96,6 +97,25 @@ struct OperationsCommandTests {
             }
             try await harness.execute("DROP OWNED BY \(unescaped: role)")
             try await harness.execute("DROP ROLE \(unescaped: role)")
+        }
+    }
+
+    /// The console asks for the groups' lag every 10 s for as long as the engine runs: each
+    /// lookup's clients are released, none is left in librdkafka's destroy (which keeps its
+    /// threads awake), so a long-running engine does not gather them.
+    @Test func lagLookupsReleaseTheirKafkaClients() async throws {
+        let topic = TestEnvironment.unique("lag-topic")
+        try await TestEnvironment.createTopic(topic, partitions: 4)
+        let clientID = TestEnvironment.unique("lag-lookup")
+        var kafka = try TestEnvironment.kafka()
+        kafka.clientID = clientID
+        for _ in 0..<20 {
+            let lag = try await StatusReport.lag(
+                of: TestEnvironment.unique("group"), on: topic, kafka: kafka, timeout: .seconds(10), logger: TestEnvironment.logger)
+            #expect(lag.partitions.count == 4)
+        }
+        try await eventually("every lookup's Kafka clients are released") {
+            !KafkaLibrary.clientsBeingReleased.contains { $0.hasPrefix(clientID + "#") }
         }
     }
 }
