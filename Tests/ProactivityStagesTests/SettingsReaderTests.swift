@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Logging
 import ProactivityStages
 import Testing
@@ -81,6 +82,19 @@ import Testing
         #expect(SettingsReader.variable("dlq.autoReplay.maxReplays") == "DLQ_AUTO_REPLAY_MAX_REPLAYS")
         #expect(SettingsReader.variable("kafka.bootstrapServers") == "KAFKA_BOOTSTRAP_SERVERS")
         #expect(SettingsReader.variable("proactivity.migrationsDir") == "PROACTIVITY_MIGRATIONS_DIR")
+    }
+
+    /// What a command hands to a stage process it starts (the benchmarks' workers) is read
+    /// back there as the same Kafka configuration, `-X` properties and secrets included.
+    @Test func aKafkaConfigurationPassesThroughTheEnvironmentUnchanged() async throws {
+        let kafka = KafkaConfiguration(
+            bootstrapServers: "broker-1:9093,broker-2:9093", clientID: "bench",
+            properties: ["security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.password": "s3cret", "compression.type": "lz4"])
+        let environment = EngineSettings.environment(for: kafka)
+        #expect(environment["KAFKA_SASL_PASSWORD"] == "s3cret")
+        let (read, _) = try await EngineSettings.loadKafka(environment: environment, clientID: "bench")
+        #expect(read.bootstrapServers == kafka.bootstrapServers)
+        #expect(read.properties == kafka.properties)
     }
 
     @Test func kafkaCommandsNeedNoDatabaseAndListEveryProblem() async throws {

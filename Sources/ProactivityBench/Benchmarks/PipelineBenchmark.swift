@@ -132,7 +132,7 @@ struct PipelineBenchmark: PhasedBenchmark {
                     let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
 
                     try phase("starting a worker process…")
-                    let worker = try WorkerProcess(settings: workerSettings)
+                    let worker = try WorkerProcess(kafka: settings.kafka, settings: workerSettings)
                     try await worker.waitUntilReady()
                     try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
                     let idle = worker.memory.current
@@ -325,7 +325,7 @@ struct PipelineBenchmark: PhasedBenchmark {
         let last: ContinuousClock.Instant
         let started: ContinuousClock.Instant
         do {
-            for _ in 0..<count { processes.append(try WorkerProcess(settings: environment)) }
+            for _ in 0..<count { processes.append(try WorkerProcess(kafka: settings.kafka, settings: environment)) }
             for process in processes { try await process.waitUntilReady() }
             reader.reset()
             let slot = slot.addingTimeInterval(-86_400 * Double(window))

@@ -80,7 +80,7 @@ struct SoakBenchmark: PhasedBenchmark {
                 reading.addTask { try await reader.run() }
                 defer { reading.cancelAll() }
                 try phase("starting `proactivity all` (tick producer, worker, DLQ mirror)…")
-                let engine = try WorkerProcess(command: "all", settings: engineSettings)
+                let engine = try WorkerProcess(command: "all", kafka: settings.kafka, settings: engineSettings)
                 do {
                     try await engine.waitUntilReady()
                     guard try await poll(every: .milliseconds(100), within: .seconds(60), until: { !readerConsumer.assignment.isEmpty }) else {

@@ -1,5 +1,7 @@
 import Foundation
+import Kafka
 import ProactivityLauncher
+import ProactivityStages
 
 /// A `proactivity worker` (or another stage command, such as `all`) run as a process of
 /// its own for a benchmark, so the reader's CPU and memory do not count against it:
@@ -9,10 +11,13 @@ final class WorkerProcess {
     let child: ProactivityProcess
     let port: Int
 
-    /// Starts `proactivity COMMAND` with the environment plus `settings`.
-    init(command: String = "worker", settings: [String: String]) throws {
+    /// Starts `proactivity COMMAND` with the environment, the benchmark's own Kafka
+    /// configuration (its `-X` properties too: the worker talks to the broker as the C loop
+    /// and the reader do), then `settings`.
+    init(command: String = "worker", kafka: KafkaConfiguration, settings: [String: String]) throws {
         port = try Self.freePort()
         var environment = ProcessInfo.processInfo.environment
+        environment.merge(EngineSettings.environment(for: kafka)) { $1 }
         environment.merge(settings) { $1 }
         environment["HTTP_HOST"] = "127.0.0.1"
         environment["HTTP_PORT"] = String(port)

@@ -192,6 +192,19 @@ public struct EngineSettings: Sendable {
         return (kafka, level)
     }
 
+    /// The variables that give a process this Kafka configuration: its bootstrap servers
+    /// and every librdkafka property (`security.protocol` as `KAFKA_SECURITY_PROTOCOL`), which
+    /// ``load(environment:commandLine:)`` reads back as they were (librdkafka's property
+    /// names have no underscore). How a command hands its own Kafka settings, `-X` ones
+    /// included, to a stage it starts, without putting a secret on a command line.
+    public static func environment(for kafka: KafkaConfiguration) -> [String: String] {
+        var environment = ["KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrapServers]
+        for (name, value) in kafka.properties {
+            environment["KAFKA_" + name.uppercased().replacingOccurrences(of: ".", with: "_")] = value
+        }
+        return environment
+    }
+
     /// Whether `id` is a valid `group.instance.id` (the characters and length of a topic name).
     static func isValidInstanceID(_ id: String) -> Bool {
         (1...249).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
