@@ -6,8 +6,8 @@
 #   docker run --rm proactivity --help
 #
 # Stage 1 builds a release binary with the Swift runtime and Foundation linked in
-# statically; stage 2 is plain Ubuntu 24.04 (noble) with librdkafka and what the binary
-# reads at run time (Migrations/, topics/).
+# statically; stage 2 is plain Ubuntu 24.04 (noble) with librdkafka, jemalloc and what
+# the binary reads at run time (Migrations/, topics/).
 #
 # librdkafka: the binary links the system library. Ubuntu noble ships librdkafka
 # 2.3.0 (package 2.3.0-1build2, universe), both for the headers at build time
@@ -22,7 +22,7 @@ FROM swift:6.3-noble AS build
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends librdkafka-dev pkg-config \
+    && apt-get install -y --no-install-recommends librdkafka-dev libjemalloc-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -43,11 +43,12 @@ RUN swift build -c release --static-swift-stdlib --product proactivity \
 # ---------------------------------------------------------------------------
 FROM ubuntu:noble
 
-# librdkafka1 (2.3.0 on noble) and its TLS/SASL/compression libraries; CA certificates
-# for TLS to Kafka and PostgreSQL; time zones for cron jobs; curl for health checks.
+# librdkafka1 (2.3.0 on noble) and its TLS/SASL/compression libraries; jemalloc, the
+# allocator the binary links (Package.swift says why); CA certificates for TLS to Kafka
+# and PostgreSQL; time zones for cron jobs; curl for health checks.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends librdkafka1 ca-certificates tzdata curl \
+    && apt-get install -y --no-install-recommends librdkafka1 libjemalloc2 ca-certificates tzdata curl \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 proactivity \

@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The binaries allocate with jemalloc (Debian/Ubuntu: libjemalloc-dev to build,
+/// libjemalloc2 to run). librdkafka frees each produced message, and its headers, on
+/// the thread that serves the delivery reports, not the one that allocated them; glibc's
+/// per-thread caches do not help with that, and its arenas' locks and chunk merging
+/// cost the worker about a fifth of its CPU per alert (measured with `bench pipeline`;
+/// see docs/benchmarks.md).
+let jemalloc: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+
 let package = Package(
     name: "proactivity",
     platforms: [.macOS(.v15)],
@@ -132,7 +140,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: jemalloc
         ),
         // How the tests and the benchmarks start the `proactivity` binary and wait for
         // what happens outside them (Foundation only).
@@ -153,7 +162,9 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // The same allocator as the engine, so the C loop and our producer compare like with like.
+            linkerSettings: jemalloc
         ),
         // Tests only: the seeded random source of the property tests (it prints its seed
         // and takes PROACTIVITY_TEST_SEED), one copy for every test target.

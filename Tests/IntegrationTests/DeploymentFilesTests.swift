@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdTesting
 import Kafka
 import ProactivityCore
+import ProactivityLauncher
 import ProactivityStages
 import Testing
 import Yams
@@ -119,6 +120,25 @@ struct DeploymentFilesTests {
             #expect(check["retries"] as? Int == 3)
             #expect(check["start_period"] as? String == "10s")
         }
+    }
+
+    /// The binary links jemalloc (Package.swift says why), so every library's `malloc`,
+    /// librdkafka's and the Swift runtime's, is jemalloc's; the image's run stage must
+    /// then carry the library.
+    @Test func theBinaryAllocatesWithJemallocAndTheImageShipsIt() async throws {
+        let run = try await ProactivityProcess.run(["--help"], environment: ["LD_DEBUG": "bindings", "LD_BIND_NOW": "1"])
+        #expect(run.status == 0)
+        let bindings = run.output.split(separator: "\n").filter { $0.contains("normal symbol `malloc'") || $0.contains("normal symbol `free'") }
+        #expect(!bindings.isEmpty, "the dynamic linker reported the bindings of malloc and free")
+        let elsewhere = bindings.filter { !$0.contains("libjemalloc.so") }
+        #expect(elsewhere.isEmpty, "malloc and free bound to jemalloc only, not: \(elsewhere.prefix(3))")
+        #expect(bindings.contains { $0.contains("librdkafka") }, "librdkafka's allocations go to jemalloc too")
+
+        let dockerfile = try String(contentsOf: Self.root.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        let stages = dockerfile.components(separatedBy: "\nFROM ")
+        #expect(stages.count == 3, "a build stage and a run stage")
+        #expect(stages.first { $0.hasPrefix("swift:") }?.contains("libjemalloc-dev") == true, "the build stage installs libjemalloc-dev")
+        #expect(stages.last?.contains("libjemalloc2") == true, "the run stage installs libjemalloc2")
     }
 
     @Test func thePrometheusConfigurationAndRulesPassPromtool() throws {
