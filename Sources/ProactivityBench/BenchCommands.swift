@@ -11,8 +11,8 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         discussion: """
             In one run on the same broker and message set, after an untimed warm-up \
             (--warm-up-messages from each producer), --rounds times: the C baseline \
-            produces --messages messages and our Swift producer does the same, the C loop first \
-            in odd rounds and second in even ones; each round's ratio, their median and lowest. \
+            produces --messages messages and our Swift producer does the same (through the API \
+            --api names), the C loop first in odd rounds and second in even ones; each round's ratio, their median and lowest. \
             Then a consumer group reads the last Swift topic back, and --latency-messages single \
             sends measure produce-to-consume latency. Topics are new per run and deleted at its end, \
             also when stopped with Ctrl-C (the local stack's broker keeps every record in memory until then).
@@ -39,6 +39,13 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     @Option(help: "Messages each producer sends, untimed, before the first round (0: none).")
     var warmUpMessages = 100_000
 
+    @Option(
+        help: """
+            Our producer's API: messages ([KafkaProducerMessage], no header) or batch (KafkaProducerBatch of 2,000 records, \
+            the worker's; every record, the C loop's too, then carries a 36-byte header).
+            """)
+    var api = ProducerAPI.messages
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
@@ -60,10 +67,13 @@ struct KafkaBenchCommand: AsyncParsableCommand {
             logger: logger, progress: progress)
         benchmark.rounds = rounds
         benchmark.warmUpMessages = warmUpMessages
+        benchmark.api = api
         let report = try await untilInterrupted(progress: progress) { [benchmark] in try await benchmark.run() }
         print(json ? try report.json() : report.table())
     }
 }
+
+extension ProducerAPI: ExpressibleByArgument {}
 
 /// `proactivity-bench pipeline`.
 struct PipelineBenchCommand: AsyncParsableCommand {

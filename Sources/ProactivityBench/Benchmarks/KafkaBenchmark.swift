@@ -3,6 +3,25 @@ import Foundation
 import Kafka
 import Logging
 
+/// Which of our producer's APIs `bench kafka` times against the C loop.
+enum ProducerAPI: String, CaseIterable, Codable, Sendable {
+    /// `[KafkaProducerMessage]`: an array per key and value, no header.
+    case messages
+    /// ``KafkaProducerBatch``, the worker's: records laid out in one buffer per
+    /// ``batchRecords``, each with a header of its own (``headerName``, ``headerSize``
+    /// bytes); the C loop then adds the same header to each record.
+    case batch
+
+    static let batchRecords = 2_000
+    /// Messages handed over and not yet reported, at most, for either API.
+    static let messagesInFlight = 80_000
+    static let headerName = "alert-id"
+    static let headerSize = 36
+
+    /// The headers each record carries, for the C loop.
+    var headers: [(name: String, size: Int)] { self == .batch ? [(Self.headerName, Self.headerSize)] : [] }
+}
+
 /// Runs the Kafka benchmark phases against one broker and collects the figures.
 struct KafkaBenchmark: PhasedBenchmark {
     let configuration: KafkaConfiguration
@@ -34,6 +53,8 @@ struct KafkaBenchmark: PhasedBenchmark {
     var rounds = 3
     /// Messages each producer sends, untimed, before the first round.
     var warmUpMessages = 100_000
+    /// Our producer's API under test.
+    var api = ProducerAPI.messages
 
     func run() async throws -> KafkaBenchmarkReport {
         let latencyTopic = "bench-\(runID)-latency"
@@ -90,12 +111,13 @@ struct KafkaBenchmark: PhasedBenchmark {
         try phase("Latency: \(latencyMessages) single sends…")
         let latency = try await measureLatency(topic: latencyTopic)
         return KafkaBenchmarkReport(
-            librdkafka: KafkaLibrary.version, messages: messages, size: size, partitions: Int(partitions),
+            librdkafka: KafkaLibrary.version, api: api, messages: messages, size: size, partitions: Int(partitions),
             rounds: results, consume: consume, latency: latency)
     }
 
     private func produceWithC(topic: String, messages: Int? = nil) async throws -> KafkaBenchmarkReport.Throughput {
-        try await BaselineProducer(configuration: configuration).produce(topic: topic, messages: messages ?? self.messages, size: size)
+        try await BaselineProducer(configuration: configuration).produce(
+            topic: topic, messages: messages ?? self.messages, size: size, headers: api.headers)
     }
 
     private func produceWithSwift(topic: String, messages: Int? = nil) async throws -> KafkaBenchmarkReport.Throughput {
@@ -103,29 +125,51 @@ struct KafkaBenchmark: PhasedBenchmark {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: logger)
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         let keys = (0..<1024).map { Array("k\($0)".utf8) }
-        let chunk = 10_000
+        let api = self.api
+        let chunk = api == .batch ? ProducerAPI.batchRecords : 10_000
+        let chunksInFlight = ProducerAPI.messagesInFlight / chunk
         let start = clock.now
-        let (failures, seconds) = try await withKafkaClient(producer) { producer in (try await withThrowingTaskGroup(of: Int.self) { group in
+        let (failures, seconds) = try await withKafkaClient(producer) { producer in
+            // One task hands the chunks over in order, as the worker hands over its pages, and
+            // awaits the oldest chunk's deliveries once `chunksInFlight` are pending. Each chunk
+            // is built inside the timed loop, as the C loop builds its messages. Only failures
+            // are counted, as the C loop does in its delivery callback.
             var failures = 0
-            var inFlight = 0
+            var pending: [KafkaDeliveries] = []
             for chunkStart in stride(from: 0, to: messages, by: chunk) {
-                let batch = (chunkStart..<min(chunkStart + chunk, messages)).map {
-                    KafkaProducerMessage(topic: topic, key: keys[$0 % keys.count], value: payload)
+                let indices = chunkStart..<min(chunkStart + chunk, messages)
+                if pending.count == chunksInFlight { failures += await pending.removeFirst().failures().count }
+                switch api {
+                case .messages:
+                    pending.append(await producer.enqueue(indices.map { KafkaProducerMessage(topic: topic, key: keys[$0 % keys.count], value: payload) }))
+                case .batch:
+                    pending.append(await producer.enqueue(Self.batch(topic: topic, indices: indices, keys: keys, payload: payload)))
                 }
-                if inFlight == 8 {
-                    failures += try await group.next()!
-                    inFlight -= 1
-                }
-                // Only failures are counted, as the C loop does in its delivery callback (no
-                // report is built per message): how a pipeline like the worker's uses it.
-                group.addTask { await producer.enqueue(batch).failures().count }
-                inFlight += 1
             }
-            for try await failed in group { failures += failed }
-            return failures
-        }, (clock.now - start).seconds) }
+            for deliveries in pending { failures += await deliveries.failures().count }
+            return (failures, (clock.now - start).seconds)
+        }
         guard failures == 0 else { throw KafkaError(code: .state, message: "\(failures) Swift deliveries failed") }
         return .init(messages: messages, size: size, seconds: seconds)
+    }
+
+    /// Records `indices` as one ``KafkaProducerBatch``: key, value and header value of each
+    /// laid out one after another in one buffer, as the worker lays out a page of alerts.
+    private static func batch(topic: String, indices: Range<Int>, keys: [[UInt8]], payload: [UInt8]) -> KafkaProducerBatch {
+        let header = [UInt8](repeating: UInt8(ascii: "h"), count: ProducerAPI.headerSize)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(indices.count * (8 + payload.count + header.count))
+        var records: [KafkaProducerBatch.Record] = []
+        records.reserveCapacity(indices.count)
+        func append(_ part: [UInt8]) -> Range<Int> {
+            let start = bytes.count
+            bytes.append(contentsOf: part)
+            return start..<bytes.count
+        }
+        for index in indices {
+            records.append(.init(key: append(keys[index % keys.count]), value: append(payload), header: append(header)))
+        }
+        return KafkaProducerBatch(topic: topic, headerName: ProducerAPI.headerName, bytes: bytes, records: records)
     }
 
     private func consume(topic: String) async throws -> KafkaBenchmarkReport.Consume {

@@ -40,6 +40,8 @@ struct KafkaBenchmarkReport: Codable {
     }
 
     var librdkafka: String
+    /// Our producer's API under test.
+    var api: ProducerAPI
     var messages: Int
     var size: Int
     var partitions: Int
@@ -77,9 +79,10 @@ struct KafkaBenchmarkReport: Codable {
     var latency: Latency
 
     init(
-        librdkafka: String, messages: Int, size: Int, partitions: Int, rounds: [Round], consume: Consume, latency: Latency
+        librdkafka: String, api: ProducerAPI, messages: Int, size: Int, partitions: Int, rounds: [Round], consume: Consume, latency: Latency
     ) {
         self.librdkafka = librdkafka
+        self.api = api
         self.messages = messages
         self.size = size
         self.partitions = partitions
@@ -105,9 +108,13 @@ struct KafkaBenchmarkReport: Codable {
             else { return "" }
             return "\n  CPU per message: producer C \(format(theirs, 2)) µs, Swift \(format(ours, 2)) µs (\(format(ratio * 100, 0)) %); broker and rest \(format(theirsRest, 2)) / \(format(oursRest, 2)) µs"
         }
+        let what = switch api {
+        case .messages: "Swift: [KafkaProducerMessage] in arrays of 10,000"
+        case .batch: "Swift: KafkaProducerBatch of \(ProducerAPI.batchRecords) records; each record, C's too, with a \(ProducerAPI.headerSize)-byte header"
+        }
         let cpuSummary = medianCPURatio.map { "; producer CPU per message, Swift / C: median \(format($0 * 100, 1)) %" } ?? ""
         return """
-            librdkafka \(librdkafka); \(messages) messages of \(size) B; \(partitions) partitions
+            librdkafka \(librdkafka); \(messages) messages of \(size) B; \(partitions) partitions; \(what)
             \(rounds.enumerated().map { index, round in
                 let first = round.baselineFirst ? "C first" : "Swift first"
                 return "round \(index + 1) (\(first))\n\(row("  produce, C baseline", round.baseline))\n\(row("  produce, Swift", round.swift))\n  Swift / C: \(format(round.ratio * 100, 1)) %\(cpu(round))"
