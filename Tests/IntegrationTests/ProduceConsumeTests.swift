@@ -18,6 +18,10 @@ struct ProduceConsumeTests {
                     KafkaHeader(name: "sequence", string: "\(sequence)"),
                     KafkaHeader(name: "binary", value: binary),
                     KafkaHeader(name: "empty", value: nil),
+                    // Names longer than a String holds inline, and not ASCII: handed over
+                    // with their length, not as C strings.
+                    KafkaHeader(name: "__connect.errors.exception.message", string: "long name"),
+                    KafkaHeader(name: "größe-ñ", value: []),
                 ])
         }
         let reports = await producer.send(messages)
@@ -28,8 +32,10 @@ struct ProduceConsumeTests {
         try await readBackInKeyOrder(topic: topic, total: total, keys: keys) { message in
             let key = try #require(message.keyString)
             let sequence = try #require(message.valueString.flatMap(Int.init))
-            #expect(message.headers.count == 3)
+            #expect(message.headers.map(\.name) == ["sequence", "binary", "empty", "__connect.errors.exception.message", "größe-ñ"])
             #expect(message.headers.string(named: "sequence") == "\(sequence)")
+            #expect(message.headers.string(named: "__connect.errors.exception.message") == "long name")
+            #expect(message.headers.last?.value == [])
             #expect(message.headers.first { $0.name == "binary" }?.value == binary)
             #expect(message.headers.first { $0.name == "empty" }.map { $0.value == nil } == true)
             #expect(message.topic == topic)
