@@ -24,13 +24,14 @@ struct PipelineHarness {
         .deletingLastPathComponent()
 
     /// Creates the schema (migrated unless `migrated` is false) and topics and runs `body`
-    /// with a running pool on the schema.
-    static func with(migrated: Bool = true, _ body: (PipelineHarness) async throws -> Void) async throws {
+    /// with a running pool on the schema. The ticks topic has `ticksPartitions`
+    /// partitions (``partitions`` by default), the alerts topic ``partitions``.
+    static func with(migrated: Bool = true, ticksPartitions: Int32 = partitions, _ body: (PipelineHarness) async throws -> Void) async throws {
         let schema = TestEnvironment.unique("test").replacingOccurrences(of: "-", with: "_")
         let baseURL = try TestEnvironment.variable("POSTGRES_URL")
         let url = baseURL + (baseURL.contains("?") ? "&" : "?") + "schema=\(schema)"
         let ticksTopic = TestEnvironment.unique("ticks"), alertsTopic = TestEnvironment.unique("alerts"), dlqTopic = TestEnvironment.unique("dlq")
-        try await TestEnvironment.createTopic(ticksTopic, partitions: partitions)
+        try await TestEnvironment.createTopic(ticksTopic, partitions: ticksPartitions)
         try await TestEnvironment.createTopic(alertsTopic, partitions: partitions)
         try await TestEnvironment.createTopic(dlqTopic, partitions: 1)
         try await withPostgresClient(try DatabaseSettings(url: baseURL), logger: TestEnvironment.logger) { admin in

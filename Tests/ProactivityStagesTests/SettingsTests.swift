@@ -60,6 +60,23 @@ import Testing
         #expect(set.redactedLines.contains { $0 == ("worker.pageSize", "500") })
     }
 
+    @Test func thePoolSizeIsValidatedAndLeavesConnectionsBesideTheWindowCursors() async throws {
+        for refused in ["4", "1001", "many"] {
+            await #expect {
+                _ = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "POSTGRES_MAX_CONNECTIONS": refused])
+            } throws: { error in
+                "\(error)".contains("POSTGRES_MAX_CONNECTIONS '\(refused)' must be a whole number from 5 to 1000")
+            }
+        }
+        let defaults = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c"])
+        #expect(defaults.database.maximumConnections == 20 && defaults.database.windowCursorLimit == 16)
+        #expect(defaults.database.clientConfiguration.options.maximumConnections == 20)
+        let set = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c", "POSTGRES_MAX_CONNECTIONS": "5"])
+        #expect(set.database.windowCursorLimit == 1)
+        #expect(set.database.clientConfiguration.options.maximumConnections == 5)
+        #expect(set.redactedLines.contains { $0 == ("postgres.maxConnections", "5 (window cursors at once: 1)") })
+    }
+
     @Test func staticMembershipIsOffByDefaultAndItsIDIsValidated() async throws {
         let defaults = try await EngineSettings.load(environment: ["POSTGRES_URL": "postgres://a@b/c"])
         #expect(defaults.workerInstanceID == nil)

@@ -92,7 +92,8 @@ public struct StageAssembly: Sendable {
             services.append(
                 ReminderWorkerStage(
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
-                    consumer: workerConsumer, producer: producer, store: ReminderStore(client: database, logger: logger),
+                    consumer: workerConsumer, producer: producer,
+                    store: ReminderStore(client: database, logger: logger, cursorLimit: settings.database.windowCursorLimit),
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
                     backfills: BackfillStore(client: database, logger: logger), ledgerRetention: settings.ledgerRetention,
                     retryAttempts: settings.workerRetryAttempts, pageSize: settings.workerPageSize, shutdown: shutdown,

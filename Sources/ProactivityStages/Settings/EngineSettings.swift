@@ -113,6 +113,9 @@ public struct EngineSettings: Sendable {
         } else {
             config.refuse("POSTGRES_URL is not set (postgres://user:password@host:5432/database)")
         }
+        let maximumConnections = config.int(
+            "postgres.maxConnections", in: DatabaseSettings.maximumConnectionsRange, default: DatabaseSettings.defaultMaximumConnections)
+        database?.maximumConnections = maximumConnections
 
         let port = config.int("http.port", in: 0...65535, default: 9100)
         let (jobs, jobsFile, timeZone) = Self.jobs(&config)
@@ -268,6 +271,7 @@ public struct EngineSettings: Sendable {
         var lines: [(String, String)] = [
             ("kafka.bootstrapServers", kafka.bootstrapServers),
             ("postgres.url", database.description),
+            ("postgres.maxConnections", "\(database.maximumConnections) (window cursors at once: \(database.windowCursorLimit))"),
             ("topics.ticks", ticksTopic), ("topics.alerts", alertsTopic), ("topics.dlq", dlqTopic),
             ("worker.groupId", workerGroupID), ("dlq.mirrorGroupId", mirrorGroupID),
             ("dlq.apiToken", dlqAPIToken == nil ? "(not set: DLQ API disabled)" : "[redacted]"),

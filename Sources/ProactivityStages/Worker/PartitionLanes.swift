@@ -5,7 +5,8 @@ import Synchronization
 
 /// Runs a consumer's messages concurrently across partitions and one at a time, in
 /// offset order, within each: a tick matching a million rows on one partition does not
-/// hold up a small tick on another. Concurrency is bounded by the partitions assigned.
+/// hold up a small tick on another. Concurrency is bounded by the partitions assigned (and
+/// the windows read at once by the connections: ``ReminderStore``).
 ///
 /// A partition with `maxQueued` messages waiting for its lane is paused until the lane
 /// catches up, so nothing piles up in memory. A message is marked processed when its

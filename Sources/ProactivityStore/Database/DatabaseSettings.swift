@@ -25,6 +25,24 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
     public var tlsMode: TLSMode
     /// The schema for our tables (`search_path`), if not the server's default.
     public var schema: String?
+    /// Connections of the process's pool at most (`POSTGRES_MAX_CONNECTIONS`), within
+    /// ``maximumConnectionsRange``. Every replica opens up to this many: their sum must
+    /// fit in the server's `max_connections`.
+    public var maximumConnections = Self.defaultMaximumConnections
+
+    /// PostgresNIO's own default.
+    public static let defaultMaximumConnections = 20
+    /// Connections kept beside the worker's window cursors for what each tick does while
+    /// its cursor is open (the ledger lookup of a page and its writes) and for the health
+    /// probe: with every connection held by a cursor, those would wait for good, and the
+    /// cursors with them.
+    public static let connectionsBesideCursors = 4
+    /// At least one window cursor beside ``connectionsBesideCursors``.
+    public static let maximumConnectionsRange = (connectionsBesideCursors + 1)...1000
+
+    /// How many ticks of a worker read their windows at once: each holds a connection for
+    /// as long as its cursor runs; the others wait for one of them to end.
+    public var windowCursorLimit: Int { maximumConnections - Self.connectionsBesideCursors }
 
     /// A URL that cannot be used.
     public struct InvalidURL: Error, CustomStringConvertible {
@@ -107,6 +125,7 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
             }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = maximumConnections
         // JIT compiled a big window's query for 100–200 ms of CPU before its first row,
         // every tick: not worth it for our queries.
         // Operators find the engine's backends in pg_stat_activity by its name.

@@ -13,6 +13,8 @@ public struct ReminderStore: Sendable {
     /// At most this many of a window's ledger keys are read into PostgreSQL's hash for an
     /// overlapping tick (see ``forEachDuePage(job:tick:pageSize:_:)``).
     let coveredKeysLimit: Int
+    /// Held by each window's cursor, which holds a pooled connection while it runs.
+    private let cursors: Permits
     /// Each job query's payload column (by the query's text).
     private let shapes = QueryShapes()
 
@@ -27,13 +29,22 @@ public struct ReminderStore: Sendable {
     /// first alert 57-58 ms with a first page of 2,000 rows, 32-33 ms with 200.)
     public static let firstPageSize = 200
 
-    /// - Parameter coveredKeysLimit: at most this many ledger keys of a window held in
-    ///   PostgreSQL's memory by a tick; a positive number.
-    public init(client: PostgresClient, logger: Logger, coveredKeysLimit: Int = Self.defaultCoveredKeysLimit) {
+    /// - Parameters:
+    ///   - coveredKeysLimit: at most this many ledger keys of a window held in
+    ///     PostgreSQL's memory by a tick; a positive number.
+    ///   - cursorLimit: windows read at once through this store and its copies, at most;
+    ///     a positive number below the pool's connections
+    ///     (``DatabaseSettings/windowCursorLimit``), so that what a tick does beside its
+    ///     cursor always finds a connection.
+    public init(
+        client: PostgresClient, logger: Logger, coveredKeysLimit: Int = Self.defaultCoveredKeysLimit,
+        cursorLimit: Int = DatabaseSettings.defaultMaximumConnections - DatabaseSettings.connectionsBesideCursors
+    ) {
         precondition(coveredKeysLimit > 0, "coveredKeysLimit must be positive")
         self.client = client
         self.logger = logger
         self.coveredKeysLimit = coveredKeysLimit
+        cursors = Permits(limit: cursorLimit)
     }
 
     /// Whether this tick was completed before (a duplicate or a redelivery).
@@ -95,77 +106,79 @@ public struct ReminderStore: Sendable {
         let window = (start: tick.windowStart, end: tick.windowEnd)
         // The job's SQL is outside code: it runs read-only (a volatile function cannot
         // change data) and within its statement timeout.
-        return try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
-            try await connection.query(
-                "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
-                logger: logger)
-            let payload = try await payloadColumn(query, window: window, on: connection)
-            let ledgerEnd = try await Self.latestLedgerDue(of: job, in: window, on: connection, logger: logger)
-            let cursor = JobQuery.cursorName(forJob: job.name)
-            let declare = query.cursor(
-                named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, payload: payload,
-                ledgerEnd: ledgerEnd, coveredKeysLimit: coveredKeysLimit)
-            if ledgerEnd == nil {
-                try await connection.query(declare, logger: logger)
-            } else {
-                // Planned with room for the covered keys' hash, whatever the day partitions'
-                // statistics say: a plan without it would compare every row with every key.
-                // Only the planning sees the setting; the job's own hash joins run within
-                // the usual memory when the rows are fetched.
-                try await Self.planned(with: ("hash_mem_multiplier", "1000"), declare, on: connection, logger: logger)
-            }
-            let deadline = ContinuousClock.now + .seconds(job.statementTimeoutSeconds)
-            @Sendable func fetch(_ rows: Int) async throws -> PostgresRowSequence {
-                try await connection.query(PostgresQuery(unsafeSQL: "FETCH FORWARD \(rows) FROM \(cursor)"), logger: logger)
-            }
-            var page: [DueItem] = []
-            page.reserveCapacity(pageSize)
-            var read = WindowRows()
-            // Rows of the covered part: all of them (the last row says) and those sent.
-            var covered = (total: 0, handedOver: 0)
-            var asked = min(pageSize, Self.firstPageSize)
-            var rows = try await fetch(asked)
-            while true {
-                // The next page is asked for at once: PostgreSQL computes it while this one is decoded.
-                async let following = fetch(pageSize)
-                // Cell by cell rather than as one tuple (a generic tuple type costs a
-                // metadata lookup per row).
-                var fetched = 0
-                for try await row in rows {
-                    fetched += 1
-                    var cells = row.makeIterator()
-                    guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
-                        let payload = cells.next(), let coveredCell = cells.next()
-                    else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
-                    // NULL on every row of a fresh window: asked without decoding.
-                    if coveredCell.bytes != nil {
-                        if itemId.bytes == nil && dueAt.bytes == nil {
-                            covered.total = try coveredCell.decode(Int.self)
-                            continue
+        return try await cursors.withPermit {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
+                try await connection.query(
+                    "SELECT set_config('statement_timeout', \(String(job.statementTimeoutSeconds * 1000)), true), set_config('cursor_tuple_fraction', '0.01', true)",
+                    logger: logger)
+                let payload = try await payloadColumn(query, window: window, on: connection)
+                let ledgerEnd = try await Self.latestLedgerDue(of: job, in: window, on: connection, logger: logger)
+                let cursor = JobQuery.cursorName(forJob: job.name)
+                let declare = query.cursor(
+                    named: cursor, window: window, shard: tick.shard, shardCount: tick.shardCount, payload: payload,
+                    ledgerEnd: ledgerEnd, coveredKeysLimit: coveredKeysLimit)
+                if ledgerEnd == nil {
+                    try await connection.query(declare, logger: logger)
+                } else {
+                    // Planned with room for the covered keys' hash, whatever the day partitions'
+                    // statistics say: a plan without it would compare every row with every key.
+                    // Only the planning sees the setting; the job's own hash joins run within
+                    // the usual memory when the rows are fetched.
+                    try await Self.planned(with: ("hash_mem_multiplier", "1000"), declare, on: connection, logger: logger)
+                }
+                let deadline = ContinuousClock.now + .seconds(job.statementTimeoutSeconds)
+                @Sendable func fetch(_ rows: Int) async throws -> PostgresRowSequence {
+                    try await connection.query(PostgresQuery(unsafeSQL: "FETCH FORWARD \(rows) FROM \(cursor)"), logger: logger)
+                }
+                var page: [DueItem] = []
+                page.reserveCapacity(pageSize)
+                var read = WindowRows()
+                // Rows of the covered part: all of them (the last row says) and those sent.
+                var covered = (total: 0, handedOver: 0)
+                var asked = min(pageSize, Self.firstPageSize)
+                var rows = try await fetch(asked)
+                while true {
+                    // The next page is asked for at once: PostgreSQL computes it while this one is decoded.
+                    async let following = fetch(pageSize)
+                    // Cell by cell rather than as one tuple (a generic tuple type costs a
+                    // metadata lookup per row).
+                    var fetched = 0
+                    for try await row in rows {
+                        fetched += 1
+                        var cells = row.makeIterator()
+                        guard let itemId = cells.next(), let userId = cells.next(), let title = cells.next(), let dueAt = cells.next(),
+                            let payload = cells.next(), let coveredCell = cells.next()
+                        else { throw JobQueryError(jobName: job.name, missingColumns: ["(the wrapped query returned too few columns)"]) }
+                        // NULL on every row of a fresh window: asked without decoding.
+                        if coveredCell.bytes != nil {
+                            if itemId.bytes == nil && dueAt.bytes == nil {
+                                covered.total = try coveredCell.decode(Int.self)
+                                continue
+                            }
+                            covered.handedOver += 1
                         }
-                        covered.handedOver += 1
+                        page.append(
+                            DueItem(
+                                itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
+                                title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
+                                payloadJSON: try payload.decode(String?.self)))
                     }
-                    page.append(
-                        DueItem(
-                            itemId: try itemId.decode(String.self), userId: try userId.decode(String.self),
-                            title: try title.decode(String?.self) ?? "", dueAt: try dueAt.decode(Date.self),
-                            payloadJSON: try payload.decode(String?.self)))
+                    read.handedOver += page.count
+                    let last = fetched < asked
+                    if !page.isEmpty { try await body(page) }
+                    if last {
+                        _ = try await following
+                        read.alreadyInLedger = covered.total - covered.handedOver
+                        return read
+                    }
+                    guard ContinuousClock.now < deadline else {
+                        throw JobQueryTimeout(jobName: job.name, limit: .seconds(job.statementTimeoutSeconds), rows: read.total)
+                    }
+                    page.removeAll(keepingCapacity: true)
+                    asked = pageSize
+                    rows = try await following
                 }
-                read.handedOver += page.count
-                let last = fetched < asked
-                if !page.isEmpty { try await body(page) }
-                if last {
-                    _ = try await following
-                    read.alreadyInLedger = covered.total - covered.handedOver
-                    return read
-                }
-                guard ContinuousClock.now < deadline else {
-                    throw JobQueryTimeout(jobName: job.name, limit: .seconds(job.statementTimeoutSeconds), rows: read.total)
-                }
-                page.removeAll(keepingCapacity: true)
-                asked = pageSize
-                rows = try await following
             }
         }
     }
