@@ -63,6 +63,11 @@ public final class EngineMetrics: Sendable {
             metricName: "proactivity_consumer_partitions", unitName: "",
             helpText: "Partitions of a topic assigned to this process's consumer of a stage (0: joining, or an idle member)")
     }
+    private static var windowsWaiting: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "proactivity_worker_windows_waiting", unitName: "",
+            helpText: "Ticks waiting for a database connection to read their window (POSTGRES_MAX_CONNECTIONS - 4 read at once)")
+    }
     private static var dependencyUp: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "proactivity_dependency_up", unitName: "", helpText: "1 when a dependency (kafka, database) answers")
@@ -200,6 +205,14 @@ public final class EngineMetrics: Sendable {
             _ = alertLeadHistogram(job)
         }
         _ = registry.makeCounter(descriptor: Self.invalidTraceContexts, labels: [("stage", "worker")])
+        windowsWaiting(0)
+    }
+
+    /// How many of the worker's ticks wait for a connection to read their window: more
+    /// than a moment says its pool (`POSTGRES_MAX_CONNECTIONS`) is smaller than the ticks
+    /// it runs at once.
+    public func windowsWaiting(_ count: Int) {
+        registry.makeGauge(descriptor: Self.windowsWaiting, labels: []).set(to: Double(count))
     }
 
     /// A record's `traceparent` was not valid (the record was processed in a new trace).

@@ -23,7 +23,18 @@ struct ConnectionBudgetTests {
             let ticks = (0..<shards).map { TickMessage(job: job, slot: slot, shard: $0, producedAt: slot) }
             // Pages of 20 rows: each tick's cursor stays open while its pages are sifted and recorded.
             let environment = ["POSTGRES_MAX_CONNECTIONS": "5", "WORKER_PAGE_SIZE": "20"]
-            try await harness.withWorker(jobsFile: jobsFile, environment: environment) { _ in
+            try await harness.withWorker(jobsFile: jobsFile, environment: environment) { assembly in
+                let metrics = assembly.metrics
+                let waiting: @Sendable () -> Int = { Self.windowsWaiting(in: metrics.render()) }
+                // The most ticks seen waiting for a window's connection while they run.
+                let mostWaiting = Task {
+                    var most = 0
+                    while !Task.isCancelled {
+                        most = max(most, waiting())
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
+                    return most
+                }
                 // One tick per partition, so the worker runs all twelve at once.
                 let producer = try TestEnvironment.producer()
                 for (partition, tick) in ticks.enumerated() {
@@ -34,11 +45,20 @@ struct ConnectionBudgetTests {
                 }
                 try await producer.close()
                 try await harness.waitForCompletion(of: ticks, within: .seconds(90))
+                mostWaiting.cancel()
+                #expect(await mostWaiting.value > 0, "ticks waited for a connection: the limit was reached")
+                #expect(waiting() == 0)
             }
             let alerts = try await harness.alerts()
             #expect(alerts.count == 1200)
             #expect(Set(alerts.map(\.alert.alertId)).count == 1200)
             #expect(Set(alerts.map(\.alert.tickId)) == Set(ticks.map(\.tickId)))
         }
+    }
+
+    /// The value of `proactivity_worker_windows_waiting` in a metrics page (-1 when missing).
+    private static func windowsWaiting(in page: String) -> Int {
+        let line = page.split(separator: "\n").first { $0.hasPrefix("proactivity_worker_windows_waiting ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? -1
     }
 }

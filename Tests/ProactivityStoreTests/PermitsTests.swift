@@ -31,8 +31,9 @@ import Testing
         #expect(holders.started.count == 40)
     }
 
-    @Test func waitersAreServedInTheOrderTheyCame() async throws {
-        let permits = Permits(limit: 1)
+    @Test func waitersAreServedInTheOrderTheyCameAndCountedAsTheyWait() async throws {
+        let counts = Mutex([Int]())
+        let permits = Permits(limit: 1) { count in counts.withLock { $0.append(count) } }
         let holders = Holders()
         let (release, releaser) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -45,10 +46,12 @@ import Testing
             try await group.waitForAll()
         }
         #expect(holders.started == [1, 2, 3, 4, 5])
+        #expect(counts.withLock { $0 } == [1, 2, 3, 4, 5, 4, 3, 2, 1, 0])
     }
 
     @Test func aCancelledWaiterStopsWaitingAndTheOthersStillGetTheirTurn() async throws {
-        let permits = Permits(limit: 1)
+        let counts = Mutex([Int]())
+        let permits = Permits(limit: 1) { count in counts.withLock { $0.append(count) } }
         let (release, releaser) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             try await hold(permits, until: release, in: &group)
@@ -56,6 +59,7 @@ import Testing
             try await eventuallyQueued(permits, count: 1)
             cancelled.cancel()
             await #expect(throws: CancellationError.self) { try await cancelled.value }
+            #expect(counts.withLock { $0 } == [1, 0], "the cancelled waiter is no longer counted")
             releaser.yield()
             try await group.waitForAll()
         }

@@ -93,7 +93,9 @@ public struct StageAssembly: Sendable {
                 ReminderWorkerStage(
                     catalog: settings.jobs, ticksTopic: settings.ticksTopic, alertsTopic: settings.alertsTopic,
                     consumer: workerConsumer, producer: producer,
-                    store: ReminderStore(client: database, logger: logger, cursorLimit: settings.database.windowCursorLimit),
+                    store: ReminderStore(
+                        client: database, logger: logger, cursorLimit: settings.database.windowCursorLimit,
+                        windowsWaiting: { metrics.windowsWaiting($0) }),
                     events: JobEventStore(client: database, logger: logger), deadLetters: deadLetters,
                     backfills: BackfillStore(client: database, logger: logger), ledgerRetention: settings.ledgerRetention,
                     retryAttempts: settings.workerRetryAttempts, pageSize: settings.workerPageSize, shutdown: shutdown,

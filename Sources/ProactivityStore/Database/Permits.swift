@@ -15,11 +15,17 @@ public final class Permits: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Told the number of waiters each time it changes, in order (under the lock: it must
+    /// return at once and never use these permits).
+    private let waitersChanged: @Sendable (Int) -> Void
 
-    /// - Parameter limit: holders at once; a positive number.
-    public init(limit: Int) {
+    /// - Parameters:
+    ///   - limit: holders at once; a positive number.
+    ///   - waitersChanged: told the number of waiters each time it changes (a gauge).
+    public init(limit: Int, waitersChanged: @escaping @Sendable (Int) -> Void = { _ in }) {
         precondition(limit > 0, "a limit of permits must be positive")
         state = Mutex(State(available: limit))
+        self.waitersChanged = waitersChanged
     }
 
     /// Waiters queued now.
@@ -49,6 +55,7 @@ public final class Permits: Sendable {
                 let cancelled = state.withLock { state in
                     guard state.unqueued.remove(id) != nil else { return true }
                     state.waiters.append((id, continuation))
+                    waitersChanged(state.waiters.count)
                     return false
                 }
                 if cancelled { continuation.resume(throwing: CancellationError()) }
@@ -56,6 +63,7 @@ public final class Permits: Sendable {
         } onCancel: {
             let waiting = state.withLock { state -> CheckedContinuation<Void, any Error>? in
                 if let index = state.waiters.firstIndex(where: { $0.id == id }) {
+                    defer { waitersChanged(state.waiters.count) }
                     return state.waiters.remove(at: index).continuation
                 }
                 // Not queued yet: the queueing sees it and throws. Already served: it holds a permit.
@@ -73,6 +81,7 @@ public final class Permits: Sendable {
                 state.available += 1
                 return nil as CheckedContinuation<Void, any Error>?
             }
+            defer { waitersChanged(state.waiters.count) }
             return state.waiters.removeFirst().continuation
         }
         next?.resume()

@@ -36,15 +36,17 @@ public struct ReminderStore: Sendable {
     ///     a positive number below the pool's connections
     ///     (``DatabaseSettings/windowCursorLimit``), so that what a tick does beside its
     ///     cursor always finds a connection.
+    ///   - windowsWaiting: told how many windows wait for a cursor each time that changes.
     public init(
         client: PostgresClient, logger: Logger, coveredKeysLimit: Int = Self.defaultCoveredKeysLimit,
-        cursorLimit: Int = DatabaseSettings.defaultMaximumConnections - DatabaseSettings.connectionsBesideCursors
+        cursorLimit: Int = DatabaseSettings.defaultMaximumConnections - DatabaseSettings.connectionsBesideCursors,
+        windowsWaiting: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         precondition(coveredKeysLimit > 0, "coveredKeysLimit must be positive")
         self.client = client
         self.logger = logger
         self.coveredKeysLimit = coveredKeysLimit
-        cursors = Permits(limit: cursorLimit)
+        cursors = Permits(limit: cursorLimit, waitersChanged: windowsWaiting)
     }
 
     /// Whether this tick was completed before (a duplicate or a redelivery).
