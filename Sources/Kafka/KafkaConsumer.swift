@@ -331,7 +331,12 @@ public final class KafkaConsumer: @unchecked Sendable {
             switch takeFetched() {
             case .message(let message): return message
             case .closed: return nil
-            case .empty: try await onPollThread { [self] () throws(KafkaError) in try poll(timeoutMilliseconds: 100) }
+            case .empty:
+                do {
+                    try await onPollThread { [self] () throws(KafkaError) in try poll(timeoutMilliseconds: 100) }
+                } catch let error as KafkaError where error.code == .closed {
+                    continue  // closed meanwhile: the next round says so
+                }
             }
         }
         return nil
@@ -385,7 +390,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Runs `body` on the poll thread and resumes with its outcome.
     private func onPollThread(_ body: @escaping @Sendable () throws(KafkaError) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            pollThread.submit {
+            let queued = pollThread.submit {
                 do {
                     try body()
                     continuation.resume()
@@ -393,6 +398,8 @@ public final class KafkaConsumer: @unchecked Sendable {
                     continuation.resume(throwing: error)
                 }
             }
+            // Closed between the caller's check and now: the thread has stopped.
+            if !queued { continuation.resume(throwing: KafkaError.closed) }
         }
     }
 }

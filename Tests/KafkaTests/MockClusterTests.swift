@@ -72,6 +72,21 @@ struct MockClusterTests {
         #expect(count.value.withLock { $0 } == 50)
     }
 
+    /// A consumer's poll thread runs its work in order; once told to stop it refuses new
+    /// work instead of queueing what would never run (its caller, waiting for it, would
+    /// wait for good: a consumer closed between its check and its poll).
+    @Test func aStoppedSerialThreadRefusesWorkInsteadOfDroppingIt() async throws {
+        let thread = SerialThread(name: "serial-test")
+        let order = Mutex([Int]())
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            for number in 1...3 { #expect(thread.submit { order.withLock { $0.append(number) } }) }
+            #expect(thread.submit { done.resume() })
+        }
+        #expect(order.withLock { $0 } == [1, 2, 3])
+        thread.stop()
+        #expect(!thread.submit { Issue.record("work ran after the stop") })
+    }
+
     /// Teardowns run in the background and can be waited for, up to a limit: a destroy
     /// that hangs does not hang the waiter, and the clients still being torn down are named.
     @Test func detachedTeardownsCanBeWaitedForUpToALimit() async throws {

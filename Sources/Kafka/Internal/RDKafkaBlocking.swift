@@ -174,11 +174,15 @@ final class SerialThread: @unchecked Sendable {
     }
 
     /// Queues work; it runs after everything submitted before.
-    func submit(_ body: @escaping () -> Void) {
+    /// - Returns: `false`, queueing nothing, once the thread was told to stop: work
+    ///   queued then might never run, and whoever waits for it would wait for good.
+    func submit(_ body: @escaping () -> Void) -> Bool {
         condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return false }
         work.append(body)
         condition.signal()
-        condition.unlock()
+        return true
     }
 
     /// Lets the thread finish the queued work and exit.
