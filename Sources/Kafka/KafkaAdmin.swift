@@ -105,6 +105,13 @@ public final class KafkaAdmin: Sendable {
     /// call this directly.
     package func close() async {
         let client = self.client
-        await destroyAndWait(client) { client.destroy() }
+        if !(await destroyAndWait(client, atMost: Self.destroyWait) { client.destroy() }) {
+            client.logger.warning("kafka_client_destroy_unfinished", metadata: ["waited_seconds": "\(Self.destroyWait.components.seconds)"])
+        }
     }
+
+    /// How long ``close()`` waits for librdkafka's destroy before leaving it to finish in
+    /// the background. An admin client holds no group and no messages: its destroy takes
+    /// milliseconds unless a broker thread waits on a broker that never answers.
+    static let destroyWait = Duration.seconds(10)
 }

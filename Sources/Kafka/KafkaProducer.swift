@@ -278,6 +278,10 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// How long ``close(timeout:)`` waits for the drain and librdkafka's destroy before
+    /// leaving them to finish in the background.
+    static let destroyWait = Duration.seconds(15)
+
     /// Flushes, then releases the client. A producer run as a service or scoped with
     /// ``withKafkaClient(_:_:)`` is closed by ``finish(gracefully:)``; only tests (in this package) call this
     /// directly.
@@ -294,7 +298,11 @@ public final class KafkaProducer: Sendable {
         // Takes no more messages, waits for the handle's last users, cancels what is
         // left (those sends fail) and destroys the client.
         instance.retire()
-        await destroyAndWait(instance.client) { instance.drainAndDestroy() }
+        // The drain ends within its 5 s flush once the last sends have handed over their
+        // messages; the destroy after it waits for good only on a broker thread that does.
+        if !(await destroyAndWait(instance.client, atMost: Self.destroyWait) { instance.drainAndDestroy() }) {
+            logger.warning("kafka_client_destroy_unfinished", metadata: ["waited_seconds": "\(Self.destroyWait.components.seconds)"])
+        }
         if undelivered > 0 {
             throw KafkaError(code: .closed, message: "the producer closed with \(undelivered) messages undelivered after \(timeout); their sends failed")
         }

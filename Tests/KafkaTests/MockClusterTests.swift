@@ -107,6 +107,21 @@ struct MockClusterTests {
         #expect(finished.value.withLock { $0 } == 1, "…after its work")
     }
 
+    /// A caller waiting for a teardown waits at most its limit: one that hangs goes on in
+    /// the background (still counted), one that ends in time says so.
+    @Test func aWaitForATeardownEndsAtItsLimitAndTheTeardownGoesOn() async throws {
+        let teardowns = Teardowns()
+        #expect(await teardowns.startAndWait("test#admin-1", atMost: .seconds(30)) {}, "a quick teardown ends in time")
+        let release = DispatchSemaphore(value: 0)
+        let started = ContinuousClock.now
+        let ended = await teardowns.startAndWait("test#admin-2", atMost: .milliseconds(200)) { release.wait() }
+        #expect(!ended, "a stuck teardown is not waited for past the limit")
+        #expect(ContinuousClock.now - started < .seconds(20), "a liveness bound: the caller went on")
+        #expect(teardowns.names == ["test#admin-2"], "it still runs, counted")
+        release.signal()
+        #expect(await teardowns.waitUntilDone(within: .seconds(30)))
+    }
+
     /// A teardown stuck in librdkafka's destroy (which librdkafka 2.16 sometimes never
     /// finishes for a closed consumer) counts as stopped once it has been there for the
     /// settling time; one not yet in the destroy, or only just, does not.

@@ -57,6 +57,29 @@ final class Teardowns: Sendable {
         thread.start()
     }
 
+    /// Runs `body` as ``start(_:destroyingSince:_:)`` does and resumes the caller when it
+    /// returns or, at the latest, once `limit` has passed: librdkafka's destroy can wait
+    /// for good on a broker thread, and a caller waiting with it would never return (a
+    /// command would not exit, an HTTP request or a shutdown would never end). Past the
+    /// limit the teardown goes on in the background, still counted here.
+    /// - Returns: whether the teardown ended within `limit`.
+    func startAndWait(
+        _ name: String, destroyingSince: @escaping @Sendable () -> ContinuousClock.Instant? = { nil }, atMost limit: Duration,
+        _ body: @escaping @Sendable () -> Void
+    ) async -> Bool {
+        let resumed = FirstCall()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resume: @Sendable (Bool) -> Void = { ended in
+                if resumed.isFirst() { continuation.resume(returning: ended) }
+            }
+            start(name, destroyingSince: destroyingSince) {
+                body()
+                resume(true)
+            }
+            BlockingPool.shared.schedule(after: limit) { resume(false) }
+        }
+    }
+
     /// Waits until no teardown runs or, with `settle`, until each one still running has been
     /// in librdkafka's destroy for at least `settle`; checks every 10 ms, at most `limit`.
     /// - Returns: whether that came within `limit`.
@@ -76,12 +99,17 @@ final class Teardowns: Sendable {
     }
 }
 
-/// Runs the unbounded teardown of `client` on a thread of its own and resumes the caller
-/// when it returns.
-func destroyAndWait<T: Sendable>(_ client: RDKafkaClient, _ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        destroyDetached(client) { continuation.resume(returning: body()) }
-    }
+/// Runs the unbounded teardown of `client` on a thread of its own and waits for it at
+/// most `limit` (``Teardowns/startAndWait(_:destroyingSince:atMost:_:)``).
+/// - Returns: whether the teardown ended within `limit`.
+func destroyAndWait(_ client: RDKafkaClient, atMost limit: Duration, _ body: @escaping @Sendable () -> Void) async -> Bool {
+    await Teardowns.shared.startAndWait(client.name, destroyingSince: { client.librdkafkaDestroyStartedAt }, atMost: limit, body)
+}
+
+/// `true` for the first call of ``isFirst()`` only: one of two racing outcomes wins.
+private final class FirstCall: Sendable {
+    private let called = Atomic(false)
+    func isFirst() -> Bool { !called.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 /// The threads of bounded blocking calls, shared by every client: started as work needs
