@@ -15,7 +15,8 @@ import ProactivityStore
 /// window), `smallTicks` small windows of `smallDue` items, and, with `workers` > 1, two
 /// more windows for a sharded job. Phases:
 /// 1. the C loop produces `due` records of an alert's size, then `due` records with an
-///    alert's value size and its five headers (before and after phase 2);
+///    alert's value size and its five headers, then those again into the alerts topic
+///    while the reader follows (before and after phase 2);
 /// 2. one worker process: idle memory, then one tick for the big window (first alert,
 ///    alerts/s, peak memory); one tick for the busy window and, once its alerts flow,
 ///    20-item ticks of another job on another partition one after another while it runs
@@ -130,11 +131,13 @@ struct PipelineBenchmark: PhasedBenchmark {
                     let baselineCPU = CPUUsage.between(baselineStart, CPUUsage.Snapshot.take(worker: nil))
                     try phase("C baseline with the alerts' five headers: \(due) records of \(record.valueBytes) B plus headers…")
                     let beforeWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
+                    try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
+                    try phase("C baseline with the alerts' headers into the alerts topic, read by the reader…")
+                    let (readBefore, producedBefore) = try await readBaseline(baseline, topic: alertsTopic, record: record, reader: reader)
 
                     try phase("starting a worker process…")
                     let worker = try WorkerProcess(kafka: settings.kafka, settings: workerSettings)
                     try await worker.waitUntilReady()
-                    try await eventually("the reader got no partitions") { !readerConsumer.assignment.isEmpty }
                     let idle = worker.memory.current
                     // A running worker is warm: its database connections open, the ledger's
                     // partitions known to them. One small tick warms this one up.
@@ -218,6 +221,7 @@ struct PipelineBenchmark: PhasedBenchmark {
                     try phase("C baseline again…")
                     let after = try await baseline.produce(topic: baselineTopic, messages: due, size: recordSize)
                     let afterWithHeaders = try await baseline.produce(topic: baselineTopic, messages: due, size: record.valueBytes, headers: record.headers)
+                    let (readAfter, producedAfter) = try await readBaseline(baseline, topic: alertsTopic, record: record, reader: reader)
 
                     var scaling: [PipelineBenchmarkReport.Scaling] = []
                     if workers > 1 {
@@ -229,6 +233,7 @@ struct PipelineBenchmark: PhasedBenchmark {
                     return PipelineBenchmarkReport(
                         dueItems: due, tableRows: total, users: users, alertRecordBytes: recordSize, querySeconds: query.seconds,
                         baseline: .init(before: before, after: after), baselineWithHeaders: .init(before: beforeWithHeaders, after: afterWithHeaders),
+                        baselineRead: .init(before: readBefore, after: readAfter), baselineReadProduced: .init(before: producedBefore, after: producedAfter),
                         window: bigWindow, baselineCPU: baselineCPU, windowCPU: windowCPU, windowStorage: storage, workerIdleMegabytes: idle,
                         workerPeakMegabytes: peak, smallTicks: .init(latencies), concurrentSmallTicks: .init(concurrentLatencies), sliding: sliding,
                         readerFetchWaitMilliseconds: Self.readerFetchWaitMs, ledger: ledger,
@@ -353,6 +358,27 @@ struct PipelineBenchmark: PhasedBenchmark {
 
     /// The slot of the `index`th window of the ledger runs (after the main and the sharded ones).
     private func ledgerSlot(_ index: Int) -> Date { slot.addingTimeInterval(-86_400 * Double(1 + (workers > 1 ? 2 : 0) + index)) }
+
+    /// The C loop with the alerts' value size and headers, producing `due` records into
+    /// the alerts topic while the reader follows it: timed from its start to the reader's
+    /// last record, as a window is timed from its tick to the reader's last alert, so the
+    /// reader's CPU and the broker's fetches for it weigh on both.
+    /// - Returns: its throughput to the reader's last record, with where the CPU went
+    ///   meanwhile (the C loop and the reader share the benchmark's process), and to the
+    ///   loop's own last delivery report (which of the two sets the pace).
+    private func readBaseline(
+        _ baseline: BaselineProducer, topic: String, record: (valueBytes: Int, headers: [(name: String, size: Int)], bytes: Int),
+        reader: AlertReader
+    ) async throws -> (read: KafkaBenchmarkReport.Throughput, produced: KafkaBenchmarkReport.Throughput) {
+        reader.reset()
+        let started = ContinuousClock.now
+        let cpuStart = CPUUsage.Snapshot.take(worker: nil)
+        let produced = try await baseline.produce(topic: topic, messages: due, size: record.valueBytes, headers: record.headers)
+        let (_, last) = try await reader.wait(for: due, within: .seconds(600))
+        var throughput = KafkaBenchmarkReport.Throughput(messages: due, size: record.valueBytes, seconds: (last - started).seconds)
+        throughput.cpu = CPUUsage.between(cpuStart, CPUUsage.Snapshot.take(worker: nil))
+        return (throughput, produced)
+    }
 
     /// One tick for a big window through the running worker, read to its last alert.
     private func runWindow(

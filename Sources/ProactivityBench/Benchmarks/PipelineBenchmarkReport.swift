@@ -116,6 +116,13 @@ struct PipelineBenchmarkReport: Codable {
     /// The C loop with records shaped as the alerts: their value size and their four
     /// headers (key + value records cost librdkafka and the broker less per record).
     var baselineWithHeaders: Baseline
+    /// The C loop with the alerts' headers into the alerts topic, timed from its start to
+    /// the reader's last record, as ``window`` is: the reader and the broker's fetches
+    /// for it share the cores with both (each round's `cpu` says how).
+    var baselineRead: Baseline
+    /// The same rounds timed to the C loop's own last delivery report: close to
+    /// ``baselineRead``, the loop sets the pace; well ahead of it, the reader does.
+    var baselineReadProduced: Baseline
     var window: Window
     /// Where the CPU went during the first C loop (it runs in the benchmark's process).
     var baselineCPU: CPUUsage?
@@ -137,6 +144,9 @@ struct PipelineBenchmarkReport: Codable {
     var ratioToBaseline: Double
     /// The worker's alerts/s divided by the C loop's with the alerts' headers.
     var ratioToBaselineWithHeaders: Double
+    /// The worker's alerts/s divided by ``baselineRead``'s (mean): dedupe against a loop
+    /// that does not dedupe, both read by the same reader.
+    var ratioToBaselineRead: Double
     var workerIdleMegabytes: Double
     var workerPeakMegabytes: Double
     var smallTicks: Latency
@@ -153,7 +163,7 @@ struct PipelineBenchmarkReport: Codable {
 
     init(
         dueItems: Int, tableRows: Int, users: Int, alertRecordBytes: Int, querySeconds: Double, baseline: Baseline, baselineWithHeaders: Baseline,
-        window: Window, baselineCPU: CPUUsage?, windowCPU: CPUUsage?, windowStorage: WindowStorage,
+        baselineRead: Baseline, baselineReadProduced: Baseline, window: Window, baselineCPU: CPUUsage?, windowCPU: CPUUsage?, windowStorage: WindowStorage,
         workerIdleMegabytes: Double, workerPeakMegabytes: Double, smallTicks: Latency, concurrentSmallTicks: Latency, sliding: Sliding,
         readerFetchWaitMilliseconds: Int, ledger: LedgerComparison?,
         scaling: [Scaling], librdkafka: String
@@ -165,6 +175,8 @@ struct PipelineBenchmarkReport: Codable {
         self.querySeconds = querySeconds
         self.baseline = baseline
         self.baselineWithHeaders = baselineWithHeaders
+        self.baselineRead = baselineRead
+        self.baselineReadProduced = baselineReadProduced
         self.window = window
         self.baselineCPU = baselineCPU
         self.windowCPU = windowCPU
@@ -179,6 +191,7 @@ struct PipelineBenchmarkReport: Codable {
         ratioToBaseline = baseline.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baseline.meanMessagesPerSecond : 0
         ratioToBaselineWithHeaders =
             baselineWithHeaders.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baselineWithHeaders.meanMessagesPerSecond : 0
+        ratioToBaselineRead = baselineRead.meanMessagesPerSecond > 0 ? window.alertsPerSecond / baselineRead.meanMessagesPerSecond : 0
         self.workerIdleMegabytes = workerIdleMegabytes
         self.workerPeakMegabytes = workerPeakMegabytes
         self.smallTicks = smallTicks
@@ -202,6 +215,7 @@ struct PipelineBenchmarkReport: Codable {
             "C produce loop (after)   \(number(baseline.after.messagesPerSecond).padding(9))  —             \(number(baseline.after.seconds, 2)) s",
             "worker / C (mean)        \(number(ratioToBaseline, 2))",
             "C loop with the alerts' headers: \(number(baselineWithHeaders.before.messagesPerSecond)) before, \(number(baselineWithHeaders.after.messagesPerSecond)) after; worker / it (mean) \(number(ratioToBaselineWithHeaders, 2))",
+            "the same loop into the alerts topic, timed to the reader's last record as the worker is: \(number(baselineRead.before.messagesPerSecond)) before, \(number(baselineRead.after.messagesPerSecond)) after (to its own last delivery \(number(baselineReadProduced.before.messagesPerSecond)) and \(number(baselineReadProduced.after.messagesPerSecond))); worker / it (mean) \(number(ratioToBaselineRead, 2))",
             "",
             "reminder query alone: \(number(querySeconds, 3)) s",
             "worker memory: \(number(workerIdleMegabytes)) MB idle, \(number(workerPeakMegabytes)) MB peak",
@@ -223,6 +237,11 @@ struct PipelineBenchmarkReport: Codable {
         if let cpu = baselineCPU {
             lines.append(
                 "CPU during the C loop (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): its process \(number(cpu.benchmark, 2)) s, rest of the machine \(number(cpu.rest, 2)) s (broker \(number(cpu.broker, 2)) s); \(number(cpu.busy * 100))% busy")
+        }
+        if let cpu = baselineRead.before.cpu {
+            let records = Double(baselineRead.before.messages)
+            lines.append(
+                "CPU during the C loop read by the reader (\(number(cpu.seconds, 2)) s × \(cpu.cores) cores): the C loop and the reader \(number(cpu.benchmark, 2)) s, rest of the machine \(number(cpu.rest, 2)) s (broker \(number(cpu.broker, 2)) s: \(number(cpu.broker / records * 1e6, 1)) µs per record); \(number(cpu.busy * 100))% busy")
         }
         if let ceiling = ceilingAlertsPerSecond, let ratio = ceilingRatioToBaseline {
             lines.append(
