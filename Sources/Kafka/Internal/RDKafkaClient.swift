@@ -62,10 +62,18 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// Starts the thread that serves the main queue. Call once, after the handlers are set.
+    ///
+    /// Once stopped, the thread still serves what the queue holds: delivery reports of
+    /// messages purged just before the stop, say, which ``destroy()`` would otherwise
+    /// drop with the queue, leaving their senders waiting for good.
     func startEventThread() {
         let thread = Thread { [self] in
             while !stopRequested.load(ordering: .acquiring) {
                 guard let event = rd_kafka_queue_poll(mainQueue, 100) else { continue }
+                handle(event: event)
+                rd_kafka_event_destroy(event)
+            }
+            while let event = rd_kafka_queue_poll(mainQueue, 0) {
                 handle(event: event)
                 rd_kafka_event_destroy(event)
             }
@@ -154,8 +162,9 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Stops the event thread and destroys the handle. Safe to call more than once.
     /// Blocks: call it from a dispatch queue, never from a Swift task directly.
     func destroy() {
-        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Stop first: whoever sees the client destroyed sees the thread told to stop.
         stopRequested.store(true, ordering: .releasing)
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         threadFinished.wait()
         topicHandles.withLock { handles in
             handles.values.forEach { rd_kafka_topic_destroy($0) }
