@@ -70,17 +70,19 @@ final class RDKafkaClient: @unchecked Sendable {
         let thread = Thread { [self] in
             while !stopRequested.load(ordering: .acquiring) {
                 guard let event = rd_kafka_queue_poll(mainQueue, 100) else { continue }
-                handle(event: event)
-                rd_kafka_event_destroy(event)
+                serve(event)
             }
-            while let event = rd_kafka_queue_poll(mainQueue, 0) {
-                handle(event: event)
-                rd_kafka_event_destroy(event)
-            }
+            while let event = rd_kafka_queue_poll(mainQueue, 0) { serve(event) }
             threadFinished.signal()
         }
         thread.name = "librdkafka-events"
         thread.start()
+    }
+
+    /// Handles an event of the main queue, then releases it.
+    private func serve(_ event: OpaquePointer) {
+        handle(event: event)
+        rd_kafka_event_destroy(event)
     }
 
     /// Handles a log, error or statistics event from any queue.
